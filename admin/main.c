@@ -1,0 +1,87 @@
+/* stbfarm-admin: what an operator does to the farm's data, from the command line.
+ *   stbfarm-admin [--redis ADDR] token create USER      prints a new token for USER
+ *   stbfarm-admin [--redis ADDR] token revoke TOKEN
+ *   stbfarm-admin [--redis ADDR] node register ID [--address URL] [--licence-expiry YYYY-MM-DD]
+ *                                                  [--alive]
+ * The launcher (./stbfarm token ...) calls it. */
+#include "nodes_store.h"
+#include "sf_log.h"
+#include "sf_redis.h"
+#include "sf_token.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: stbfarm-admin [--redis ADDR] token create USER\n"
+            "       stbfarm-admin [--redis ADDR] token revoke TOKEN\n"
+            "       stbfarm-admin [--redis ADDR] node register ID [--address URL]\n"
+            "                     [--licence-expiry YYYY-MM-DD] [--alive]\n"
+            "ADDR defaults to $STBF_REDIS, then tcp://127.0.0.1:6379.\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    const char *addr = getenv("STBF_REDIS");
+    const char *pos[4] = {0};
+    size_t npos = 0;
+    nodes_info info = {0};
+    int alive = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dest = NULL;
+        if (!strcmp(a, "--redis"))
+            dest = &addr;
+        else if (!strcmp(a, "--address"))
+            dest = &info.address;
+        else if (!strcmp(a, "--licence-expiry"))
+            dest = &info.licence_expiry;
+        else if (!strcmp(a, "--alive"))
+            alive = 1;
+        else if (!strncmp(a, "--", 2) || npos == 4)
+            return usage();
+        else
+            pos[npos++] = a;
+        if (dest) {
+            if (++i == argc)
+                return usage();
+            *dest = argv[i];
+        }
+    }
+    if (!addr)
+        addr = "tcp://127.0.0.1:6379";
+    sf_log_init("stbfarm-admin", SF_LOG_WARN);
+
+    int is_token = npos == 3 && !strcmp(pos[0], "token");
+    int is_node = npos == 3 && !strcmp(pos[0], "node") && !strcmp(pos[1], "register");
+    if (!(is_token && (!strcmp(pos[1], "create") || !strcmp(pos[1], "revoke"))) && !is_node)
+        return usage();
+
+    sf_redis *r;
+    sf_error err = SF_ERROR_INIT;
+    if (sf_redis_open(&r, addr, &err)) {
+        fprintf(stderr, "stbfarm-admin: %s\n", err.msg);
+        return 2;
+    }
+    int rc;
+    if (is_node) {
+        rc = nodes_register(r, pos[2], &info, alive, &err);
+    } else if (!strcmp(pos[1], "create")) {
+        char token[SF_TOKEN_LEN + 1];
+        rc = sf_token_create(r, pos[2], token, &err);
+        if (!rc)
+            printf("%s\n", token);
+    } else {
+        rc = sf_token_revoke(r, pos[2], &err);
+    }
+    sf_redis_free(r);
+    if (rc) {
+        fprintf(stderr, "stbfarm-admin: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}

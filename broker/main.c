@@ -1,0 +1,106 @@
+/* stbfarm-broker: one nng device per service. Callers dial a service's front (raw REP), workers
+ * dial its back (raw REQ); the device forwards requests to whichever worker is ready and
+ * replies back the way they came. The broker holds no state, so a second broker can run beside
+ * it (every process dials both) and a restarted broker is simply dialled again. */
+#include "sf_broker.h"
+#include "sf_config.h"
+#include "sf_log.h"
+#include "sf_rpc.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct broker_config {
+    const char *listen;
+    const char *log_level;
+} broker_config;
+
+typedef struct device {
+    sf_service svc;
+    nng_socket front, back;
+    pthread_t thread;
+    int running;
+} device;
+
+static void *run_device(void *arg)
+{
+    device *d = arg;
+    int rv = nng_device(d->front, d->back);
+    if (rv != NNG_ECLOSED)
+        sf_error("device %s stopped: %s", sf_service_name(d->svc), nng_strerror(rv));
+    return NULL;
+}
+
+static int open_side(nng_socket *s, int front, const char *base, sf_service svc)
+{
+    char url[512];
+    sf_error err = SF_ERROR_INIT;
+    if (sf_broker_url(base, svc, front ? SF_BROKER_FRONT : SF_BROKER_BACK, url, sizeof(url),
+                      &err)) {
+        sf_error("%s", err.msg);
+        return -1;
+    }
+    int rv = front ? nng_rep0_open_raw(s) : nng_req0_open_raw(s);
+    if (rv) {
+        sf_error("nng: %s", nng_strerror(rv));
+        return -1;
+    }
+    nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, SF_RPC_MAX_MSG);
+    if ((rv = nng_listen(*s, url, NULL, 0))) {
+        sf_error("cannot listen on %s: %s", url, nng_strerror(rv));
+        return -1;
+    }
+    sf_info("%s %s listening on %s", sf_service_name(svc), front ? "front" : "back", url);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    broker_config cfg;
+    const sf_option options[] = {
+        {"listen", "STBF_BROKER_LISTEN", SF_OPT_STR, "tcp://127.0.0.1:7100",
+         "base URL to listen on (tcp://host:port or ipc:///path)", &cfg.listen},
+        {"log-level", "STBF_LOG_LEVEL", SF_OPT_STR, "info", "debug, info, warn or error",
+         &cfg.log_level},
+    };
+    sf_config_load("stbfarm-broker", "Forwards requests between stbfarm callers and workers.",
+                   options, sizeof(options) / sizeof(options[0]), argc, argv);
+
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    device devices[SF_SVC_COUNT] = {0};
+    int rc = 0;
+    for (int i = 0; i < SF_SVC_COUNT && !rc; i++) {
+        device *d = &devices[i];
+        d->svc = (sf_service)i;
+        if (open_side(&d->front, 1, cfg.listen, d->svc) ||
+            open_side(&d->back, 0, cfg.listen, d->svc) ||
+            pthread_create(&d->thread, NULL, run_device, d)) {
+            rc = 1;
+            break;
+        }
+        d->running = 1;
+    }
+    if (!rc) {
+        sf_info("broker ready");
+        int sig;
+        sigwait(&sigs, &sig);
+        sf_info("stopping on signal %d", sig);
+    }
+    for (int i = 0; i < SF_SVC_COUNT; i++) {
+        nng_close(devices[i].front);
+        nng_close(devices[i].back);
+        if (devices[i].running)
+            pthread_join(devices[i].thread, NULL);
+    }
+    return rc;
+}

@@ -1,0 +1,140 @@
+/* gw.h - the gateway's process state, its per-request context and its route table.
+ *
+ * The gateway speaks HTTP (civetweb) to clients and protobuf over nng (sf_rpc) to services. For
+ * most endpoints it does nothing but translate: the route names a service method and its
+ * request and reply types, and gw_proxy builds the request from the path, the query string and
+ * the JSON body, then renders the reply as JSON. Endpoints that need more (the long polls, /user)
+ * name a handler of their own. */
+#ifndef GW_H
+#define GW_H
+
+#include "gw_router.h"
+#include "sf_broker.h"
+#include "sf_config.h"
+#include "sf_events.h"
+#include "sf_redis.h"
+#include "sf_rpc.h"
+
+#include <civetweb.h>
+#include <cjson/cJSON.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+typedef struct gw_rate {
+    int enabled;
+    double per_second;
+    long burst;
+} gw_rate;
+
+typedef struct gw_config {
+    sf_common_config common;
+    const char *listen;
+    const char *public_url;
+    const char *rate_limit;
+    const char *artifact_rate_limit;
+    const char *artifact_root;
+    long rpc_timeout_ms;
+    long max_long_polls;
+    long long_poll_secs;
+    long max_body_bytes;
+    int access_log;
+} gw_config;
+
+typedef struct gw_state {
+    gw_config cfg;
+    gw_rate rate, artifact_rate;
+    sf_rpc_client *clients[SF_SVC_COUNT];
+    sf_events *events;
+    atomic_int long_polls;
+} gw_state;
+
+/* What one civetweb worker thread owns. */
+typedef struct gw_thread {
+    sf_redis *redis;
+} gw_thread;
+
+enum {
+    GW_BODY = 1 << 0,     /* the request body is a JSON object of request fields */
+    GW_UNWRAP = 1 << 1,   /* answer the reply's only field, not the reply object */
+    GW_ARTIFACT = 1 << 2, /* rate-limited in the generous artifact bucket */
+    GW_PUBLIC = 1 << 3,   /* no access token needed (health check) */
+};
+
+typedef struct gw_request gw_request;
+typedef int (*gw_handler)(gw_request *rq);
+
+typedef struct gw_route {
+    const char *method;
+    const char *pattern;
+    int svc; /* sf_service, or -1 for routes the gateway answers itself */
+    const char *rpc;
+    const ProtobufCMessageDescriptor *req;
+    const ProtobufCMessageDescriptor *reply;
+    unsigned flags;
+    gw_handler handler; /* NULL: gw_proxy */
+} gw_route;
+
+struct gw_request {
+    struct mg_connection *conn;
+    const struct mg_request_info *ri;
+    gw_state *gw;
+    gw_thread *thread;
+    const gw_route *route;
+    gw_params params;
+    char user[72];
+    char base_url[512];
+    int head; /* a HEAD request: headers only */
+    int status;
+    int64_t bytes;
+};
+
+extern const gw_route gw_routes[];
+extern const size_t gw_n_routes;
+
+/* ---- replies (gw_http.c): each sends a whole response and records status for the log ---- */
+
+int gw_reply_json(gw_request *rq, int status, cJSON *body); /* takes body */
+int gw_reply_error(gw_request *rq, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* As gw_reply_error, with extra header lines ("Retry-After: 3\r\n"). */
+int gw_reply_error_headers(gw_request *rq, int status, const char *headers, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int gw_reply_raw(gw_request *rq, int status, const char *content_type, const void *data,
+                 size_t len, const char *extra_headers);
+/* An sf error code as its status and message. */
+int gw_reply_sf_error(gw_request *rq, int code, const sf_error *err);
+
+/* Read the request body (at most max bytes). Returns 0 with *out (malloc'd, NUL-terminated)
+ * and *len, or SF_ETOOLARGE / SF_EINVAL with err filled. */
+int gw_read_body(gw_request *rq, long max, char **out, size_t *len, sf_error *err);
+
+/* ---- the generic proxy (gw_proxy.c) ---- */
+
+int gw_proxy(gw_request *rq);
+
+/* Build the route's request message from path parameters, query string and (GW_BODY) body. */
+int gw_build_request(gw_request *rq, ProtobufCMessage **out, sf_error *err);
+
+/* Call the route's service with the request's user and base URL. */
+int gw_call(gw_request *rq, sf_service svc, const char *method, const ProtobufCMessage *req,
+            const ProtobufCMessageDescriptor *reply_desc, sf_rpc_result *res, sf_error *err);
+
+/* Answer a successful call's result: file, raw body or JSON. */
+int gw_reply_result(gw_request *rq, const sf_rpc_result *res);
+
+/* ---- auth and rate limits (gw_auth.c) ---- */
+
+/* Parse "RPS:BURST" or "off". Returns 0 or SF_EINVAL. */
+int gw_rate_parse(const char *text, gw_rate *out);
+
+/* Authenticate the request and charge its rate bucket. Returns 0 with rq->user set;
+ * SF_EFORBIDDEN; SF_ETOOMANY with *retry_after_s; SF_EUNAVAIL when Redis is down. */
+int gw_authenticate(gw_request *rq, int artifact, int *retry_after_s, sf_error *err);
+
+/* ---- handlers the gateway answers itself (gw_local.c) ---- */
+
+int gw_handle_user(gw_request *rq);
+int gw_handle_health(gw_request *rq);
+
+#endif

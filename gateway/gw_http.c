@@ -1,0 +1,137 @@
+/* Writing responses and reading request bodies. Every response goes through gw_send, which
+ * records the status and size for the access log. */
+#include "gw.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int gw_send(gw_request *rq, int status, const char *content_type, const void *data,
+                   size_t len, const char *extra_headers)
+{
+    char clen[32];
+    mg_response_header_start(rq->conn, status);
+    if (content_type)
+        mg_response_header_add(rq->conn, "Content-Type", content_type, -1);
+    if (status != 204 && status != 304) {
+        snprintf(clen, sizeof(clen), "%zu", len);
+        mg_response_header_add(rq->conn, "Content-Length", clen, -1);
+    }
+    if (extra_headers)
+        mg_response_header_add_lines(rq->conn, extra_headers);
+    mg_response_header_send(rq->conn);
+    if (!rq->head && len && status != 204)
+        mg_write(rq->conn, data, len);
+    rq->status = status;
+    rq->bytes = (int64_t)len;
+    return status;
+}
+
+int gw_reply_raw(gw_request *rq, int status, const char *content_type, const void *data,
+                 size_t len, const char *extra_headers)
+{
+    return gw_send(rq, status, content_type, data, len, extra_headers);
+}
+
+int gw_reply_json(gw_request *rq, int status, cJSON *body)
+{
+    char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+    cJSON_Delete(body);
+    if (!text)
+        return gw_send(rq, 500, "application/json", "{\"error\":\"out of memory\"}", 25, NULL);
+    int rc = gw_send(rq, status, "application/json", text, strlen(text), NULL);
+    free(text);
+    return rc;
+}
+
+static int reply_error_text(gw_request *rq, int status, const char *msg, const char *extra)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *text = NULL;
+    if (o && cJSON_AddStringToObject(o, "error", msg))
+        text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    int rc;
+    if (text)
+        rc = gw_send(rq, status, "application/json", text, strlen(text), extra);
+    else
+        rc = gw_send(rq, 500, "application/json", "{\"error\":\"out of memory\"}", 25, NULL);
+    free(text);
+    return rc;
+}
+
+int gw_reply_error(gw_request *rq, int status, const char *fmt, ...)
+{
+    char msg[SF_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return reply_error_text(rq, status, msg, NULL);
+}
+
+int gw_reply_error_headers(gw_request *rq, int status, const char *headers, const char *fmt, ...)
+{
+    char msg[SF_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return reply_error_text(rq, status, msg, headers);
+}
+
+int gw_reply_sf_error(gw_request *rq, int code, const sf_error *err)
+{
+    int status = sf_http_status(code);
+    const char *msg = err && err->msg[0] ? err->msg : sf_http_reason(status);
+    return reply_error_text(rq, status, msg, NULL);
+}
+
+int gw_read_body(gw_request *rq, long max, char **out, size_t *len, sf_error *err)
+{
+    long long declared = rq->ri->content_length;
+    *out = NULL;
+    *len = 0;
+    if (declared > max)
+        return sf_fail(err, SF_ETOOLARGE, "the request body is larger than %ld bytes", max);
+    size_t cap = declared >= 0 ? (size_t)declared : 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf)
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    for (;;) {
+        if (n == cap) {
+            if (declared >= 0)
+                break;
+            if (cap >= (size_t)max) {
+                free(buf);
+                return sf_fail(err, SF_ETOOLARGE, "the request body is larger than %ld bytes",
+                               max);
+            }
+            cap = cap * 2 > (size_t)max ? (size_t)max : cap * 2;
+            char *bigger = realloc(buf, cap + 1);
+            if (!bigger) {
+                free(buf);
+                return sf_fail(err, SF_EINTERNAL, "out of memory");
+            }
+            buf = bigger;
+        }
+        int r = mg_read(rq->conn, buf + n, cap - n);
+        if (r < 0) {
+            free(buf);
+            return sf_fail(err, SF_EINVAL, "the request body could not be read");
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    if (declared >= 0 && n != (size_t)declared) {
+        free(buf);
+        return sf_fail(err, SF_EINVAL, "the request body ended after %zu of %lld bytes", n,
+                       declared);
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+}

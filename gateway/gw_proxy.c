@@ -1,0 +1,214 @@
+/* The generic endpoint: HTTP request -> protobuf request -> service -> protobuf reply -> HTTP. */
+#include "gw.h"
+
+#include "sf_pbjson.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A text value (from the path or the query string) as the JSON type of the request field it
+ * fills, so that one converter (sf_pb_from_json) checks everything. NULL for a value that does
+ * not fit, with err naming it. */
+static cJSON *typed_value(const ProtobufCFieldDescriptor *f, const char *what, const char *name,
+                          const char *text, int code, sf_error *err)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        return cJSON_CreateString(text);
+    case PROTOBUF_C_TYPE_BOOL:
+        if (!strcmp(text, "true") || !strcmp(text, "1"))
+            return cJSON_CreateTrue();
+        if (!strcmp(text, "false") || !strcmp(text, "0"))
+            return cJSON_CreateFalse();
+        sf_fail(err, code, "%s %s must be true or false, not '%s'", what, name, text);
+        return NULL;
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SINT64: {
+        char *end;
+        errno = 0;
+        long long v = strtoll(text, &end, 10);
+        if (!*text || *end || errno || v > (1LL << 53) || v < -(1LL << 53)) {
+            sf_fail(err, code, "%s %s must be an integer, not '%s'", what, name, text);
+            return NULL;
+        }
+        return cJSON_CreateNumber((double)v);
+    }
+    default:
+        sf_fail(err, code, "%s %s cannot be given here", what, name);
+        return NULL;
+    }
+}
+
+static int set_field(cJSON *obj, const ProtobufCMessageDescriptor *desc, const char *what,
+                     const char *name, const char *value, int code, sf_error *err)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(desc, name);
+    if (!f || f->label == PROTOBUF_C_LABEL_REPEATED)
+        return 0; /* a parameter the method does not take is ignored, as web APIs do */
+    cJSON *v = typed_value(f, what, name, value, code, err);
+    if (!v)
+        return code;
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
+    cJSON_AddItemToObject(obj, name, v);
+    return 0;
+}
+
+static int add_query(cJSON *obj, const ProtobufCMessageDescriptor *desc, const char *query,
+                     sf_error *err)
+{
+    if (!query)
+        return 0;
+    size_t qlen = strlen(query);
+    char *key = malloc(qlen + 1), *val = malloc(qlen + 1);
+    int rc = 0;
+    if (!key || !val) {
+        rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+        goto cleanup;
+    }
+    for (const char *p = query; *p && !rc;) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', n);
+        size_t klen = eq ? (size_t)(eq - p) : n;
+        if (klen > 0) {
+            int kl = mg_url_decode(p, (int)klen, key, (int)qlen + 1, 1);
+            int vl = eq ? mg_url_decode(eq + 1, (int)(n - klen - 1), val, (int)qlen + 1, 1) : 0;
+            if (kl < 0 || vl < 0)
+                rc = sf_fail(err, SF_EINVAL, "malformed query string");
+            else if (!eq)
+                val[0] = '\0';
+            if (!rc && (strlen(key) != (size_t)kl || strlen(val) != (size_t)(eq ? vl : 0)))
+                rc = sf_fail(err, SF_EINVAL, "query parameters must not contain NUL");
+            if (!rc)
+                rc = set_field(obj, desc, "query parameter", key, val, SF_EINVAL, err);
+        }
+        p = amp ? amp + 1 : p + n;
+    }
+cleanup:
+    free(key);
+    free(val);
+    return rc;
+}
+
+int gw_build_request(gw_request *rq, ProtobufCMessage **out, sf_error *err)
+{
+    const gw_route *route = rq->route;
+    cJSON *obj = NULL;
+    int rc = 0;
+    *out = NULL;
+    if (route->flags & GW_BODY) {
+        char *body;
+        size_t len;
+        if ((rc = gw_read_body(rq, rq->gw->cfg.max_body_bytes, &body, &len, err)))
+            return rc;
+        size_t i = 0;
+        while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t'))
+            i++;
+        rc = i == len ? 0 : sf_json_parse_object(body, len, &obj, err);
+        free(body);
+        if (rc)
+            return rc;
+    }
+    if (!obj && !(obj = cJSON_CreateObject()))
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    rc = add_query(obj, route->req, rq->ri->query_string, err);
+    for (size_t i = 0; !rc && i < rq->params.n; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "%.*s", (int)rq->params.name_len[i], rq->params.name[i]);
+        rc = set_field(obj, route->req, "path parameter", name, rq->params.value[i],
+                       SF_ENOTFOUND, err);
+    }
+    if (!rc)
+        rc = sf_pb_from_json(route->req, obj, out, err);
+    cJSON_Delete(obj);
+    return rc;
+}
+
+int gw_call(gw_request *rq, sf_service svc, const char *method, const ProtobufCMessage *req,
+            const ProtobufCMessageDescriptor *reply_desc, sf_rpc_result *res, sf_error *err)
+{
+    sf_rpc_opts o = SF_RPC_OPTS_INIT;
+    o.timeout_ms = (int)rq->gw->cfg.rpc_timeout_ms;
+    o.user = rq->user[0] ? rq->user : NULL;
+    o.base_url = rq->base_url;
+    return sf_rpc_call(rq->gw->clients[svc], method, req, reply_desc, &o, res, err);
+}
+
+/* The service's extra headers as header lines, with any CR or LF dropped. */
+static void header_lines(const sf_rpc_result *res, const char *more, char *out, size_t len)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < res->n_headers && o < len; i++) {
+        int n = snprintf(out + o, len - o, "%s: %s\r\n", res->headers[i]->name,
+                         res->headers[i]->value);
+        if (n < 0 || (size_t)n >= len - o)
+            break;
+        for (int k = 0; k < n - 2; k++) {
+            if (out[o + (size_t)k] == '\r' || out[o + (size_t)k] == '\n')
+                out[o + (size_t)k] = ' ';
+        }
+        o += (size_t)n;
+    }
+    if (more && o < len)
+        snprintf(out + o, len - o, "%s", more);
+}
+
+/* Serve a file the service resolved in the artifact store. The service has checked the name;
+ * the path must still resolve inside the store, so a bug there cannot serve /etc/passwd. */
+static int reply_file(gw_request *rq, const sf_rpc_result *res)
+{
+    const char *root = rq->gw->cfg.artifact_root;
+    char real_root[PATH_MAX], real[PATH_MAX];
+    if (!root || !realpath(root, real_root) || !realpath(res->file_path, real) ||
+        strncmp(real, real_root, strlen(real_root)) || real[strlen(real_root)] != '/')
+        return gw_reply_error(rq, 404, "file not found");
+    char headers[2048];
+    header_lines(res, "X-Content-Type-Options: nosniff\r\n", headers, sizeof(headers));
+    mg_send_mime_file2(rq->conn, real, res->content_type, headers);
+    rq->status = 200;
+    return 200;
+}
+
+int gw_reply_result(gw_request *rq, const sf_rpc_result *res)
+{
+    if (res->file_path)
+        return reply_file(rq, res);
+    if (res->content_type) {
+        char headers[2048];
+        header_lines(res, NULL, headers, sizeof(headers));
+        return gw_reply_raw(rq, res->status, res->content_type, res->body, res->body_len,
+                            headers[0] ? headers : NULL);
+    }
+    if (res->status == 204 || !res->msg)
+        return gw_reply_raw(rq, res->status, NULL, NULL, 0, NULL);
+    cJSON *json = sf_pb_to_json(res->msg);
+    if (json && (rq->route->flags & GW_UNWRAP) && json->child) {
+        cJSON *only = cJSON_DetachItemViaPointer(json, json->child);
+        cJSON_Delete(json);
+        json = only;
+    }
+    return gw_reply_json(rq, res->status, json);
+}
+
+int gw_proxy(gw_request *rq)
+{
+    sf_error err = SF_ERROR_INIT;
+    ProtobufCMessage *req = NULL;
+    int rc = gw_build_request(rq, &req, &err);
+    if (rc)
+        return gw_reply_sf_error(rq, rc, &err);
+    sf_rpc_result res;
+    rc = gw_call(rq, (sf_service)rq->route->svc, rq->route->rpc, req, rq->route->reply, &res, &err);
+    protobuf_c_message_free_unpacked(req, NULL);
+    int status = rc ? gw_reply_sf_error(rq, rc, &err) : gw_reply_result(rq, &res);
+    sf_rpc_result_free(&res);
+    return status;
+}

@@ -1,0 +1,122 @@
+#include "gw_router.h"
+
+#include <string.h>
+
+int gw_path_normalize(const char *raw, char *out, size_t len)
+{
+    size_t o = 0;
+    if (!raw || raw[0] != '/')
+        return SF_EINVAL;
+    for (const char *p = raw; *p;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *seg = p;
+        while (*p && *p != '/') {
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                return SF_EINVAL;
+            p++;
+        }
+        size_t n = (size_t)(p - seg);
+        if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+            return SF_EINVAL;
+        if (o + 1 + n + 1 > len)
+            return SF_ETOOLARGE;
+        out[o++] = '/';
+        memcpy(out + o, seg, n);
+        o += n;
+    }
+    if (o == 0) {
+        if (len < 2)
+            return SF_ETOOLARGE;
+        out[o++] = '/';
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+/* Split "/a/b/c" into segments pointing into buf (a copy of path with '/' replaced by NULs). */
+static size_t split(const char *path, char *buf, size_t buflen, char **segs, size_t max)
+{
+    size_t n = strlen(path);
+    if (n + 1 > buflen)
+        return (size_t)-1;
+    memcpy(buf, path, n + 1);
+    size_t count = 0;
+    for (char *p = buf; *p;) {
+        if (*p == '/') {
+            *p++ = '\0';
+            continue;
+        }
+        if (count == max)
+            return (size_t)-1;
+        segs[count++] = p;
+        while (*p && *p != '/')
+            p++;
+    }
+    return count;
+}
+
+int gw_pattern_match(const char *pattern, const char *path, gw_params *params)
+{
+    char *segs[GW_MAX_SEGS];
+    size_t nsegs = split(path, params->buf, sizeof(params->buf), segs, GW_MAX_SEGS);
+    if (nsegs == (size_t)-1)
+        return 0;
+    params->n = 0;
+    size_t s = 0, vused = 0;
+    const char *p = pattern;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *pseg = p;
+        while (*p && *p != '/')
+            p++;
+        size_t plen = (size_t)(p - pseg);
+        if (pseg[0] != '{') {
+            if (s >= nsegs || strlen(segs[s]) != plen || memcmp(segs[s], pseg, plen))
+                return 0;
+            s++;
+            continue;
+        }
+        /* a parameter: {name}, {name:N} or {name*} */
+        const char *name = pseg + 1, *close = pseg + plen - 1;
+        const char *colon = memchr(name, ':', (size_t)(close - name));
+        size_t take;
+        int rest = close[-1] == '*', slash_first = 0;
+        size_t name_len = (size_t)((colon ? colon : close - rest) - name);
+        if (rest) {
+            if (s >= nsegs)
+                return 0;
+            take = nsegs - s;
+        } else if (colon) {
+            take = 0;
+            for (const char *d = colon + 1; d < close; d++)
+                take = take * 10 + (size_t)(*d - '0');
+            slash_first = 1;
+        } else {
+            take = 1;
+        }
+        if (take == 0 || s + take > nsegs || params->n == GW_MAX_PARAMS)
+            return 0;
+        /* Copy the taken segments, joined by '/', into the value buffer. */
+        char *start = params->vbuf + vused;
+        for (size_t k = 0; k < take; k++) {
+            size_t n = strlen(segs[s + k]);
+            if (k > 0 || slash_first)
+                params->vbuf[vused++] = '/';
+            memcpy(params->vbuf + vused, segs[s + k], n);
+            vused += n;
+        }
+        params->vbuf[vused++] = '\0';
+        params->name[params->n] = name;
+        params->name_len[params->n] = name_len;
+        params->value[params->n] = start;
+        params->n++;
+        s += take;
+    }
+    return s == nsegs;
+}

@@ -1,0 +1,39 @@
+/* gw_router.h - matching request paths against the route table. Pure code: no I/O, no
+ * allocation, so it is unit-tested and fuzzed on its own.
+ *
+ * A pattern is a path of segments. A segment is a literal ("nodes", "screenshot.png") or a
+ * parameter:
+ *   {name}     exactly one segment
+ *   {name:N}   exactly N segments, captured with a leading '/' ("/stb-tester-1/0a23/972"): the
+ *              job_uid and result_id forms of the API, which clients append to a path
+ *   {name*}    one or more segments to the end, joined by '/' (an artifact's path)
+ * Paths are normalised first: repeated slashes collapse (clients append "/x/y" ids to URLs that
+ * end in '/'), a trailing slash is dropped, and "." or ".." segments are refused. */
+#ifndef GW_ROUTER_H
+#define GW_ROUTER_H
+
+#include "sf_err.h"
+
+#include <stddef.h>
+
+#define GW_PATH_MAX   4096
+#define GW_MAX_PARAMS 4
+#define GW_MAX_SEGS   64
+
+typedef struct gw_params {
+    size_t n;
+    const char *name[GW_MAX_PARAMS];
+    size_t name_len[GW_MAX_PARAMS];
+    char *value[GW_MAX_PARAMS]; /* NUL-terminated, in vbuf */
+    char buf[GW_PATH_MAX + 1];  /* the path split into segments */
+    char vbuf[GW_PATH_MAX + 2 * GW_MAX_PARAMS]; /* the values */
+} gw_params;
+
+/* Normalise raw into out (len bytes). Returns 0, SF_EINVAL for a "." or ".." segment or a
+ * control character, SF_ETOOLARGE when it does not fit. */
+int gw_path_normalize(const char *raw, char *out, size_t len);
+
+/* Match a normalised path against one pattern. Returns 1 and fills params on a match. */
+int gw_pattern_match(const char *pattern, const char *path, gw_params *params);
+
+#endif

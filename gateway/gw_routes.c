@@ -1,0 +1,21 @@
+/* Every endpoint of the API, and the service method behind it. To find the code behind an
+ * endpoint, find its line here, then the method in services/<service>/. */
+#include "gw.h"
+
+#include "common.pb-c.h"
+#include "nodes.pb-c.h"
+
+#define LOCAL -1
+
+const gw_route gw_routes[] = {
+    {"GET", "/healthz", LOCAL, NULL, NULL, NULL, GW_PUBLIC, gw_handle_health},
+    {"GET", "/api/v2/user", LOCAL, NULL, NULL, NULL, 0, gw_handle_user},
+
+    /* nodes */
+    {"GET", "/api/v2/nodes", SF_SVC_NODES, "nodes.list", &stbfarm__node_list_request__descriptor,
+     &stbfarm__node_list__descriptor, GW_UNWRAP, NULL},
+    {"GET", "/api/v2/nodes/{node_id}", SF_SVC_NODES, "nodes.get",
+     &stbfarm__node_get_request__descriptor, &stbfarm__node__descriptor, 0, NULL},
+};
+
+const size_t gw_n_routes = sizeof(gw_routes) / sizeof(gw_routes[0]);

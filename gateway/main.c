@@ -1,0 +1,291 @@
+/* stbfarm-gateway: the HTTP front of the farm. Authenticates, rate-limits, routes each request
+ * to its service over the broker and translates JSON <-> protobuf. Holds no state of its own:
+ * run as many replicas as you like behind a load balancer. */
+#include "gw.h"
+
+#include "sf_log.h"
+#include "sf_time.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *init_thread(const struct mg_context *ctx, int thread_type)
+{
+    if (thread_type != 1) /* only request workers talk to Redis */
+        return NULL;
+    gw_state *gw = mg_get_user_data(ctx);
+    gw_thread *t = calloc(1, sizeof(*t));
+    sf_error err = SF_ERROR_INIT;
+    if (!t || sf_redis_open(&t->redis, gw->cfg.common.redis, &err)) {
+        sf_error("worker thread: %s", err.msg);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void exit_thread(const struct mg_context *ctx, int thread_type, void *ptr)
+{
+    (void)ctx;
+    (void)thread_type;
+    gw_thread *t = ptr;
+    if (t) {
+        sf_redis_free(t->redis);
+        free(t);
+    }
+}
+
+static int log_message(const struct mg_connection *conn, const char *message)
+{
+    (void)conn;
+    sf_warn("civetweb: %s", message);
+    return 1;
+}
+
+/* Errors civetweb finds itself (a malformed request line or header) are JSON too. */
+static int http_error(struct mg_connection *conn, int status, const char *msg)
+{
+    gw_request rq = {0};
+    rq.conn = conn;
+    char text[256];
+    snprintf(text, sizeof(text), "%s", msg && *msg ? msg : sf_http_reason(status));
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+        text[--n] = '\0';
+    gw_reply_error(&rq, status, "%s", text);
+    return 0;
+}
+
+/* The URL clients use to reach the portal, for the *_url fields: the configured public URL, or
+ * else what the client called us by. */
+static void set_base_url(gw_request *rq)
+{
+    if (rq->gw->cfg.public_url && *rq->gw->cfg.public_url) {
+        snprintf(rq->base_url, sizeof(rq->base_url), "%s", rq->gw->cfg.public_url);
+    } else {
+        const char *host = mg_get_header(rq->conn, "Host");
+        char safe[256];
+        size_t n = 0;
+        for (const char *p = host ? host : ""; *p && n + 1 < sizeof(safe); p++) {
+            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                *p == '.' || *p == '-' || *p == ':' || *p == '[' || *p == ']')
+                safe[n++] = *p;
+        }
+        safe[n] = '\0';
+        snprintf(rq->base_url, sizeof(rq->base_url), "http://%s",
+                 n ? safe : rq->ri->remote_addr);
+    }
+    size_t n = strlen(rq->base_url);
+    while (n > 0 && rq->base_url[n - 1] == '/')
+        rq->base_url[--n] = '\0';
+}
+
+/* Find the route: 0 and rq->route; SF_ENOTFOUND; SF_EMETHOD with the allowed methods. */
+static int find_route(gw_request *rq, const char *method, const char *path, char *allow,
+                      size_t allow_len)
+{
+    int path_matched = 0;
+    allow[0] = '\0';
+    for (size_t i = 0; i < gw_n_routes; i++) {
+        const gw_route *r = &gw_routes[i];
+        if (!gw_pattern_match(r->pattern, path, &rq->params))
+            continue;
+        if (!strcmp(r->method, method)) {
+            rq->route = r;
+            return 0;
+        }
+        path_matched = 1;
+        size_t used = strlen(allow);
+        if (!strstr(allow, r->method))
+            snprintf(allow + used, allow_len - used, "%s%s", used ? ", " : "", r->method);
+    }
+    return path_matched ? SF_EMETHOD : SF_ENOTFOUND;
+}
+
+static int serve(gw_request *rq)
+{
+    const char *method = rq->ri->request_method;
+    rq->head = !strcmp(method, "HEAD");
+    char path[GW_PATH_MAX + 1], allow[128];
+    const char *raw = rq->ri->local_uri_raw ? rq->ri->local_uri_raw : rq->ri->local_uri;
+    int rc = gw_path_normalize(raw, path, sizeof(path));
+    if (rc == SF_ETOOLARGE)
+        return gw_reply_error(rq, 414, "the path is too long");
+    if (rc)
+        return gw_reply_error(rq, 400, "malformed path: '.' and '..' segments and control "
+                                       "characters are not allowed");
+    int found = find_route(rq, rq->head ? "GET" : method, path, allow, sizeof(allow));
+    if (!found && (rq->route->flags & GW_PUBLIC)) {
+        if (!rq->thread)
+            return gw_reply_error(rq, 503, "this gateway thread has no Redis connection");
+        return rq->route->handler(rq);
+    }
+    if (!rq->thread)
+        return gw_reply_error(rq, 503, "this gateway thread has no Redis connection");
+    sf_error err = SF_ERROR_INIT;
+    int retry_after = 0;
+    rc = gw_authenticate(rq, !found && (rq->route->flags & GW_ARTIFACT), &retry_after, &err);
+    if (rc == SF_ETOOMANY) {
+        char hdr[64];
+        snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n", retry_after);
+        return gw_reply_error_headers(rq, 429, hdr, "%s", err.msg);
+    }
+    if (rc)
+        return gw_reply_sf_error(rq, rc, &err);
+    if (found == SF_ENOTFOUND)
+        return gw_reply_error(rq, 404, "no such endpoint: %s %s", method, path);
+    if (found == SF_EMETHOD) {
+        char hdr[160];
+        snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
+        return gw_reply_error_headers(rq, 405, hdr, "method %s is not allowed here; allowed: %s",
+                                      method, allow);
+    }
+    set_base_url(rq);
+    return rq->route->handler ? rq->route->handler(rq) : gw_proxy(rq);
+}
+
+static int handle(struct mg_connection *conn, void *cbdata)
+{
+    gw_request *rq = calloc(1, sizeof(*rq)); /* large (path buffers): not on the stack */
+    if (!rq) {
+        mg_send_http_error(conn, 503, "out of memory");
+        return 503;
+    }
+    int64_t t0 = sf_now_us();
+    rq->conn = conn;
+    rq->ri = mg_get_request_info(conn);
+    rq->gw = cbdata;
+    rq->thread = mg_get_thread_pointer(conn);
+    serve(rq);
+    if (rq->gw->cfg.access_log)
+        sf_info("%s %s %d %lldB %.1fms user=%s", rq->ri->request_method,
+                rq->ri->local_uri_raw ? rq->ri->local_uri_raw : "?", rq->status, (long long)rq->bytes,
+                (double)(sf_now_us() - t0) / 1000.0, rq->user[0] ? rq->user : "-");
+    int status = rq->status ? rq->status : 500;
+    free(rq);
+    return status;
+}
+
+/* Which services the route table uses: the gateway dials and health-checks exactly those. */
+static int service_used(sf_service svc)
+{
+    for (size_t i = 0; i < gw_n_routes; i++) {
+        if (gw_routes[i].svc == (int)svc)
+            return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    gw_state *gw = calloc(1, sizeof(*gw));
+    if (!gw)
+        return 1;
+    gw_config *c = &gw->cfg;
+    const sf_option options[] = {
+        SF_COMMON_OPTIONS(&c->common, "128"),
+        {"listen", "STBF_LISTEN", SF_OPT_STR, "127.0.0.1:8080", "HTTP address (host:port)",
+         &c->listen},
+        {"public-url", "STBF_PUBLIC_URL", SF_OPT_STR, NULL,
+         "URL clients reach the portal at, for *_url fields (default: from the Host header)",
+         &c->public_url},
+        {"rate-limit", "STBF_RATE_LIMIT", SF_OPT_STR, "100:300",
+         "per-token API rate limit RPS:BURST, or off", &c->rate_limit},
+        {"artifact-rate-limit", "STBF_ARTIFACT_RATE_LIMIT", SF_OPT_STR, "200:2000",
+         "per-token artifact download rate limit RPS:BURST, or off", &c->artifact_rate_limit},
+        {"artifacts", "STBF_ARTIFACTS", SF_OPT_STR, NULL,
+         "the artifact store, shared with the results service", &c->artifact_root},
+        {"rpc-timeout-ms", "STBF_RPC_TIMEOUT_MS", SF_OPT_INT, "10000",
+         "how long to wait for a service before answering 503", &c->rpc_timeout_ms},
+        {"max-long-polls", "STBF_MAX_LONG_POLLS", SF_OPT_INT, "64",
+         "long polls (await_completion) served at once; more get 503", &c->max_long_polls},
+        {"long-poll-secs", "STBF_LONG_POLL_SECS", SF_OPT_INT, "55",
+         "how long await_completion waits before answering 202", &c->long_poll_secs},
+        {"max-body-bytes", "STBF_MAX_BODY_BYTES", SF_OPT_INT, "1048576",
+         "largest JSON request body", &c->max_body_bytes},
+        {"access-log", "STBF_ACCESS_LOG", SF_OPT_BOOL, "true", "log one line per request",
+         &c->access_log},
+    };
+    const size_t n_options = sizeof(options) / sizeof(options[0]);
+    sf_config_load("stbfarm-gateway", "The HTTP REST API v2 gateway of stbfarm.", options,
+                   n_options, argc, argv);
+    if (gw_rate_parse(c->rate_limit, &gw->rate) ||
+        gw_rate_parse(c->artifact_rate_limit, &gw->artifact_rate)) {
+        fprintf(stderr, "stbfarm-gateway: --rate-limit and --artifact-rate-limit take RPS:BURST "
+                        "(e.g. 100:300) or off\n");
+        return 2;
+    }
+    if (c->common.threads < c->max_long_polls + 8) {
+        fprintf(stderr, "stbfarm-gateway: --threads must exceed --max-long-polls by at least 8, "
+                        "so that long polls cannot take every worker\n");
+        return 2;
+    }
+
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    sf_error err = SF_ERROR_INIT;
+    int rc = 1;
+    struct mg_context *ctx = NULL;
+    for (int s = 0; s < SF_SVC_COUNT; s++) {
+        if (service_used((sf_service)s) &&
+            sf_rpc_client_open(&gw->clients[s], c->common.broker, (sf_service)s, &err)) {
+            sf_error("%s", err.msg);
+            goto cleanup;
+        }
+    }
+    if (sf_events_start(&gw->events, c->common.redis, &err)) {
+        sf_error("%s", err.msg);
+        goto cleanup;
+    }
+
+    char threads[16];
+    snprintf(threads, sizeof(threads), "%ld", c->common.threads);
+    const char *mg_options[] = {"listening_ports",
+                                c->listen,
+                                "num_threads",
+                                threads,
+                                "enable_keep_alive",
+                                "yes",
+                                "keep_alive_timeout_ms",
+                                "5000",
+                                "request_timeout_ms",
+                                "120000",
+                                "enable_auth_domain_check",
+                                "no",
+                                NULL};
+    struct mg_callbacks callbacks = {0};
+    callbacks.init_thread = init_thread;
+    callbacks.exit_thread = exit_thread;
+    callbacks.log_message = log_message;
+    callbacks.http_error = http_error;
+    mg_init_library(0);
+    ctx = mg_start(&callbacks, gw, mg_options);
+    if (!ctx) {
+        fprintf(stderr, "stbfarm-gateway: cannot listen on %s (is the port in use?)\n", c->listen);
+        sf_error("cannot listen on %s", c->listen);
+        goto cleanup;
+    }
+    mg_set_request_handler(ctx, "/", handle, gw);
+    sf_info("gateway listening on %s via broker %s", c->listen, c->common.broker);
+    int sig;
+    sigwait(&sigs, &sig);
+    sf_info("stopping on signal %d", sig);
+    rc = 0;
+cleanup:
+    if (ctx)
+        mg_stop(ctx);
+    mg_exit_library();
+    sf_events_stop(gw->events);
+    for (int s = 0; s < SF_SVC_COUNT; s++)
+        sf_rpc_client_free(gw->clients[s]);
+    free(gw);
+    return rc;
+}

@@ -1,0 +1,94 @@
+#include "sf_crypto.h"
+
+#include "sf_err.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <sys/random.h>
+
+int sf_random_bytes(void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = getrandom((char *)buf + got, n - got, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return SF_EINTERNAL;
+        }
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+void sf_hex(const void *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *p = in;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+size_t sf_base64url(const void *in, size_t n, char *out)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const unsigned char *p = in;
+    size_t o = 0, i = 0;
+    for (; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        out[o++] = a[v >> 18];
+        out[o++] = a[v >> 12 & 63];
+        out[o++] = a[v >> 6 & 63];
+        out[o++] = a[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        out[o++] = a[v >> 18];
+        out[o++] = a[v >> 12 & 63];
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+        out[o++] = a[v >> 18];
+        out[o++] = a[v >> 12 & 63];
+        out[o++] = a[v >> 6 & 63];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static void digest_hex(const EVP_MD *md, const void *data, size_t n, char *out)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data, n, d, &len, md, NULL);
+    sf_hex(d, len, out);
+}
+
+void sf_sha256_hex(const void *data, size_t n, char out[65])
+{
+    digest_hex(EVP_sha256(), data, n, out);
+}
+
+void sf_sha1_hex(const void *data, size_t n, char out[41])
+{
+    digest_hex(EVP_sha1(), data, n, out);
+}
+
+int sf_consttime_equal(const void *a, const void *b, size_t n)
+{
+    return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void sf_random_hex(size_t nbytes, char *out)
+{
+    unsigned char b[32];
+    if (nbytes > sizeof(b))
+        nbytes = sizeof(b);
+    if (sf_random_bytes(b, nbytes))
+        abort(); /* no entropy: nothing stbfarm makes would be safe */
+    sf_hex(b, nbytes, out);
+}

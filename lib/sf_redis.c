@@ -1,0 +1,226 @@
+#include "sf_redis.h"
+
+#include "sf_crypto.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sf_redis {
+    redisContext *c;
+    char *addr;
+};
+
+enum { CONNECT_TIMEOUT_MS = 1000, COMMAND_TIMEOUT_MS = 5000 };
+
+static int parse_addr(const char *addr, char *host, size_t hostlen, int *port, int *is_unix)
+{
+    if (!strncmp(addr, "unix:", 5)) {
+        const char *path = addr + 5;
+        while (path[0] == '/' && path[1] == '/')
+            path++;
+        if (!*path || strlen(path) >= hostlen)
+            return SF_EINVAL;
+        snprintf(host, hostlen, "%s", path);
+        *is_unix = 1;
+        return 0;
+    }
+    if (!strncmp(addr, "tcp://", 6))
+        addr += 6;
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr || (size_t)(colon - addr) >= hostlen)
+        return SF_EINVAL;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p <= 0 || p > 65535)
+        return SF_EINVAL;
+    snprintf(host, hostlen, "%.*s", (int)(colon - addr), addr);
+    *port = (int)p;
+    *is_unix = 0;
+    return 0;
+}
+
+redisContext *sf_redis_connect_raw(const char *addr, int with_timeout, sf_error *err)
+{
+    char host[256];
+    int port = 0, is_unix = 0;
+    if (parse_addr(addr, host, sizeof(host), &port, &is_unix)) {
+        sf_fail(err, SF_EINVAL, "bad Redis address '%s' (want unix:/path or tcp://host:port)",
+                addr);
+        return NULL;
+    }
+    struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000};
+    redisContext *c = is_unix ? redisConnectUnixWithTimeout(host, tv)
+                              : redisConnectWithTimeout(host, port, tv);
+    if (!c || c->err) {
+        sf_fail(err, SF_EUNAVAIL, "Redis at %s is unavailable: %s", addr,
+                c ? c->errstr : "out of memory");
+        if (c)
+            redisFree(c);
+        return NULL;
+    }
+    if (with_timeout) {
+        struct timeval ct = {COMMAND_TIMEOUT_MS / 1000, 0};
+        redisSetTimeout(c, ct);
+    }
+    return c;
+}
+
+int sf_redis_open(sf_redis **out, const char *addr, sf_error *err)
+{
+    char host[256];
+    int port, is_unix;
+    if (!addr || parse_addr(addr, host, sizeof(host), &port, &is_unix))
+        return sf_fail(err, SF_EINVAL, "bad Redis address '%s' (want unix:/path or tcp://host:port)",
+                       addr ? addr : "");
+    sf_redis *r = calloc(1, sizeof(*r));
+    if (!r || !(r->addr = strdup(addr))) {
+        free(r);
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    }
+    *out = r;
+    return 0;
+}
+
+void sf_redis_free(sf_redis *r)
+{
+    if (!r)
+        return;
+    if (r->c)
+        redisFree(r->c);
+    free(r->addr);
+    free(r);
+}
+
+const char *sf_redis_addr(const sf_redis *r)
+{
+    return r->addr;
+}
+
+/* Turn an error reply into a code: "404 unknown node" from a script keeps its status. */
+static int error_reply_code(const redisReply *reply, sf_error *err)
+{
+    const char *s = reply->str;
+    if (reply->len > 4 && (s[0] == '4' || s[0] == '5') && s[1] >= '0' && s[1] <= '9' &&
+        s[2] >= '0' && s[2] <= '9' && s[3] == ' ') {
+        int status = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+        return sf_fail(err, -status, "%s", s + 4);
+    }
+    return sf_fail(err, SF_EINTERNAL, "Redis: %s", s);
+}
+
+/* Send one formatted command, reconnecting when needed. A connection found broken is retried
+ * once on a fresh one, so a Redis restart costs idle threads nothing. */
+static int run(sf_redis *r, const char *cmd, size_t len, redisReply **out, sf_error *err)
+{
+    *out = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fresh = 0;
+        if (!r->c) {
+            r->c = sf_redis_connect_raw(r->addr, 1, err);
+            if (!r->c)
+                return SF_EUNAVAIL;
+            fresh = 1;
+        }
+        redisReply *reply = NULL;
+        if (redisAppendFormattedCommand(r->c, cmd, len) != REDIS_OK ||
+            redisGetReply(r->c, (void **)&reply) != REDIS_OK || !reply) {
+            sf_fail(err, SF_EUNAVAIL, "Redis at %s is unavailable: %s", r->addr, r->c->errstr);
+            redisFree(r->c);
+            r->c = NULL;
+            if (fresh)
+                return SF_EUNAVAIL;
+            continue;
+        }
+        if (reply->type == REDIS_REPLY_ERROR) {
+            int rc = error_reply_code(reply, err);
+            freeReplyObject(reply);
+            return rc;
+        }
+        *out = reply;
+        return 0;
+    }
+    return SF_EUNAVAIL;
+}
+
+int sf_redis_cmdargv(sf_redis *r, redisReply **out, sf_error *err, int argc, const char **argv,
+                     const size_t *lens)
+{
+    char *cmd;
+    *out = NULL;
+    int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+    if (len < 0)
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    int rc = run(r, cmd, (size_t)len, out, err);
+    redisFreeCommand(cmd);
+    return rc;
+}
+
+int sf_redis_cmd(sf_redis *r, redisReply **out, sf_error *err, const char *fmt, ...)
+{
+    char *cmd;
+    va_list ap;
+    *out = NULL;
+    va_start(ap, fmt);
+    int len = redisvFormatCommand(&cmd, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        return sf_fail(err, SF_EINTERNAL, "bad Redis command format");
+    int rc = run(r, cmd, (size_t)len, out, err);
+    redisFreeCommand(cmd);
+    return rc;
+}
+
+int sf_redis_eval(sf_redis *r, const char *script, redisReply **out, sf_error *err, int nkeys,
+                  int nargs, const char **args, const size_t *lens)
+{
+    enum { MAX_ARGS = 64 };
+    if (nargs + 3 > MAX_ARGS)
+        return sf_fail(err, SF_EINTERNAL, "too many script arguments");
+    const char *argv[MAX_ARGS];
+    size_t argl[MAX_ARGS];
+    char sha[41], nk[16];
+    sf_sha1_hex(script, strlen(script), sha);
+    snprintf(nk, sizeof(nk), "%d", nkeys);
+    argv[0] = "EVALSHA";
+    argv[1] = sha;
+    argv[2] = nk;
+    for (int i = 0; i < nargs; i++) {
+        argv[3 + i] = args[i];
+        argl[3 + i] = lens ? lens[i] : strlen(args[i]);
+    }
+    argl[0] = 7;
+    argl[1] = 40;
+    argl[2] = strlen(nk);
+    sf_error e = SF_ERROR_INIT;
+    int rc = sf_redis_cmdargv(r, out, &e, nargs + 3, argv, argl);
+    if (rc == SF_EINTERNAL && !strncmp(e.msg, "Redis: NOSCRIPT", 15)) {
+        argv[0] = "EVAL";
+        argl[0] = 4;
+        argv[1] = script;
+        argl[1] = strlen(script);
+        rc = sf_redis_cmdargv(r, out, &e, nargs + 3, argv, argl);
+    }
+    if (rc)
+        sf_fail(err, rc, "%s", e.msg);
+    return rc;
+}
+
+const char *sf_reply_str(const redisReply *r)
+{
+    if (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS))
+        return r->str;
+    return NULL;
+}
+
+long long sf_reply_int(const redisReply *r, long long def)
+{
+    if (!r)
+        return def;
+    if (r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    if (r->type == REDIS_REPLY_STRING)
+        return strtoll(r->str, NULL, 10);
+    return def;
+}

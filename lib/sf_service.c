@@ -1,0 +1,97 @@
+#include "sf_service.h"
+
+#include "sf_log.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct service_run {
+    const sf_service_def *def;
+    sf_common_config common;
+} service_run;
+
+static void *worker_init(void *arg)
+{
+    service_run *run = arg;
+    sf_worker *w = calloc(1, sizeof(*w));
+    sf_error err = SF_ERROR_INIT;
+    if (!w || sf_redis_open(&w->redis, run->common.redis, &err)) {
+        sf_error("worker: %s", err.msg);
+        free(w);
+        return NULL;
+    }
+    w->common = &run->common;
+    w->service = run->def->state;
+    w->local_fini = run->def->thread_fini;
+    if (run->def->thread_init && !(w->local = run->def->thread_init(run->def->state))) {
+        sf_redis_free(w->redis);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void worker_fini(void *tls)
+{
+    sf_worker *w = tls;
+    if (w->local_fini && w->local)
+        w->local_fini(w->local);
+    sf_redis_free(w->redis);
+    free(w);
+}
+
+int sf_service_main(const sf_service_def *def, int argc, char **argv)
+{
+    service_run run = {def, {0}};
+    sf_option common[] = {SF_COMMON_OPTIONS(&run.common, def->default_threads)};
+    size_t nc = sizeof(common) / sizeof(common[0]);
+    sf_option *all = calloc(nc + def->n_options, sizeof(*all));
+    if (!all)
+        return 1;
+    memcpy(all, common, sizeof(common));
+    if (def->n_options)
+        memcpy(all + nc, def->options, def->n_options * sizeof(*all));
+    sf_config_load(def->program, def->about, all, nc + def->n_options, argc, argv);
+    free(all);
+
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    sf_error err = SF_ERROR_INIT;
+    if (def->start && def->start(def->state, &run.common)) {
+        sf_error("%s: could not start", def->program);
+        return 1;
+    }
+    sf_rpc_server_opts o = {0};
+    o.service = sf_service_name(def->svc);
+    o.brokers = run.common.broker;
+    o.svc = def->svc;
+    o.threads = (int)run.common.threads;
+    o.methods = def->methods;
+    o.n_methods = def->n_methods;
+    o.thread_init = worker_init;
+    o.thread_fini = worker_fini;
+    o.arg = &run;
+    sf_rpc_server *server;
+    if (sf_rpc_server_start(&server, &o, &err)) {
+        sf_error("%s", err.msg);
+        if (def->stop)
+            def->stop(def->state);
+        return 1;
+    }
+    sf_info("%s serving with %ld threads via %s", def->program, run.common.threads,
+            run.common.broker);
+    int sig;
+    sigwait(&sigs, &sig);
+    sf_info("stopping on signal %d", sig);
+    sf_rpc_server_stop(server);
+    if (def->stop)
+        def->stop(def->state);
+    return 0;
+}

@@ -1,0 +1,182 @@
+#include "nodes_store.h"
+
+#include "sf_time.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int nodes_valid_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > NODES_ID_MAX || !isalnum((unsigned char)id[0]))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (!isalnum(c) && c != '_' && c != '-' && c != '.')
+            return 0;
+    }
+    return 1;
+}
+
+static int unknown(sf_error *err, const char *id)
+{
+    return sf_fail(err, SF_ENOTFOUND, "unknown node_id '%.*s'", NODES_ID_MAX, id);
+}
+
+int nodes_register(sf_redis *r, const char *id, const nodes_info *info, int alive, sf_error *err)
+{
+    if (!nodes_valid_id(id))
+        return sf_fail(err, SF_EINVAL, "invalid node id '%.*s'", NODES_ID_MAX, id);
+    const char *argv[32];
+    size_t argc = 0;
+    char key[96], now[24];
+    snprintf(key, sizeof(key), "sf:node:%s", id);
+    snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
+    argv[argc++] = "HSET";
+    argv[argc++] = key;
+    argv[argc++] = "node_id";
+    argv[argc++] = id;
+    argv[argc++] = "registered";
+    argv[argc++] = now;
+    const char *fields[][2] = {{"address", info->address},
+                               {"version", info->version},
+                               {"local_ip_address", info->local_ip_address},
+                               {"external_ip_address", info->external_ip_address},
+                               {"licence_expiry", info->licence_expiry}};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (fields[i][1]) {
+            argv[argc++] = fields[i][0];
+            argv[argc++] = fields[i][1];
+        }
+    }
+    redisReply *reply;
+    int rc = sf_redis_cmdargv(r, &reply, err, (int)argc, argv, NULL);
+    if (rc)
+        return rc;
+    freeReplyObject(reply);
+    if ((rc = sf_redis_cmd(r, &reply, err, "SADD sf:nodes %s", id)))
+        return rc;
+    freeReplyObject(reply);
+    if (alive) {
+        if ((rc = sf_redis_cmd(r, &reply, err, "SET sf:node:%s:alive 1 PX %d", id,
+                               NODES_ONLINE_TTL_MS)))
+            return rc;
+        freeReplyObject(reply);
+    }
+    return 0;
+}
+
+/* One round trip for a node: its hash and whether it is alive. */
+static const char *const GET_SCRIPT =
+    "local h = redis.call('HGETALL', KEYS[1])\n"
+    "if #h == 0 then return redis.error_reply('404 unknown node') end\n"
+    "table.insert(h, 1, redis.call('EXISTS', KEYS[2]))\n"
+    "return h\n";
+
+static char *dup_or_null(const char *s)
+{
+    return s && *s ? strdup(s) : NULL;
+}
+
+int nodes_get(sf_redis *r, const char *id, nodes_record *out, sf_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!nodes_valid_id(id))
+        return unknown(err, id);
+    char key[96], alive[104];
+    snprintf(key, sizeof(key), "sf:node:%s", id);
+    snprintf(alive, sizeof(alive), "sf:node:%s:alive", id);
+    const char *args[] = {key, alive};
+    redisReply *reply;
+    int rc = sf_redis_eval(r, GET_SCRIPT, &reply, err, 2, 2, args, NULL);
+    if (rc == SF_ENOTFOUND)
+        return unknown(err, id);
+    if (rc)
+        return rc;
+    snprintf(out->node_id, sizeof(out->node_id), "%s", id);
+    out->online = (int)sf_reply_int(reply->element[0], 0);
+    for (size_t i = 1; i + 1 < reply->elements; i += 2) {
+        const char *k = sf_reply_str(reply->element[i]);
+        const char *v = sf_reply_str(reply->element[i + 1]);
+        if (!k || !v)
+            continue;
+        if (!strcmp(k, "address"))
+            out->address = dup_or_null(v);
+        else if (!strcmp(k, "version"))
+            out->version = dup_or_null(v);
+        else if (!strcmp(k, "local_ip_address"))
+            out->local_ip_address = dup_or_null(v);
+        else if (!strcmp(k, "external_ip_address"))
+            out->external_ip_address = dup_or_null(v);
+        else if (!strcmp(k, "licence_expiry"))
+            out->licence_expiry = dup_or_null(v);
+        else if (!strcmp(k, "last_used_by"))
+            out->last_used_by = dup_or_null(v);
+        else if (!strcmp(k, "last_used_time"))
+            out->last_used_time_us = strtoll(v, NULL, 10);
+    }
+    freeReplyObject(reply);
+    return 0;
+}
+
+void nodes_record_clear(nodes_record *rec)
+{
+    free(rec->address);
+    free(rec->version);
+    free(rec->local_ip_address);
+    free(rec->external_ip_address);
+    free(rec->licence_expiry);
+    free(rec->last_used_by);
+    memset(rec, 0, sizeof(*rec));
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int nodes_list_ids(sf_redis *r, char ***ids, size_t *n, sf_error *err)
+{
+    *ids = NULL;
+    *n = 0;
+    redisReply *reply;
+    int rc = sf_redis_cmd(r, &reply, err, "SMEMBERS sf:nodes");
+    if (rc)
+        return rc;
+    char **out = calloc(reply->elements ? reply->elements : 1, sizeof(char *));
+    if (!out) {
+        freeReplyObject(reply);
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < reply->elements; i++) {
+        const char *s = sf_reply_str(reply->element[i]);
+        if (s && (out[k] = strdup(s)))
+            k++;
+    }
+    freeReplyObject(reply);
+    qsort(out, k, sizeof(char *), compare_ids);
+    *ids = out;
+    *n = k;
+    return 0;
+}
+
+void nodes_ids_free(char **ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+}
+
+int nodes_touch(sf_redis *r, const char *id, const char *user, sf_error *err)
+{
+    redisReply *reply;
+    int rc = sf_redis_cmd(r, &reply, err, "HSET sf:node:%s last_used_by %s last_used_time %lld",
+                          id, user, (long long)sf_now_us());
+    if (rc)
+        return rc;
+    freeReplyObject(reply);
+    return 0;
+}

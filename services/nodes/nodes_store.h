@@ -1,0 +1,62 @@
+/* nodes_store.h - the node registry in Redis. Every process that needs to know about nodes
+ * (the nodes service, the admin tool, the jobs and reservations services) goes through here, so
+ * the key layout lives in one place:
+ *   sf:nodes             SET of node ids
+ *   sf:node:<id>         HASH of what the node reported: address, version, local_ip_address,
+ *                        external_ip_address, licence_expiry, registered (us), last_used_by,
+ *                        last_used_time (us)
+ *   sf:node:<id>:alive   a key that each heartbeat sets with a TTL: the node is online while it
+ *                        exists, so "online" needs no clock but Redis's. */
+#ifndef NODES_STORE_H
+#define NODES_STORE_H
+
+#include "sf_err.h"
+#include "sf_redis.h"
+
+#include <stdint.h>
+
+#define NODES_ID_MAX        64
+#define NODES_ONLINE_TTL_MS 6000 /* offline this long after the last heartbeat */
+
+typedef struct nodes_record {
+    char node_id[NODES_ID_MAX + 1];
+    int online;
+    char *address;             /* nng URL where the node agent answers, or NULL */
+    char *version;
+    char *local_ip_address;
+    char *external_ip_address;
+    char *licence_expiry;      /* YYYY-MM-DD, or NULL */
+    char *last_used_by;
+    int64_t last_used_time_us; /* 0: never */
+} nodes_record;
+
+/* What a node reports about itself when it registers or beats. NULL fields are left as they
+ * were. */
+typedef struct nodes_info {
+    const char *address;
+    const char *version;
+    const char *local_ip_address;
+    const char *external_ip_address;
+    const char *licence_expiry;
+} nodes_info;
+
+/* 1 when id can name a node: 1 to 64 of [A-Za-z0-9_.-], starting with a letter or digit. */
+int nodes_valid_id(const char *id);
+
+/* Add or update a node in the registry; with alive set, also count it online for the TTL. */
+int nodes_register(sf_redis *r, const char *id, const nodes_info *info, int alive,
+                   sf_error *err);
+
+/* Read one node. SF_ENOTFOUND (with a message naming it) when it is not registered. The record
+ * is freed with nodes_record_clear. */
+int nodes_get(sf_redis *r, const char *id, nodes_record *out, sf_error *err);
+void nodes_record_clear(nodes_record *rec);
+
+/* All registered node ids, sorted. Free with nodes_ids_free. */
+int nodes_list_ids(sf_redis *r, char ***ids, size_t *n, sf_error *err);
+void nodes_ids_free(char **ids, size_t n);
+
+/* Record that user used the node now (a press, a job, a reservation...). */
+int nodes_touch(sf_redis *r, const char *id, const char *user, sf_error *err);
+
+#endif

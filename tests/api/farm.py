@@ -1,0 +1,249 @@
+"""A real stbfarm on loopback for the API tests: redis-server, broker(s), services, gateway(s),
+each a real process started from the build tree, logs in a private directory, stopped (and its
+log checked for sanitizer reports) when the test is done.
+
+The build to test is $STBF_BUILD (default: <repo>/build); ./stbfarm test runs the suite once
+against the normal build and once against the ASan+UBSan one."""
+
+import os
+import signal
+import socket
+import subprocess
+import shutil
+import tempfile
+import time
+
+import requests
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("STBF_BUILD", os.path.join(REPO, "build"))
+
+# Where each binary lives in the build tree.
+BINARIES = {
+    "broker": "broker/stbfarm-broker",
+    "gateway": "gateway/stbfarm-gateway",
+    "admin": "admin/stbfarm-admin",
+    "nodes": "services/nodes/stbfarm-nodes",
+    "jobs": "services/jobs/stbfarm-jobs",
+    "results": "services/results/stbfarm-results",
+    "reservations": "services/reservations/stbfarm-reservations",
+    "nodesvc": "nodesvc/stbfarm-nodesvc",
+    "vstb": "vstb/stbfarm-vstb",
+}
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "ERROR: ThreadSanitizer")
+
+
+def binary(name):
+    return os.path.join(BUILD, BINARIES[name])
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(fn, timeout=20.0, interval=0.05, what="condition"):
+    end = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < end:
+        try:
+            last = fn()
+            if last:
+                return last
+        except Exception as e:  # noqa: BLE001 - keep polling through transient errors
+            last = e
+        time.sleep(interval)
+    raise TimeoutError("timed out waiting for %s (last: %r)" % (what, last))
+
+
+class Process:
+    """One child process, its log, and how to stop it."""
+
+    def __init__(self, name, argv, env, log_path):
+        self.name, self.argv, self.env, self.log_path = name, argv, env, log_path
+        self.proc = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if not self.alive():
+            return
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("%s did not stop within %ss of %s" % (self.name, timeout, sig))
+
+    def kill(self):
+        """Die as a crash would: no clean-up."""
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait()
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+
+class Farm:
+    """Start with Farm(...).start(); stop with .stop(). Everything listens on 127.0.0.1 or on
+    unix sockets under a private directory."""
+
+    SERVICES = ("nodes",)
+
+    def __init__(self, services=None, replicas=None, gateways=1, brokers=1, gateway_args=(),
+                 service_args=None, env=None):
+        self.dir = tempfile.mkdtemp(prefix="sf", dir="/tmp")
+        self.services = tuple(services if services is not None else self.SERVICES)
+        self.replicas = dict(replicas or {})
+        self.n_gateways = gateways
+        self.n_brokers = brokers
+        self.gateway_args = list(gateway_args)
+        self.service_args = dict(service_args or {})
+        self.redis_sock = os.path.join(self.dir, "redis.sock")
+        self.brokers = ["ipc://%s/b%d" % (self.dir, i) for i in range(brokers)]
+        self.procs = {}
+        self.ports = []
+        self.env = dict(os.environ)
+        self.env.update({
+            "STBF_REDIS": "unix:" + self.redis_sock,
+            "STBF_BROKER": ",".join(self.brokers),
+            "STBF_LOG_LEVEL": "info",
+            "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1",
+            "UBSAN_OPTIONS": "print_stacktrace=1",
+        })
+        self.env.update(env or {})
+        self.tokens = {}
+
+    # ---- processes ----
+
+    def _add(self, key, argv):
+        p = Process(key, argv, self.env, os.path.join(self.dir, key + ".log"))
+        self.procs[key] = p
+        return p.start()
+
+    def start_redis(self):
+        conf = os.path.join(self.dir, "redis.conf")
+        with open(conf, "w") as f:
+            f.write("port 0\nunixsocket %s\nunixsocketperm 700\ndir %s\nappendonly yes\n"
+                    "appendfsync everysec\nsave \"\"\n" % (self.redis_sock, self.dir))
+        self._add("redis", ["redis-server", conf])
+        wait_until(lambda: os.path.exists(self.redis_sock) and self.admin_ok(), 10, what="redis")
+
+    def admin_ok(self):
+        return subprocess.run(["redis-cli", "-s", self.redis_sock, "ping"], capture_output=True,
+                              text=True).stdout.strip() == "PONG"
+
+    def start_broker(self, i=0):
+        return self._add("broker%d" % i, [binary("broker"), "--listen", self.brokers[i]])
+
+    def start_service(self, name, replica=0):
+        args = [binary(name)] + list(self.service_args.get(name, ()))
+        return self._add("%s%d" % (name, replica), args)
+
+    def start_gateway(self, i=0):
+        if len(self.ports) <= i:
+            self.ports.append(free_port())
+        args = [binary("gateway"), "--listen", "127.0.0.1:%d" % self.ports[i],
+                "--rpc-timeout-ms", "3000"] + self.gateway_args
+        return self._add("gateway%d" % i, args)
+
+    def start(self):
+        self.start_redis()
+        for i in range(self.n_brokers):
+            self.start_broker(i)
+        for s in self.services:
+            for r in range(self.replicas.get(s, 1)):
+                self.start_service(s, r)
+        for i in range(self.n_gateways):
+            self.start_gateway(i)
+        for i in range(self.n_gateways):
+            self.wait_healthy(i)
+        return self
+
+    def wait_healthy(self, i=0, timeout=20):
+        wait_until(lambda: requests.get(self.url_of(i) + "/healthz", timeout=2).status_code == 200,
+                   timeout, what="gateway %d healthy" % i)
+
+    def stop(self):
+        """Stop everything, in reverse order, and fail on any sanitizer report."""
+        errors = []
+        for key in reversed(list(self.procs)):
+            p = self.procs[key]
+            try:
+                p.stop()
+            except AssertionError as e:
+                errors.append(str(e))
+            if p.proc is not None and p.proc.returncode not in (0, -signal.SIGKILL, None) \
+                    and key != "redis":
+                errors.append("%s exited with %s" % (key, p.proc.returncode))
+        for key, p in self.procs.items():
+            text = p.log()
+            if any(m in text for m in SANITIZER_MARKS):
+                errors.append("sanitizer report in %s:\n%s" % (key, text[-6000:]))
+        if errors:
+            raise AssertionError("\n".join(errors) + "\n(logs in %s)" % self.dir)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def proc(self, key):
+        return self.procs[key]
+
+    # ---- clients ----
+
+    def url_of(self, i=0):
+        return "http://127.0.0.1:%d" % self.ports[i]
+
+    @property
+    def url(self):
+        return self.url_of(0)
+
+    def admin(self, *args, check=True):
+        r = subprocess.run([binary("admin")] + list(args), env=self.env, capture_output=True,
+                           text=True)
+        if check and r.returncode != 0:
+            raise AssertionError("stbfarm-admin %s: %s" % (" ".join(args), r.stderr))
+        return r
+
+    def token(self, user="alice"):
+        if user not in self.tokens:
+            self.tokens[user] = self.admin("token", "create", user).stdout.strip()
+        return self.tokens[user]
+
+    def session(self, user="alice", gateway=0):
+        s = Session(self.url_of(gateway))
+        s.headers["Authorization"] = "token " + self.token(user)
+        return s
+
+    def redis(self, *args):
+        return subprocess.run(["redis-cli", "-s", self.redis_sock] + [str(a) for a in args],
+                              capture_output=True, text=True, check=True).stdout
+
+
+class Session(requests.Session):
+    """requests.Session with a base URL: s.get("/api/v2/nodes")."""
+
+    def __init__(self, base):
+        super().__init__()
+        self.base = base
+
+    def request(self, method, url, *args, **kwargs):
+        if url.startswith("/"):
+            url = self.base + url
+        kwargs.setdefault("timeout", 30)
+        return super().request(method, url, *args, **kwargs)
