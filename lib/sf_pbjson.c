@@ -136,11 +136,18 @@ static cJSON *value_to_json(const ProtobufCFieldDescriptor *f, const void *v)
         return cJSON_CreateNumber(*(const uint32_t *)v);
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-        return cJSON_CreateNumber((double)*(const int64_t *)v);
+    case PROTOBUF_C_TYPE_SFIXED64: {
+        /* printed exactly: cJSON would write large values in exponent form */
+        char num[24];
+        snprintf(num, sizeof(num), "%lld", (long long)*(const int64_t *)v);
+        return cJSON_CreateRaw(num);
+    }
     case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return cJSON_CreateNumber((double)*(const uint64_t *)v);
+    case PROTOBUF_C_TYPE_FIXED64: {
+        char num[24];
+        snprintf(num, sizeof(num), "%llu", (unsigned long long)*(const uint64_t *)v);
+        return cJSON_CreateRaw(num);
+    }
     case PROTOBUF_C_TYPE_FLOAT:
         return cJSON_CreateNumber(*(const float *)v);
     case PROTOBUF_C_TYPE_DOUBLE:
