@@ -126,6 +126,7 @@ class Farm:
             "STBF_BROKER": ",".join(self.brokers),
             "STBF_LOG_LEVEL": "info",
             "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1",
+            "LSAN_OPTIONS": "suppressions=" + os.path.join(REPO, "tests", "lsan.supp"),
             "UBSAN_OPTIONS": "print_stacktrace=1",
         })
         self.env.update(env or {})
