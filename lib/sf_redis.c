@@ -175,12 +175,14 @@ int sf_redis_cmd(sf_redis *r, redisReply **out, sf_error *err, const char *fmt, 
 int sf_redis_eval(sf_redis *r, const char *script, redisReply **out, sf_error *err, int nkeys,
                   int nargs, const char **args, const size_t *lens)
 {
-    enum { MAX_ARGS = 64 };
-    if (nargs + 3 > MAX_ARGS)
-        return sf_fail(err, SF_EINTERNAL, "too many script arguments");
-    const char *argv[MAX_ARGS];
-    size_t argl[MAX_ARGS];
+    const char **argv = malloc(sizeof(*argv) * (size_t)(nargs + 3));
+    size_t *argl = malloc(sizeof(*argl) * (size_t)(nargs + 3));
     char sha[41], nk[16];
+    if (!argv || !argl) {
+        free(argv);
+        free(argl);
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    }
     sf_sha1_hex(script, strlen(script), sha);
     snprintf(nk, sizeof(nk), "%d", nkeys);
     argv[0] = "EVALSHA";
@@ -202,6 +204,8 @@ int sf_redis_eval(sf_redis *r, const char *script, redisReply **out, sf_error *e
         argl[1] = strlen(script);
         rc = sf_redis_cmdargv(r, out, &e, nargs + 3, argv, argl);
     }
+    free(argv);
+    free(argl);
     if (rc)
         sf_fail(err, rc, "%s", e.msg);
     return rc;
