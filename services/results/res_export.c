@@ -267,3 +267,33 @@ int res_export_junit(const res_hits *h, Stbfarm__ResultDetail *const *details,
     *out = sf_buf_take(&b, len);
     return *out ? 0 : SF_EINTERNAL;
 }
+
+/* ---- stbt.log ---- */
+
+int res_log_convert(FILE *in, FILE *out, const sf_tz *tz)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, in)) > 0) {
+        char *space = memchr(line, ' ', (size_t)n);
+        int64_t us;
+        if (space && space - line < 40) {
+            char stamp[40];
+            memcpy(stamp, line, (size_t)(space - line));
+            stamp[space - line] = '\0';
+            if (!sf_time_parse(stamp, &us)) {
+                char local[48];
+                int flags = SF_TIME_OFFSET | (strchr(stamp, '.') ? 0 : SF_TIME_NO_FRAC);
+                sf_time_format_at(us, sf_tz_offset(tz, floor_secs(us)), local, sizeof(local),
+                                  flags);
+                fputs(local, out);
+                fwrite(space, 1, (size_t)(n - (space - line)), out);
+                continue;
+            }
+        }
+        fwrite(line, 1, (size_t)n, out);
+    }
+    free(line);
+    return ferror(in) || ferror(out) ? -1 : 0;
+}

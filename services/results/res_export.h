@@ -10,6 +10,7 @@
 #include "sf_tz.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define RES_URL_MAX 1024
 
@@ -40,5 +41,11 @@ int res_export_csv(const res_hits *h, const res_export_opts *o, char **out, size
  * be NULL. */
 int res_export_junit(const res_hits *h, Stbfarm__ResultDetail *const *details,
                      const res_export_opts *o, char **out, size_t *len);
+
+/* Copy a stbt.log from in to out with the ISO 8601 timestamp that starts each line moved to tz
+ * ("2015-06-16T13:29:17.162452+00:00 msg" becomes "...07:29:17.162452-06:00 msg" in Denver);
+ * lines that start with no timestamp (a message's continuation lines) are copied as they are.
+ * Returns 0, or -1 on a read or write error. */
+int res_log_convert(FILE *in, FILE *out, const sf_tz *tz);
 
 #endif

@@ -1,7 +1,5 @@
 #include "res_index.h"
 
-#include "res_store.h"
-
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -330,7 +328,7 @@ static int add_row(res_index *idx, row *r, int in_place)
 }
 
 /* Apply one batch of changes; the caller holds the write lock. */
-static int apply(res_index *idx, const res_changes *ch, sf_error *err)
+static int apply_locked(res_index *idx, const res_changes *ch, sf_error *err)
 {
     size_t inserts = 0, deletes = 0;
     for (size_t i = 0; i < ch->n; i++) {
@@ -357,6 +355,14 @@ static int apply(res_index *idx, const res_changes *ch, sf_error *err)
     if (!in_place)
         qsort(idx->by_date, idx->n_rows, sizeof(row *), row_qsort_date);
     return 0;
+}
+
+int res_index_apply(res_index *idx, const res_changes *ch, sf_error *err)
+{
+    pthread_rwlock_wrlock(&idx->lock);
+    int rc = apply_locked(idx, ch, err);
+    pthread_rwlock_unlock(&idx->lock);
+    return rc;
 }
 
 static void clear_rows(res_index *idx)
@@ -408,7 +414,7 @@ int res_index_sync(res_index *idx, sf_redis *r, sf_error *err)
             idx->loaded = 0;
             atomic_store(&idx->seq, 0);
         } else {
-            rc = apply(idx, &ch, err);
+            rc = apply_locked(idx, &ch, err);
             atomic_store(&idx->seq, ch.upto);
             if (ch.upto >= ch.seq)
                 idx->loaded = 1;

@@ -16,6 +16,7 @@
 #define RES_INDEX_H
 
 #include "res_filter.h"
+#include "res_store.h"
 #include "sf_err.h"
 #include "sf_redis.h"
 
@@ -29,6 +30,10 @@ void res_index_free(res_index *idx);
 
 /* Bring the index up to date with the store through r (the calling thread's connection). */
 int res_index_sync(res_index *idx, sf_redis *r, sf_error *err);
+
+/* Apply one batch of changes, as sync does with what the store returns (and the unit tests
+ * with changes of their own). */
+int res_index_apply(res_index *idx, const res_changes *ch, sf_error *err);
 
 /* Results held now. */
 size_t res_index_count(res_index *idx);

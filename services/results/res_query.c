@@ -361,36 +361,6 @@ int res_screenshot(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *rep
 
 /* ---- stbt.log in another zone ---- */
 
-/* Copy the log from in to out with the timestamp that starts each line moved to tz; lines that
- * start with no timestamp (a message's continuation lines) are copied as they are. */
-static int convert_log(FILE *in, FILE *out, const sf_tz *tz)
-{
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, in)) > 0) {
-        char *space = memchr(line, ' ', (size_t)n);
-        int64_t us;
-        if (space && space - line < 40) {
-            char stamp[40];
-            memcpy(stamp, line, (size_t)(space - line));
-            stamp[space - line] = '\0';
-            if (!sf_time_parse(stamp, &us)) {
-                char local[48];
-                int64_t s = us / 1000000 - (us % 1000000 < 0);
-                int flags = SF_TIME_OFFSET | (strchr(stamp, '.') ? 0 : SF_TIME_NO_FRAC);
-                sf_time_format_at(us, sf_tz_offset(tz, s), local, sizeof(local), flags);
-                fputs(local, out);
-                fwrite(space, 1, (size_t)(n - (space - line)), out);
-                continue;
-            }
-        }
-        fwrite(line, 1, (size_t)n, out);
-    }
-    free(line);
-    return ferror(in) || ferror(out) ? -1 : 0;
-}
-
 /* The log converted to tz, made once into <store>/.cache/log/ and reused while it is newer than
  * the log. */
 static int converted_log(res_state *st, const char *result_id, const char *src,
@@ -412,7 +382,7 @@ static int converted_log(res_state *st, const char *result_id, const char *src,
     int ofd = openat(st->cache_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     FILE *in = fopen(src, "re"), *out = ofd >= 0 ? fdopen(ofd, "w") : NULL;
     int rc = 0;
-    if (!in || !out || convert_log(in, out, tz) || fflush(out) ||
+    if (!in || !out || res_log_convert(in, out, tz) || fflush(out) ||
         renameat(st->cache_fd, tmp, st->cache_fd, name))
         rc = sf_fail(err, SF_EINTERNAL, "cannot convert the log: %s", strerror(errno));
     if (in)
