@@ -299,6 +299,8 @@ int admin_result_push(const char *brokers, const char *json_path, const char *ar
     const Stbfarm__ResultsBeginReply *br = (const Stbfarm__ResultsBeginReply *)res.msg;
     printf("%s\n", br->result_id);
     fflush(stdout);
+    if (br->finished) /* recorded already (this is a retry): nothing more to send */
+        goto cleanup;
     sf_rpc_result_free(&res);
     for (size_t i = 0; !o->finish_only && i < m.n && !rc; i++)
         rc = put_file(c, &m, upload_id, &m.entries[i], o->chunk_bytes, &budget, err);

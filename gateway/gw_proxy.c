@@ -126,16 +126,10 @@ int gw_build_request(gw_request *rq, ProtobufCMessage **out, sf_error *err)
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     rc = add_query(obj, route->req, rq->ri->query_string, err);
     for (size_t i = 0; !rc && i < rq->params.n; i++) {
-        char name[64], value[GW_PATH_MAX + 1];
+        char name[64];
         snprintf(name, sizeof(name), "%.*s", (int)rq->params.name_len[i], rq->params.name[i]);
-        /* the path is matched raw, so that an encoded '/' cannot split a segment; the value is
-         * decoded ("a%20b.log" names "a b.log"), and one with a NUL names nothing */
-        int n = mg_url_decode(rq->params.value[i], (int)strlen(rq->params.value[i]), value,
-                              (int)sizeof(value), 0);
-        if (n < 0 || strlen(value) != (size_t)n)
-            rc = sf_fail(err, SF_ENOTFOUND, "no such %s", name);
-        else
-            rc = set_field(obj, route->req, "path parameter", name, value, SF_ENOTFOUND, err);
+        rc = set_field(obj, route->req, "path parameter", name, rq->params.value[i],
+                       SF_ENOTFOUND, err);
     }
     if (!rc)
         rc = sf_pb_from_json(route->req, obj, out, err);
@@ -219,13 +213,13 @@ static int parse_range(const char *h, int64_t size, int64_t *from, int64_t *to)
  * whole file when a Range header was ignored (civetweb would act on it). The validators are
  * civetweb's, so that If-Range works across its answers and ours. */
 static int reply_part(gw_request *rq, const char *path, const struct stat *st,
-                      const sf_rpc_result *res, const char *validators, int partial,
-                      int64_t from, int64_t to)
+                      const sf_rpc_result *res, const char *validators, int partial, int64_t from,
+                      int64_t to)
 {
     char headers[2048], more[512], range[96] = "";
     if (partial)
-        snprintf(range, sizeof(range), "Content-Range: bytes %lld-%lld/%lld\r\n",
-                 (long long)from, (long long)to, (long long)st->st_size);
+        snprintf(range, sizeof(range), "Content-Range: bytes %lld-%lld/%lld\r\n", (long long)from,
+                 (long long)to, (long long)st->st_size);
     snprintf(more, sizeof(more), "X-Content-Type-Options: nosniff\r\nAccept-Ranges: bytes\r\n%s%s",
              validators, range);
     header_lines(res, more, headers, sizeof(headers));
@@ -271,11 +265,9 @@ static int reply_file(gw_request *rq, const sf_rpc_result *res)
     /* civetweb's validators: ETag "<mtime hex>.<size>" and Last-Modified */
     char etag[64], modified[64], validators[192];
     struct tm tm;
-    snprintf(etag, sizeof(etag), "\"%lx.%lld\"", (unsigned long)st.st_mtime,
-             (long long)st.st_size);
+    snprintf(etag, sizeof(etag), "\"%lx.%lld\"", (unsigned long)st.st_mtime, (long long)st.st_size);
     strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&st.st_mtime, &tm));
-    snprintf(validators, sizeof(validators), "ETag: %s\r\nLast-Modified: %s\r\n", etag,
-             modified);
+    snprintf(validators, sizeof(validators), "ETag: %s\r\nLast-Modified: %s\r\n", etag, modified);
     const char *if_range = mg_get_header(rq->conn, "If-Range");
     int64_t from = 0, to = 0;
     int range = parse_range(mg_get_header(rq->conn, "Range"), (int64_t)st.st_size, &from, &to);

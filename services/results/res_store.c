@@ -486,7 +486,8 @@ int res_store_expired(sf_redis *r, int64_t cutoff_us, size_t max, char ***ids, s
     redisReply *v;
     char cutoff[32];
     snprintf(cutoff, sizeof(cutoff), "(%lld", (long long)cutoff_us);
-    int rc = sf_redis_cmd(r, &v, err, "ZRANGEBYSCORE sf:res:date -inf %s LIMIT 0 %zu", cutoff, max);
+    int rc = sf_redis_cmd(r, &v, err, "ZRANGEBYSCORE sf:res:date -inf %s LIMIT 0 %lld", cutoff,
+                          (long long)max); /* hiredis knows no %zu */
     return rc ? rc : take_ids(v, ids, n, err);
 }
 
@@ -507,7 +508,7 @@ int res_store_delete(sf_redis *r, const char *result_id, sf_error *err)
 int res_store_purge_list(sf_redis *r, size_t max, char ***ids, size_t *n, sf_error *err)
 {
     redisReply *v;
-    int rc = sf_redis_cmd(r, &v, err, "SRANDMEMBER sf:res:purge %zu", max);
+    int rc = sf_redis_cmd(r, &v, err, "SRANDMEMBER sf:res:purge %lld", (long long)max);
     return rc ? rc : take_ids(v, ids, n, err);
 }
 
