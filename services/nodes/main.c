@@ -71,7 +71,7 @@ static int testpack(const sf_call *call, sf_testpack **out, sf_error *err)
     const nodes_config *cfg = &state_of(call)->cfg;
     *out = NULL;
     if (!l->tp) {
-        if (!cfg->test_pack)
+        if (!cfg->test_pack || !*cfg->test_pack)
             return sf_fail(err, SF_EUNAVAIL, "no test pack is configured (--test-pack)");
         if (sf_mono_ms() < l->retry_at_ms)
             return sf_fail(err, SF_EUNAVAIL, "the test pack %s cannot be opened",
