@@ -28,8 +28,9 @@ def percentile(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
-f = Farm(nodes=1, gateway_args=["--rate-limit", "off", "--access-log", "false"]).start()
+f = Farm(nodes=1, gateway_args=["--rate-limit", "off", "--access-log=false"])
 try:
+    f.start()
     s = f.session()
     lat = {}
     for name in ("screenshot.png", "thumbnail.jpg"):

@@ -260,6 +260,10 @@ int main(int argc, char **argv)
                                 "120000",
                                 "enable_auth_domain_check",
                                 "no",
+                                /* headers and body go out in two writes: without this, Nagle
+                                 * holds the body for the client's delayed ACK (40 ms) */
+                                "tcp_nodelay",
+                                "1",
                                 NULL};
     struct mg_callbacks callbacks = {0};
     callbacks.init_thread = init_thread;
