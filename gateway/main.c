@@ -260,9 +260,7 @@ int main(int argc, char **argv)
                                 "120000",
                                 "enable_auth_domain_check",
                                 "no",
-                                /* headers and body go out in two writes: without this, Nagle
-                                 * holds the body for the client's delayed ACK (40 ms) */
-                                "tcp_nodelay",
+                                "tcp_nodelay", /* headers and body are separate writes */
                                 "1",
                                 NULL};
     struct mg_callbacks callbacks = {0};

@@ -26,6 +26,12 @@ typedef struct sf_testpack sf_testpack;
             "where a test pack given by URL is mirrored", (cache_dir)                            \
     }
 
+/* A process whose threads use test packs holds libgit2 open from before its first thread
+ * starts until after its last one ended: libgit2 frees each thread's state when the thread
+ * exits, but only while the library is still initialised. */
+void sf_testpack_process_init(void);
+void sf_testpack_process_shutdown(void);
+
 /* Open source ("/srv/test-pack", "file:///srv/tp.git", "https://..."), cloning a URL into
  * cache_dir on first use. Returns 0, or SF_EUNAVAIL when it cannot be opened or fetched. */
 int sf_testpack_open(sf_testpack **out, const char *source, const char *cache_dir,

@@ -548,6 +548,7 @@ static int start(void *arg, const sf_common_config *common)
         sf_error("%s", err.msg);
         return -1;
     }
+    sf_testpack_process_init();
     return 0;
 }
 
@@ -555,6 +556,7 @@ static void stop(void *arg)
 {
     nodes_state *s = arg;
     node_clients_free(s->clients);
+    sf_testpack_process_shutdown();
 }
 
 static void *thread_init(void *arg)

@@ -14,7 +14,7 @@ import numpy
 import pytest
 import requests
 
-from farm import Farm, wait_until
+from farm import Farm, git, wait_until
 
 NODE = "stb-tester-000000000001"
 NODE2 = "stb-tester-000000000002"
@@ -67,13 +67,6 @@ def settle(s, node=NODE):
         b = screenshot(s, node)
         return [b] if numpy.array_equal(a, b) else None
     return wait_until(same_twice, 5, what="a steady picture")[0]
-
-
-def git(repo, *args):
-    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@t")
-    return subprocess.run(["git", "-C", repo] + list(args), check=True, capture_output=True,
-                          text=True, env=env).stdout.strip()
 
 
 # ---- node status ----
