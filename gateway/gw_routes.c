@@ -18,6 +18,13 @@ const gw_route gw_routes[] = {
      &stbfarm__node_list__descriptor, GW_UNWRAP, NULL},
     {"GET", "/api/v2/nodes/{node_id}", SF_SVC_NODES, "nodes.get",
      &stbfarm__node_get_request__descriptor, &stbfarm__node__descriptor, 0, NULL},
+    {"GET", "/api/v2/nodes/{node_id}/screenshot.png", SF_SVC_NODES, "nodes.screenshot",
+     &stbfarm__node_get_request__descriptor, NULL, 0, NULL},
+    {"GET", "/api/v2/nodes/{node_id}/thumbnail.jpg", SF_SVC_NODES, "nodes.thumbnail",
+     &stbfarm__node_get_request__descriptor, NULL, 0, NULL},
+    {"POST", "/api/v2/nodes/{node_id}/press", SF_SVC_NODES, "nodes.press",
+     &stbfarm__node_press_request__descriptor, &stbfarm__node_press_reply__descriptor, GW_BODY,
+     NULL},
 
     /* jobs and the test pack */
     {"GET", "/api/v2/test_pack/{test_pack_revision*}/test_case_names", SF_SVC_JOBS,

@@ -1,7 +1,6 @@
 /* POST /api/v2/run_tests: check every parameter, take the node atomically, hand the job to the
  * node's agent. */
 #include "jobs.h"
-#include "jobs_agent.h"
 #include "jobs_validate.h"
 #include "nodes_store.h"
 #include "runner.pb-c.h"
@@ -182,8 +181,9 @@ static int hand_to_agent(sf_call *call, const Stbfarm__RunTestsRequest *q, const
     job.n_tags = q->n_tags;
     job.tags = tags;
     sf_rpc_result res;
-    int rc = jobs_agent_call(sf_worker_of(call)->redis, q->node_id, "agent.run_job", &job.base,
-                             NULL, (int)jobs_state_of(call)->cfg.agent_timeout_ms, &res, err);
+    int rc = node_call_id(jobs_state_of(call)->agents, sf_worker_of(call)->redis, q->node_id,
+                          "agent.run_job", &job.base, NULL,
+                          (int)jobs_state_of(call)->cfg.agent_timeout_ms, &res, err);
     sf_rpc_result_free(&res);
     free(entries);
     free(tags);

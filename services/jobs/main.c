@@ -25,13 +25,20 @@ static int start(void *state, const sf_common_config *common)
 {
     jobs_state *s = state;
     s->common = common;
+    sf_error err = SF_ERROR_INIT;
+    if (node_clients_new(&s->agents, &err)) {
+        sf_error("%s", err.msg);
+        return -1;
+    }
     sf_testpack_process_init();
     return jobs_reaper_start(s);
 }
 
 static void stop(void *state)
 {
-    jobs_reaper_stop(state);
+    jobs_state *s = state;
+    jobs_reaper_stop(s);
+    node_clients_free(s->agents);
     sf_testpack_process_shutdown();
 }
 
@@ -51,10 +58,7 @@ int main(int argc, char **argv)
     static jobs_state state;
     jobs_config *c = &state.cfg;
     const sf_option options[] = {
-        {"test-pack", "STBF_TEST_PACK", SF_OPT_STR, NULL,
-         "the test pack: a git repository path or URL", &c->test_pack},
-        {"test-pack-cache", "STBF_TEST_PACK_CACHE", SF_OPT_STR, "/tmp/stbfarm-testpack-cache",
-         "where a test pack URL is mirrored", &c->test_pack_cache},
+        SF_TESTPACK_OPTIONS(&c->test_pack, &c->test_pack_cache),
         {"stop-timeout-ms", "STBF_STOP_TIMEOUT_MS", SF_OPT_INT, "10000",
          "how long a stop waits for the node before answering 202", &c->stop_timeout_ms},
         {"agent-timeout-ms", "STBF_AGENT_TIMEOUT_MS", SF_OPT_INT, "10000",

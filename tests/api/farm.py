@@ -108,7 +108,7 @@ class Farm:
     SERVICES = ("nodes", "jobs")
 
     def __init__(self, services=None, replicas=None, gateways=1, brokers=1, gateway_args=(),
-                 service_args=None, env=None, test_pack=None):
+                 service_args=None, env=None, nodes=0, test_pack=None):
         self.dir = tempfile.mkdtemp(prefix="sf", dir="/tmp")
         self.test_pack = test_pack
         self.services = tuple(services if services is not None else self.SERVICES)
@@ -135,6 +135,15 @@ class Farm:
             self.env["STBF_TEST_PACK"] = test_pack
         self.env.update(env or {})
         self.tokens = {}
+        # Virtual nodes: node i (from 1) is a vstb and a node agent; without a test pack given,
+        # the services read a demo test pack made for the nodes (demo/make-test-pack).
+        self.n_nodes = nodes
+        if nodes and test_pack is None:
+            self.test_pack = os.path.join(self.dir, "test-pack")
+            subprocess.run([os.path.join(REPO, "demo", "make-test-pack"), self.test_pack,
+                            str(nodes)], check=True, capture_output=True)
+            self.env["STBF_TEST_PACK"] = self.test_pack
+        self.vstb_ports = {}
 
     # ---- processes ----
 
@@ -178,9 +187,44 @@ class Farm:
                 self.start_service(s, r)
         for i in range(self.n_gateways):
             self.start_gateway(i)
+        for n in range(1, self.n_nodes + 1):
+            self.start_vstb(n)
+            self.start_nodesvc(n)
         for i in range(self.n_gateways):
             self.wait_healthy(i)
+        for n in range(1, self.n_nodes + 1):
+            self.wait_node(n)
         return self
+
+    # ---- virtual nodes ----
+
+    @staticmethod
+    def node_id(n):
+        return "stb-tester-%012d" % n
+
+    def start_vstb(self, n):
+        """The virtual set-top box of node n, on the same ports each time it is started."""
+        if n not in self.vstb_ports:
+            self.vstb_ports[n] = (free_port(), free_port())
+        lirc, video = self.vstb_ports[n]
+        return self._add("vstb%d" % n, [binary("vstb"), "--lirc-listen", "127.0.0.1:%d" % lirc,
+                                        "--video-listen", "127.0.0.1:%d" % video])
+
+    def start_nodesvc(self, n):
+        if n not in self.vstb_ports:
+            self.vstb_ports[n] = (free_port(), free_port())
+        lirc, video = self.vstb_ports[n]
+        return self._add("nodesvc%d" % n, [
+            binary("nodesvc"), "--node-id", self.node_id(n),
+            "--listen", "ipc://%s/node%d.sock" % (self.dir, n),
+            "--video-source", "http://127.0.0.1:%d/video.mjpeg" % video,
+            "--video-format", "mpjpeg", "--lircd", "127.0.0.1:%d" % lirc])
+
+    def wait_node(self, n, timeout=20):
+        """Until node n is online and its video arrives."""
+        s = self.session("admin")
+        wait_until(lambda: s.get("/api/v2/nodes/%s/thumbnail.jpg" % self.node_id(n))
+                   .status_code == 200, timeout, what="node %d online with video" % n)
 
     def wait_healthy(self, i=0, timeout=20):
         wait_until(lambda: requests.get(self.url_of(i) + "/healthz", timeout=2).status_code == 200,
