@@ -3,19 +3,77 @@
  *   stbfarm-admin [--redis ADDR] token revoke TOKEN
  *   stbfarm-admin [--redis ADDR] node register ID [--address URL] [--licence-expiry YYYY-MM-DD]
  *                                                  [--alive]
+ *   stbfarm-admin [--redis ADDR] node call ID METHOD [JSON]
+ *                         calls an agent.* method of the node's agent (proto/node_agent.proto)
+ *                         with the JSON request; prints the JSON reply, or writes an image reply
+ *                         to standard output
  *   stbfarm-admin [--broker URL] result push --json FILE [--artifacts DIR] [--upload-id ID]
  *                                [--chunk-bytes N] [--stop-after CHUNKS] [--finish-only]
  *   stbfarm-admin [--redis ADDR] result load FILE.jsonl
  * The launcher (./stbfarm token ...) calls it. */
 #include "admin_results.h"
+#include "node_agent.pb-c.h"
+#include "node_client.h"
 #include "nodes_store.h"
 #include "sf_log.h"
+#include "sf_pbjson.h"
 #include "sf_redis.h"
 #include "sf_token.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The agent methods an operator may call, with their request and reply types. */
+static const struct {
+    const char *name;
+    const ProtobufCMessageDescriptor *req, *reply;
+} AGENT_METHODS[] = {
+    {"agent.status", NULL, &stbfarm__agent_status__descriptor},
+    {"agent.screenshot", &stbfarm__agent_image_request__descriptor, NULL},
+    {"agent.thumbnail", &stbfarm__agent_image_request__descriptor, NULL},
+    {"agent.press", &stbfarm__agent_press_request__descriptor,
+     &stbfarm__agent_press_reply__descriptor},
+    {"agent.video_start", &stbfarm__agent_video_start_request__descriptor, NULL},
+    {"agent.video_stop", NULL, &stbfarm__agent_video_stop_reply__descriptor},
+};
+
+/* node call ID METHOD [JSON]: through node_client, as the services reach agents. */
+static int node_call_cmd(sf_redis *r, const char *id, const char *method, const char *json,
+                         sf_error *err)
+{
+    size_t i = 0, n = sizeof(AGENT_METHODS) / sizeof(AGENT_METHODS[0]);
+    while (i < n && strcmp(AGENT_METHODS[i].name, method))
+        i++;
+    if (i == n)
+        return sf_fail(err, SF_EINVAL, "unknown agent method '%s'", method);
+    ProtobufCMessage *req = NULL;
+    cJSON *obj = NULL;
+    node_clients *nc = NULL;
+    sf_rpc_result res = {0};
+    int rc = 0;
+    if (AGENT_METHODS[i].req) {
+        if (!(rc = sf_json_parse_object(json ? json : "{}", strlen(json ? json : "{}"), &obj, err)))
+            rc = sf_pb_from_json(AGENT_METHODS[i].req, obj, &req, err);
+    }
+    if (!rc && !(rc = node_clients_new(&nc, err)))
+        rc = node_call_id(nc, r, id, method, req, AGENT_METHODS[i].reply, 30000, &res, err);
+    if (!rc && res.content_type) {
+        fwrite(res.body, 1, res.body_len, stdout);
+    } else if (!rc && res.msg) {
+        cJSON *out = sf_pb_to_json(res.msg);
+        char *text = out ? cJSON_PrintUnformatted(out) : NULL;
+        printf("%s\n", text ? text : "{}");
+        free(text);
+        cJSON_Delete(out);
+    }
+    sf_rpc_result_free(&res);
+    node_clients_free(nc);
+    if (req)
+        protobuf_c_message_free_unpacked(req, NULL);
+    cJSON_Delete(obj);
+    return rc;
+}
 
 static int usage(void)
 {
@@ -24,6 +82,7 @@ static int usage(void)
             "       stbfarm-admin [--redis ADDR] token revoke TOKEN\n"
             "       stbfarm-admin [--redis ADDR] node register ID [--address URL]\n"
             "                     [--licence-expiry YYYY-MM-DD] [--alive]\n"
+            "       stbfarm-admin [--redis ADDR] node call ID METHOD [JSON]\n"
             "       stbfarm-admin [--broker URL] result push --json FILE [--artifacts DIR]\n"
             "                     [--upload-id ID] [--chunk-bytes N] [--stop-after CHUNKS]\n"
             "                     [--finish-only]\n"
@@ -36,7 +95,7 @@ static int usage(void)
 int main(int argc, char **argv)
 {
     const char *addr = getenv("STBF_REDIS"), *broker = getenv("STBF_BROKER");
-    const char *pos[4] = {0};
+    const char *pos[5] = {0};
     const char *json = NULL, *artifacts = NULL, *chunk = "1048576", *stop_after = "-1";
     size_t npos = 0;
     nodes_info info = {0};
@@ -67,7 +126,7 @@ int main(int argc, char **argv)
             push.finish_only = 1;
         else if (!strcmp(a, "--alive"))
             alive = 1;
-        else if (!strncmp(a, "--", 2) || npos == 4)
+        else if (!strncmp(a, "--", 2) || npos == 5)
             return usage();
         else
             pos[npos++] = a;
@@ -100,8 +159,9 @@ int main(int argc, char **argv)
 
     int is_token = npos == 3 && !strcmp(pos[0], "token");
     int is_node = npos == 3 && !strcmp(pos[0], "node") && !strcmp(pos[1], "register");
+    int is_call = (npos == 4 || npos == 5) && !strcmp(pos[0], "node") && !strcmp(pos[1], "call");
     if (!(is_token && (!strcmp(pos[1], "create") || !strcmp(pos[1], "revoke"))) && !is_node &&
-        !is_load)
+        !is_call && !is_load)
         return usage();
 
     sf_redis *r;
@@ -112,6 +172,8 @@ int main(int argc, char **argv)
     int rc;
     if (is_load) {
         rc = admin_result_load(r, pos[2], &err);
+    } else if (is_call) {
+        rc = node_call_cmd(r, pos[2], pos[3], pos[4], &err);
     } else if (is_node) {
         rc = nodes_register(r, pos[2], &info, alive, &err);
     } else if (!strcmp(pos[1], "create")) {

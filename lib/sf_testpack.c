@@ -108,6 +108,16 @@ static int open_mirror(sf_testpack *tp, const char *cache_dir, sf_error *err)
     return rc;
 }
 
+void sf_testpack_process_init(void)
+{
+    git_libgit2_init();
+}
+
+void sf_testpack_process_shutdown(void)
+{
+    git_libgit2_shutdown();
+}
+
 int sf_testpack_open(sf_testpack **out, const char *source, const char *cache_dir, sf_error *err)
 {
     git_libgit2_init();

@@ -16,6 +16,22 @@
 
 typedef struct sf_testpack sf_testpack;
 
+/* The two options of every process that reads the test pack, for its sf_option table (with
+ * sf_config.h): --test-pack (STBF_TEST_PACK) and --test-pack-cache (STBF_TEST_PACK_CACHE). */
+#define SF_TESTPACK_OPTIONS(source, cache_dir)                                                   \
+    {"test-pack", "STBF_TEST_PACK", SF_OPT_STR, NULL,                                            \
+     "the test pack: a git repository's path or URL (docs/operations.md)", (source)},           \
+    {                                                                                            \
+        "test-pack-cache", "STBF_TEST_PACK_CACHE", SF_OPT_STR, "/tmp/stbfarm-testpack-cache",    \
+            "where a test pack given by URL is mirrored", (cache_dir)                            \
+    }
+
+/* A process whose threads use test packs holds libgit2 open from before its first thread
+ * starts until after its last one ended: libgit2 frees each thread's state when the thread
+ * exits, but only while the library is still initialised. */
+void sf_testpack_process_init(void);
+void sf_testpack_process_shutdown(void);
+
 /* Open source ("/srv/test-pack", "file:///srv/tp.git", "https://..."), cloning a URL into
  * cache_dir on first use. Returns 0, or SF_EUNAVAIL when it cannot be opened or fetched. */
 int sf_testpack_open(sf_testpack **out, const char *source, const char *cache_dir,

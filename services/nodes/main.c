@@ -1,15 +1,174 @@
 /* stbfarm-nodes: the nodes service. Serves node status (GET /api/v2/nodes, /nodes/<id>) from
- * the registry in Redis. */
+ * the registry in Redis and each node's config in the test pack; takes the node agents'
+ * heartbeats; forwards screenshots and key presses to the agents (node_client.h). */
+#include "node_agent.pb-c.h"
+#include "node_client.h"
 #include "nodes.pb-c.h"
 #include "nodes_store.h"
+#include "sf_ini.h"
+#include "sf_lircd.h"
+#include "sf_log.h"
 #include "sf_service.h"
+#include "sf_testpack.h"
 #include "sf_time.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NEVER_EXPIRES "9999-12-31"
+
+enum { TESTPACK_RETRY_MS = 1000 };
+
+typedef struct nodes_config {
+    const char *test_pack;
+    const char *test_pack_cache;
+    long agent_timeout_ms;
+} nodes_config;
+
+/* The process's state, shared by every worker thread. */
+typedef struct nodes_state {
+    nodes_config cfg;
+    node_clients *clients;
+} nodes_state;
+
+/* A node's config/test-farm/<id>.conf as read at one commit of the default branch. */
+typedef struct node_conf {
+    char node_id[NODES_ID_MAX + 1];
+    char sha[41];
+    char *json; /* the INI sections as a JSON object */
+    char *device_type;
+    char *friendly_name;
+} node_conf;
+
+/* What one worker thread owns: its test pack (a libgit2 repository is one thread's) and the
+ * node configs it read, kept until the default branch moves. */
+typedef struct nodes_local {
+    sf_testpack *tp;
+    int64_t retry_at_ms; /* when to try opening the test pack again after a failure */
+    node_conf *confs;
+    size_t n_confs, cap_confs;
+} nodes_local;
+
+static nodes_state *state_of(const sf_call *call)
+{
+    return sf_worker_of(call)->service;
+}
+
+static nodes_local *local_of(const sf_call *call)
+{
+    return sf_worker_of(call)->local;
+}
+
+/* ---- the test pack ---- */
+
+/* This thread's test pack, opened on first use; SF_EUNAVAIL while it cannot be opened. */
+static int testpack(const sf_call *call, sf_testpack **out, sf_error *err)
+{
+    nodes_local *l = local_of(call);
+    const nodes_config *cfg = &state_of(call)->cfg;
+    *out = NULL;
+    if (!l->tp) {
+        if (!cfg->test_pack || !*cfg->test_pack)
+            return sf_fail(err, SF_EUNAVAIL, "no test pack is configured (--test-pack)");
+        if (sf_mono_ms() < l->retry_at_ms)
+            return sf_fail(err, SF_EUNAVAIL, "the test pack %s cannot be opened",
+                           cfg->test_pack);
+        int rc = sf_testpack_open(&l->tp, cfg->test_pack, cfg->test_pack_cache, err);
+        if (rc) {
+            l->retry_at_ms = sf_mono_ms() + TESTPACK_RETRY_MS;
+            sf_warn("%s", err->msg);
+            return rc;
+        }
+    }
+    *out = l->tp;
+    return 0;
+}
+
+static void node_conf_clear(node_conf *c)
+{
+    free(c->json);
+    free(c->device_type);
+    free(c->friendly_name);
+    memset(c, 0, sizeof(*c));
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Read and parse config/test-farm/<id>.conf at sha into c. A missing file is an empty config;
+ * a malformed one too, with a warning, since node status must not fail over it. */
+static void node_conf_read(sf_testpack *tp, const char *sha, const char *id, node_conf *c)
+{
+    char path[128], *text = NULL;
+    size_t len;
+    cJSON *ini = NULL;
+    sf_error err = SF_ERROR_INIT;
+    snprintf(path, sizeof(path), "config/test-farm/%s.conf", id);
+    snprintf(c->node_id, sizeof(c->node_id), "%s", id);
+    snprintf(c->sha, sizeof(c->sha), "%s", sha);
+    int rc = sf_testpack_read(tp, sha, path, &text, &len, &err);
+    if (!rc && (rc = sf_ini_parse(text, len, &ini, &err)))
+        sf_warn("%s at %.12s: %s", path, sha, err.msg);
+    if (!rc) {
+        c->json = cJSON_PrintUnformatted(ini);
+        c->device_type = dup_or_null(sf_ini_get(ini, "device_under_test", "device_type"));
+        c->friendly_name = dup_or_null(sf_ini_get(ini, "node", "friendly_name"));
+    }
+    cJSON_Delete(ini);
+    free(text);
+}
+
+/* The node's config at the default branch's commit head (NULL: no test pack), read from git
+ * only when this thread has not read it at that commit yet. */
+static const node_conf *node_conf_at(const sf_call *call, const sf_revision *head, const char *id)
+{
+    nodes_local *l = local_of(call);
+    if (!head)
+        return NULL;
+    node_conf *c = NULL;
+    for (size_t i = 0; i < l->n_confs && !c; i++) {
+        if (!strcmp(l->confs[i].node_id, id))
+            c = &l->confs[i];
+    }
+    if (c && !strcmp(c->sha, head->sha))
+        return c;
+    if (!c) {
+        if (l->n_confs == l->cap_confs) {
+            size_t cap = l->cap_confs ? l->cap_confs * 2 : 16;
+            node_conf *bigger = realloc(l->confs, cap * sizeof(*bigger));
+            if (!bigger)
+                return NULL;
+            l->confs = bigger;
+            l->cap_confs = cap;
+        }
+        c = &l->confs[l->n_confs++];
+        memset(c, 0, sizeof(*c));
+    }
+    node_conf_clear(c);
+    node_conf_read(l->tp, head->sha, id, c);
+    return c;
+}
+
+/* The default branch's commit now, or NULL when there is no test pack to read. */
+static const sf_revision *default_branch(const sf_call *call, sf_revision *rev)
+{
+    sf_testpack *tp;
+    sf_error err = SF_ERROR_INIT;
+    if (testpack(call, &tp, &err))
+        return NULL;
+    if (sf_testpack_resolve(tp, "HEAD", rev, &err)) {
+        sf_warn("test pack: %s", err.msg);
+        return NULL;
+    }
+    return rev;
+}
+
+/* ---- node status ---- */
 
 /* Everything a Node reply points at, so that one free releases it. */
 typedef struct node_view {
@@ -21,16 +180,23 @@ typedef struct node_view {
     nodes_record rec;
 } node_view;
 
-static void build_node(node_view *v, const char *base_url)
+/* Fill v->node from v->rec and the node's config at the default branch's head (or none). */
+static void build_node(const sf_call *call, node_view *v, const sf_revision *head)
 {
     nodes_record *rec = &v->rec;
     Stbfarm__Node *n = &v->node;
     stbfarm__node__init(n);
     stbfarm__json__init(&v->config);
-    v->config.text = (char *)"{}";
+    const node_conf *conf = node_conf_at(call, head, rec->node_id);
+    v->config.text = conf && conf->json ? conf->json : (char *)"{}";
     n->config = &v->config;
+    if (conf) {
+        n->device_type = conf->device_type;
+        n->friendly_name = conf->friendly_name;
+    }
     n->node_id = rec->node_id;
-    snprintf(v->node_url, sizeof(v->node_url), "%s/api/v2/nodes/%s", base_url, rec->node_id);
+    snprintf(v->node_url, sizeof(v->node_url), "%s/api/v2/nodes/%s", call->base_url,
+             rec->node_id);
     n->node_url = v->node_url;
     n->online = rec->online;
     n->local_ip_address = rec->local_ip_address;
@@ -59,6 +225,8 @@ static int nodes_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
     int rc = nodes_list_ids(r, &ids, &n, err);
     if (rc)
         return rc;
+    sf_revision rev;
+    const sf_revision *head = default_branch(call, &rev);
     node_view *views = calloc(n ? n : 1, sizeof(*views));
     Stbfarm__Node **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
     size_t k = 0;
@@ -74,7 +242,7 @@ static int nodes_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
         }
         if (rc)
             goto cleanup;
-        build_node(&views[k], call->base_url);
+        build_node(call, &views[k], head);
         ptrs[k] = &views[k].node;
         k++;
     }
@@ -100,26 +268,335 @@ static int nodes_get_one(sf_call *call, const ProtobufCMessage *req, sf_rpc_repl
     int rc = nodes_get(sf_worker_of(call)->redis, q->node_id, &v.rec, err);
     if (rc)
         return rc;
-    build_node(&v, call->base_url);
+    sf_revision rev;
+    build_node(call, &v, default_branch(call, &rev));
     if (sf_rpc_reply_msg(reply, &v.node.base))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
     nodes_record_clear(&v.rec);
     return rc;
 }
 
+/* ---- heartbeats ---- */
+
+/* The IP address the portal reaches an agent at, from the address it registered: the host of a
+ * tcp:// URL (resolved when it is a name), 127.0.0.1 for ipc://, which only works on this
+ * host. 0, or -1 when it cannot be told. */
+static int address_ip(const char *address, char *out, size_t len)
+{
+    if (!strncmp(address, "ipc://", 6)) {
+        snprintf(out, len, "127.0.0.1");
+        return 0;
+    }
+    const char *p = strstr(address, "://");
+    if (!p)
+        return -1;
+    p += 3;
+    char host[256];
+    const char *end;
+    if (*p == '[') {
+        end = strchr(++p, ']');
+    } else {
+        end = strrchr(p, ':');
+    }
+    if (!end || end == p || (size_t)(end - p) >= sizeof(host))
+        return -1;
+    memcpy(host, p, (size_t)(end - p));
+    host[end - p] = '\0';
+    unsigned char bin[16];
+    if (inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1)
+        return (size_t)snprintf(out, len, "%.*s", (int)(len - 1), host) < len ? 0 : -1;
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, NULL, &hints, &ai) || !ai)
+        return -1;
+    const void *a = ai->ai_family == AF_INET
+                        ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+                        : (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+    int rc = inet_ntop(ai->ai_family, a, out, (socklen_t)len) ? 0 : -1;
+    freeaddrinfo(ai);
+    return rc;
+}
+
+static int nodes_heartbeat(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                           sf_error *err)
+{
+    (void)reply;
+    const Stbfarm__NodeHeartbeat *hb = (const Stbfarm__NodeHeartbeat *)req;
+    if (!nodes_valid_id(hb->node_id))
+        return sf_fail(err, SF_EINVAL, "invalid node id '%.64s'", hb->node_id);
+    char ip[64];
+    if (address_ip(hb->address, ip, sizeof(ip)))
+        return sf_fail(err, SF_EINVAL, "node %s: cannot reach the address '%.200s'",
+                       hb->node_id, hb->address);
+    nodes_info info = {0};
+    info.address = hb->address;
+    info.version = hb->version;
+    info.local_ip_address = hb->local_ip_address;
+    info.external_ip_address = ip;
+    return nodes_register(sf_worker_of(call)->redis, hb->node_id, &info, 1, err);
+}
+
+/* ---- screenshots ---- */
+
+/* How long to wait for an agent: its own limit, within what the caller still waits. */
+static int agent_timeout(const sf_call *call)
+{
+    int left = sf_rpc_remaining_ms(call) - 100;
+    int max = (int)state_of(call)->cfg.agent_timeout_ms;
+    return left < max ? (left > 1 ? left : 1) : max;
+}
+
+/* Forward an image request to the node's agent and answer its bytes. */
+static int forward_image(sf_call *call, const char *node_id, const char *method, int touch,
+                         sf_rpc_reply *reply, sf_error *err)
+{
+    sf_redis *r = sf_worker_of(call)->redis;
+    nodes_record rec;
+    sf_rpc_result res = {0};
+    int rc = nodes_get(r, node_id, &rec, err);
+    if (rc)
+        return rc;
+    Stbfarm__AgentImageRequest q = STBFARM__AGENT_IMAGE_REQUEST__INIT;
+    rc = node_call(state_of(call)->clients, &rec, method, &q.base, NULL, agent_timeout(call),
+                   &res, err);
+    if (!rc && !res.content_type)
+        rc = sf_fail(err, SF_EINTERNAL, "the agent of node %s sent no image", node_id);
+    if (!rc && sf_rpc_reply_raw(reply, res.content_type, res.body, res.body_len))
+        rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+    if (!rc && touch && call->user[0])
+        rc = nodes_touch(r, node_id, call->user, err);
+    sf_rpc_result_free(&res);
+    nodes_record_clear(&rec);
+    return rc;
+}
+
+static int nodes_screenshot(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                            sf_error *err)
+{
+    const Stbfarm__NodeGetRequest *q = (const Stbfarm__NodeGetRequest *)req;
+    return forward_image(call, q->node_id, "agent.screenshot", 1, reply, err);
+}
+
+/* Thumbnails do not count as using the node: dashboards poll them. */
+static int nodes_thumbnail(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                           sf_error *err)
+{
+    const Stbfarm__NodeGetRequest *q = (const Stbfarm__NodeGetRequest *)req;
+    return forward_image(call, q->node_id, "agent.thumbnail", 0, reply, err);
+}
+
+/* ---- key presses ---- */
+
+/* A remote control name that can only name a file in config/remote-control/. */
+static int valid_remote_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 100 || name[0] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* The remote control a press names, or .stbt.conf's [test_pack] default_remote_control, at sha
+ * (malloc'd into *out). */
+static int press_remote_name(sf_testpack *tp, const char *sha, const char *given, char **out,
+                             sf_error *err)
+{
+    if (given) {
+        *out = strdup(given);
+        return *out ? 0 : sf_fail(err, SF_EINTERNAL, "out of memory");
+    }
+    char *text = NULL;
+    size_t len;
+    cJSON *ini = NULL;
+    int rc = sf_testpack_read(tp, sha, ".stbt.conf", &text, &len, err);
+    if (rc == SF_ENOTFOUND)
+        rc = sf_fail(err, SF_EINVAL, "no remote_control given, and the test pack has no "
+                                     ".stbt.conf to name a default");
+    if (!rc && sf_ini_parse(text, len, &ini, err))
+        rc = sf_fail(err, SF_EINVAL, "no remote_control given, and the test pack's .stbt.conf "
+                                     "cannot be read: %s", err->msg);
+    const char *def = rc ? NULL : sf_ini_get(ini, "test_pack", "default_remote_control");
+    if (!rc && (!def || !*def))
+        rc = sf_fail(err, SF_EINVAL, "no remote_control given, and .stbt.conf has no "
+                                     "[test_pack] default_remote_control");
+    if (!rc && !(*out = strdup(def)))
+        rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+    cJSON_Delete(ini);
+    free(text);
+    return rc;
+}
+
+/* Check that remote control `name` exists in the test pack at sha and has key; give the name
+ * lircd knows it by (the remote in the file named like it, else the file's first remote). */
+static int press_check_key(sf_testpack *tp, const char *sha, const char *name, const char *key,
+                           char *lirc_name, size_t lirc_len, sf_error *err)
+{
+    if (!valid_remote_name(name))
+        return sf_fail(err, SF_EINVAL, "unknown remote_control '%.100s'", name);
+    char path[160], *text = NULL;
+    size_t len;
+    sf_lircd_conf *conf = NULL;
+    snprintf(path, sizeof(path), "config/remote-control/%s.lircd.conf", name);
+    int rc = sf_testpack_read(tp, sha, path, &text, &len, err);
+    if (rc == SF_ENOTFOUND)
+        rc = sf_fail(err, SF_EINVAL, "unknown remote_control '%s': the test pack has no %s at "
+                                     "%.12s", name, path, sha);
+    if (!rc && sf_lircd_parse(text, len, &conf, err))
+        rc = sf_fail(err, SF_EINVAL, "remote_control '%s': %s", name, err->msg);
+    if (!rc) {
+        const sf_lircd_remote *remote = sf_lircd_remote_find(conf, name);
+        if (!remote)
+            remote = &conf->remotes[0];
+        if (!sf_lircd_has_key(remote, key))
+            rc = sf_fail(err, SF_EINVAL, "unknown key '%.128s' for remote_control '%s'", key,
+                         name);
+        else
+            snprintf(lirc_name, lirc_len, "%s", remote->name);
+    }
+    sf_lircd_free(conf);
+    free(text);
+    return rc;
+}
+
+/* A reserved node refuses other users' presses (409). */
+static int press_allowed(const sf_call *call, const nodes_record *rec, sf_error *err)
+{
+    /* RESERVATIONS: the single call site of resv_store's check goes here. */
+    (void)call;
+    (void)rec;
+    (void)err;
+    return 0;
+}
+
+static int nodes_press(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                       sf_error *err)
+{
+    const Stbfarm__NodePressRequest *q = (const Stbfarm__NodePressRequest *)req;
+    sf_redis *r = sf_worker_of(call)->redis;
+    nodes_record rec;
+    sf_rpc_result res = {0};
+    char *remote = NULL, lirc_name[160];
+    sf_testpack *tp;
+    sf_revision rev;
+    int rc = nodes_get(r, q->node_id, &rec, err);
+    if (rc)
+        return rc;
+    if ((rc = press_allowed(call, &rec, err)))
+        goto cleanup;
+    if (!*q->key || strlen(q->key) > 128) {
+        rc = sf_fail(err, SF_EINVAL, "key must be a key name such as \"KEY_MENU\"");
+        goto cleanup;
+    }
+    if ((rc = testpack(call, &tp, err)) ||
+        (rc = sf_testpack_resolve(tp, q->test_pack_revision ? q->test_pack_revision : "HEAD",
+                                  &rev, err)) ||
+        (rc = press_remote_name(tp, rev.sha, q->remote_control, &remote, err)) ||
+        (rc = press_check_key(tp, rev.sha, remote, q->key, lirc_name, sizeof(lirc_name), err)))
+        goto cleanup;
+
+    Stbfarm__AgentPressRequest aq = STBFARM__AGENT_PRESS_REQUEST__INIT;
+    aq.remote_control = lirc_name;
+    aq.key = q->key;
+    if ((rc = node_call(state_of(call)->clients, &rec, "agent.press", &aq.base,
+                        &stbfarm__agent_press_reply__descriptor, agent_timeout(call), &res, err)))
+        goto cleanup;
+    if (call->user[0] && (rc = nodes_touch(r, q->node_id, call->user, err)))
+        goto cleanup;
+    const Stbfarm__AgentPressReply *ar = (const Stbfarm__AgentPressReply *)res.msg;
+    char start[40], end[40];
+    sf_time_format(ar->start_time_us, start, sizeof(start), SF_TIME_OFFSET);
+    sf_time_format(ar->end_time_us, end, sizeof(end), SF_TIME_OFFSET);
+    Stbfarm__NodePressReply out = STBFARM__NODE_PRESS_REPLY__INIT;
+    out.node_id = rec.node_id;
+    out.key = q->key;
+    out.remote_control = remote;
+    out.test_pack_sha = rev.sha;
+    out.start_time = start;
+    out.end_time = end;
+    if (sf_rpc_reply_msg(reply, &out.base))
+        rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+cleanup:
+    sf_rpc_result_free(&res);
+    nodes_record_clear(&rec);
+    free(remote);
+    return rc;
+}
+
+/* ---- the service ---- */
+
 static const sf_rpc_method methods[] = {
     {"nodes.list", &stbfarm__node_list_request__descriptor, nodes_list},
     {"nodes.get", &stbfarm__node_get_request__descriptor, nodes_get_one},
+    {"nodes.heartbeat", &stbfarm__node_heartbeat__descriptor, nodes_heartbeat},
+    {"nodes.screenshot", &stbfarm__node_get_request__descriptor, nodes_screenshot},
+    {"nodes.thumbnail", &stbfarm__node_get_request__descriptor, nodes_thumbnail},
+    {"nodes.press", &stbfarm__node_press_request__descriptor, nodes_press},
 };
+
+static int start(void *arg, const sf_common_config *common)
+{
+    (void)common;
+    nodes_state *s = arg;
+    sf_error err = SF_ERROR_INIT;
+    if (node_clients_new(&s->clients, &err)) {
+        sf_error("%s", err.msg);
+        return -1;
+    }
+    sf_testpack_process_init();
+    return 0;
+}
+
+static void stop(void *arg)
+{
+    nodes_state *s = arg;
+    node_clients_free(s->clients);
+    sf_testpack_process_shutdown();
+}
+
+static void *thread_init(void *arg)
+{
+    (void)arg;
+    return calloc(1, sizeof(nodes_local));
+}
+
+static void thread_fini(void *p)
+{
+    nodes_local *l = p;
+    for (size_t i = 0; i < l->n_confs; i++)
+        node_conf_clear(&l->confs[i]);
+    free(l->confs);
+    sf_testpack_free(l->tp);
+    free(l);
+}
 
 int main(int argc, char **argv)
 {
+    static nodes_state state;
+    const sf_option options[] = {
+        SF_TESTPACK_OPTIONS(&state.cfg.test_pack, &state.cfg.test_pack_cache),
+        {"agent-timeout-ms", "STBF_AGENT_TIMEOUT_MS", SF_OPT_INT, "5000",
+         "how long to wait for a node agent (screenshot, press) before answering 503",
+         &state.cfg.agent_timeout_ms},
+    };
     sf_service_def def = {0};
     def.program = "stbfarm-nodes";
-    def.about = "The nodes service: node registry and node status.";
+    def.about = "The nodes service: node registry, node status, screenshots and key presses.";
     def.svc = SF_SVC_NODES;
     def.methods = methods;
     def.n_methods = sizeof(methods) / sizeof(methods[0]);
+    def.options = options;
+    def.n_options = sizeof(options) / sizeof(options[0]);
     def.default_threads = "16";
+    def.state = &state;
+    def.start = start;
+    def.stop = stop;
+    def.thread_init = thread_init;
+    def.thread_fini = thread_fini;
     return sf_service_main(&def, argc, argv);
 }

@@ -105,11 +105,12 @@ class Farm:
     """Start with Farm(...).start(); stop with .stop(). Everything listens on 127.0.0.1 or on
     unix sockets under a private directory."""
 
-    SERVICES = ("nodes", "results")
+    SERVICES = ("nodes", "jobs", "results")
 
     def __init__(self, services=None, replicas=None, gateways=1, brokers=1, gateway_args=(),
-                 service_args=None, env=None):
+                 service_args=None, env=None, nodes=0, test_pack=None):
         self.dir = tempfile.mkdtemp(prefix="sf", dir="/tmp")
+        self.test_pack = test_pack
         self.services = tuple(services if services is not None else self.SERVICES)
         self.replicas = dict(replicas or {})
         self.n_gateways = gateways
@@ -130,9 +131,21 @@ class Farm:
             "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1",
             "LSAN_OPTIONS": "suppressions=" + os.path.join(REPO, "tests", "lsan.supp"),
             "UBSAN_OPTIONS": "print_stacktrace=1",
+            "STBF_TEST_PACK_CACHE": os.path.join(self.dir, "tp-cache"),
         })
+        if test_pack:
+            self.env["STBF_TEST_PACK"] = test_pack
         self.env.update(env or {})
         self.tokens = {}
+        # Virtual nodes: node i (from 1) is a vstb and a node agent; without a test pack given,
+        # the services read a demo test pack made for the nodes (demo/make-test-pack).
+        self.n_nodes = nodes
+        if nodes and test_pack is None:
+            self.test_pack = os.path.join(self.dir, "test-pack")
+            subprocess.run([os.path.join(REPO, "demo", "make-test-pack"), self.test_pack,
+                            str(nodes)], check=True, capture_output=True)
+            self.env["STBF_TEST_PACK"] = self.test_pack
+        self.vstb_ports = {}
 
     # ---- processes ----
 
@@ -176,9 +189,44 @@ class Farm:
                 self.start_service(s, r)
         for i in range(self.n_gateways):
             self.start_gateway(i)
+        for n in range(1, self.n_nodes + 1):
+            self.start_vstb(n)
+            self.start_nodesvc(n)
         for i in range(self.n_gateways):
             self.wait_healthy(i)
+        for n in range(1, self.n_nodes + 1):
+            self.wait_node(n)
         return self
+
+    # ---- virtual nodes ----
+
+    @staticmethod
+    def node_id(n):
+        return "stb-tester-%012d" % n
+
+    def start_vstb(self, n):
+        """The virtual set-top box of node n, on the same ports each time it is started."""
+        if n not in self.vstb_ports:
+            self.vstb_ports[n] = (free_port(), free_port())
+        lirc, video = self.vstb_ports[n]
+        return self._add("vstb%d" % n, [binary("vstb"), "--lirc-listen", "127.0.0.1:%d" % lirc,
+                                        "--video-listen", "127.0.0.1:%d" % video])
+
+    def start_nodesvc(self, n):
+        if n not in self.vstb_ports:
+            self.vstb_ports[n] = (free_port(), free_port())
+        lirc, video = self.vstb_ports[n]
+        return self._add("nodesvc%d" % n, [
+            binary("nodesvc"), "--node-id", self.node_id(n),
+            "--listen", "ipc://%s/node%d.sock" % (self.dir, n),
+            "--video-source", "http://127.0.0.1:%d/video.mjpeg" % video,
+            "--video-format", "mpjpeg", "--lircd", "127.0.0.1:%d" % lirc])
+
+    def wait_node(self, n, timeout=20):
+        """Until node n is online and its video arrives."""
+        s = self.session("admin")
+        wait_until(lambda: s.get("/api/v2/nodes/%s/thumbnail.jpg" % self.node_id(n))
+                   .status_code == 200, timeout, what="node %d online with video" % n)
 
     def wait_healthy(self, i=0, timeout=20):
         wait_until(lambda: requests.get(self.url_of(i) + "/healthz", timeout=2).status_code == 200,
@@ -236,6 +284,34 @@ class Farm:
     def redis(self, *args):
         return subprocess.run(["redis-cli", "-s", self.redis_sock] + [str(a) for a in args],
                               capture_output=True, text=True, check=True).stdout
+
+
+def git(repo, *args):
+    env = dict(os.environ, GIT_AUTHOR_NAME="stbfarm", GIT_AUTHOR_EMAIL="t@stbfarm.invalid",
+               GIT_COMMITTER_NAME="stbfarm", GIT_COMMITTER_EMAIL="t@stbfarm.invalid")
+    return subprocess.run(["git", "-C", repo] + list(args), env=env, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def make_test_pack(path, files, branch="master"):
+    """A git repository at path holding files ({"tests/a.py": "..."}), committed on branch.
+    Returns the commit sha."""
+    os.makedirs(path, exist_ok=True)
+    if not os.path.isdir(os.path.join(path, ".git")):
+        git(path, "init", "-q", "-b", branch)
+    return commit_files(path, files)
+
+
+def commit_files(path, files, message="test pack"):
+    for name, content in files.items():
+        full = os.path.join(path, name)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        mode = "wb" if isinstance(content, bytes) else "w"
+        with open(full, mode) as f:
+            f.write(content)
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "--allow-empty", "-m", message)
+    return git(path, "rev-parse", "HEAD")
 
 
 class Session(requests.Session):

@@ -1,0 +1,157 @@
+/* stbfarm-nodesvc: the software of one Node. It owns one device under test: watches its video
+ * (node_capture), serves screenshots and thumbnails (node_image), records video (node_video),
+ * presses its remote control keys (node_lirc), and answers the services over nng at the address
+ * it registers with a heartbeat (node_agent). */
+#include "node_agent.h"
+#include "nodes_store.h"
+#include "sf_config.h"
+#include "sf_log.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct nodesvc_config {
+    node_agent_config agent;
+    const char *video_source, *video_format, *video_options;
+    long video_lost_ms;
+    long crf;
+    long threads;
+    const char *log_level;
+} nodesvc_config;
+
+/* The method tables of the modules that serve calls; a module that adds methods (the test
+ * runner) adds its table here. */
+typedef struct method_table {
+    const sf_rpc_method *methods;
+    const size_t *n;
+} method_table;
+
+static const method_table MODULES[] = {
+    {node_agent_methods, &node_agent_n_methods},
+};
+
+static void *agent_of(void *arg)
+{
+    return arg;
+}
+
+int main(int argc, char **argv)
+{
+    static nodesvc_config c;
+    static node_agent agent;
+    char default_listen[160];
+    const sf_option options[] = {
+        {"node-id", "STBF_NODE_ID", SF_OPT_STR, NULL, "this node's id (stb-tester-...)",
+         &c.agent.node_id},
+        {"listen", "STBF_NODE_LISTEN", SF_OPT_STR, NULL,
+         "nng URL the agent listens on (default ipc:///tmp/stbfarm-nodesvc-<id>.sock)",
+         &c.agent.listen},
+        {"advertise", "STBF_NODE_ADVERTISE", SF_OPT_STR, NULL,
+         "URL the services dial to reach this agent (behind NAT: the forwarded address)",
+         &c.agent.advertise},
+        {"local-ip", "STBF_NODE_LOCAL_IP", SF_OPT_STR, NULL,
+         "local_ip_address to report (default: the interface that routes to the broker)",
+         &c.agent.local_ip},
+        {"broker", "STBF_BROKER", SF_OPT_STR, "tcp://127.0.0.1:7100",
+         "broker base URL(s), comma-separated, for heartbeats", &c.agent.brokers},
+        {"video-source", "STBF_VIDEO_SOURCE", SF_OPT_STR, "http://127.0.0.1:8766/video.mjpeg",
+         "libav input: a URL, a V4L2 device (/dev/video0) or a lavfi graph", &c.video_source},
+        {"video-format", "STBF_VIDEO_FORMAT", SF_OPT_STR, NULL,
+         "libav input format: mpjpeg, v4l2, lavfi... (default: probe)", &c.video_format},
+        {"video-options", "STBF_VIDEO_OPTIONS", SF_OPT_STR, NULL,
+         "libav input options, k=v,k=v (video_size=1280x720,input_format=mjpeg)",
+         &c.video_options},
+        {"video-lost-ms", "STBF_VIDEO_LOST_MS", SF_OPT_INT, "2000",
+         "no frame for this long: video lost, reconnect", &c.video_lost_ms},
+        {"lircd", "STBF_LIRCD", SF_OPT_STR, "127.0.0.1:8765",
+         "LIRC daemon: host:port or a unix socket path", &c.agent.lircd},
+        {"lirc-timeout-ms", "STBF_LIRC_TIMEOUT_MS", SF_OPT_INT, "3000",
+         "how long a key press may take", &c.agent.lirc_timeout_ms},
+        {"record-preset", "STBF_RECORD_PRESET", SF_OPT_STR, "veryfast",
+         "libx264 preset of video recordings", &c.agent.video.preset},
+        {"record-crf", "STBF_RECORD_CRF", SF_OPT_INT, "23", "libx264 CRF of video recordings",
+         &c.crf},
+        {"heartbeat-ms", "STBF_HEARTBEAT_MS", SF_OPT_INT, "2000",
+         "how often to register (the node goes offline 6 s after the last)", &c.agent.heartbeat_ms},
+        {"threads", "STBF_THREADS", SF_OPT_INT, "8", "calls served at once", &c.threads},
+        {"log-level", "STBF_LOG_LEVEL", SF_OPT_STR, "info", "debug, info, warn or error",
+         &c.log_level},
+    };
+    sf_config_load("stbfarm-nodesvc", "The node agent: video capture, screenshots, recording "
+                                      "and remote control of one device under test.",
+                   options, sizeof(options) / sizeof(options[0]), argc, argv);
+    if (!c.agent.node_id || !nodes_valid_id(c.agent.node_id)) {
+        fprintf(stderr, "stbfarm-nodesvc: --node-id must be given: 1 to 64 of "
+                        "[A-Za-z0-9_.-], starting with a letter or digit\n");
+        return 2;
+    }
+    if (c.agent.heartbeat_ms < 100 || c.agent.heartbeat_ms >= NODES_ONLINE_TTL_MS) {
+        fprintf(stderr, "stbfarm-nodesvc: --heartbeat-ms takes 100 to %d\n",
+                NODES_ONLINE_TTL_MS - 1);
+        return 2;
+    }
+    if (!c.agent.listen) {
+        snprintf(default_listen, sizeof(default_listen), "ipc:///tmp/stbfarm-nodesvc-%s.sock",
+                 c.agent.node_id);
+        c.agent.listen = default_listen;
+    }
+    c.agent.video.crf = (int)c.crf;
+    av_log_set_level(AV_LOG_ERROR);
+
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = 1;
+    sf_error err = SF_ERROR_INIT;
+    sf_rpc_server *server = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof(MODULES) / sizeof(MODULES[0]); i++)
+        n += *MODULES[i].n;
+    sf_rpc_method *methods = calloc(n, sizeof(*methods));
+    if (!methods)
+        return 1;
+    n = 0;
+    for (size_t i = 0; i < sizeof(MODULES) / sizeof(MODULES[0]); i++) {
+        memcpy(methods + n, MODULES[i].methods, *MODULES[i].n * sizeof(*methods));
+        n += *MODULES[i].n;
+    }
+
+    agent.cfg = c.agent;
+    node_capture_opts co = {c.video_source, c.video_format, c.video_options,
+                            (int)c.video_lost_ms};
+    if (node_capture_start(&agent.cap, &co, &err)) {
+        sf_error("%s", err.msg);
+        goto cleanup;
+    }
+    sf_rpc_server_opts so = {0};
+    so.service = "agent";
+    so.listen_url = agent.cfg.listen;
+    so.threads = (int)c.threads;
+    so.methods = methods;
+    so.n_methods = n;
+    so.thread_init = agent_of;
+    so.arg = &agent;
+    if (sf_rpc_server_start(&server, &so, &err) || node_agent_start(&agent, &err)) {
+        sf_error("%s", err.msg);
+        goto cleanup;
+    }
+    sf_info("stbfarm-nodesvc %s listening on %s; video from %s; LIRC at %s", agent.cfg.node_id,
+            agent.cfg.listen, c.video_source, agent.cfg.lircd);
+    int sig;
+    sigwait(&sigs, &sig);
+    sf_info("stopping on signal %d", sig);
+    rc = 0;
+cleanup:
+    sf_rpc_server_stop(server);
+    node_agent_stop(&agent);
+    node_capture_stop(agent.cap);
+    free(methods);
+    return rc;
+}
