@@ -312,8 +312,9 @@ static int artifact_path(sf_call *call, const char *result_id, const char *filen
     if (rc)
         return rc;
     /* the manifest is sorted by path when stored */
-    if (!res_artifact_path_valid(filename) || !bsearch(filename, det->artifacts, det->n_artifacts,
-                                                       sizeof(*det->artifacts), cmp_entry_path)) {
+    if (!res_artifact_path_valid(filename) || !det->n_artifacts ||
+        !bsearch(filename, det->artifacts, det->n_artifacts, sizeof(*det->artifacts),
+                 cmp_entry_path)) {
         rc = sf_fail(err, SF_ENOTFOUND, "result %s has no artifact '%.200s'", result_id, filename);
     } else {
         char rel[RES_ID_MAX + RES_PATH_MAX + 2];
