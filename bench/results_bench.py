@@ -109,6 +109,12 @@ def wrk(url, token=None, seconds=5, conns=4):
     return float(m.group(1)) * scale, rps
 
 
+def rss_mib(farm):
+    with open("/proc/%d/status" % farm.proc("results0").proc.pid) as f:
+        kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return kb / 1024
+
+
 def main():
     farm = Farm(gateway_args=["--rate-limit", "off", "--artifact-rate-limit", "off"]).start()
     static = None
@@ -129,10 +135,12 @@ def main():
               "finish in %.2f s (%.0f MiB/s, 1 MiB chunks)" % (took, 64.2 / took))
 
         s = farm.session()
+        rss0 = rss_mib(farm)
         t0 = time.perf_counter()
         assert s.get("/api/v2/results", params={"filter": "job:/x/y/z"}).status_code == 200
-        print("first query after start (loads the index of %d results): %.0f ms"
-              % (n + 1, (time.perf_counter() - t0) * 1000))
+        print("first query after start (loads the index of %d results): %.0f ms; the results "
+              "service's memory grew from %.0f to %.0f MiB"
+              % (n + 1, (time.perf_counter() - t0) * 1000, rss0, rss_mib(farm)))
 
         day = time.strftime("%Y-%m-%d", time.gmtime(NOW - 30 * DAY))
         week_end = time.strftime("%Y-%m-%d", time.gmtime(NOW - 24 * DAY))
