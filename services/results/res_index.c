@@ -403,6 +403,14 @@ int res_index_sync(res_index *idx, sf_redis *r, sf_error *err)
     if (rc)
         return rc;
     pthread_mutex_lock(&idx->sync);
+    if (idx->loaded && remote < atomic_load(&idx->seq)) {
+        /* the store went back (emptied, or restored from an older copy): start again */
+        pthread_rwlock_wrlock(&idx->lock);
+        clear_rows(idx);
+        idx->loaded = 0;
+        atomic_store(&idx->seq, 0);
+        pthread_rwlock_unlock(&idx->lock);
+    }
     while (!idx->loaded || atomic_load(&idx->seq) < remote) {
         res_changes ch;
         uint64_t since = atomic_load(&idx->seq);

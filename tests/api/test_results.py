@@ -688,6 +688,14 @@ def test_results_survive_restarts_of_the_service_and_redis(fresh_farm):
     assert s.get("/api/v2/results%s/artifacts/x.log" % rid).content == b"kept\n"
 
 
+def test_an_emptied_store_empties_the_list(fresh_farm):
+    push_id(fresh_farm, record())
+    assert len(fresh_farm.session().get("/api/v2/results").json()) == 1
+    fresh_farm.redis("flushall")
+    s = fresh_farm.session("bob")  # alice's token went with everything else
+    assert s.get("/api/v2/results").json() == []
+
+
 @pytest.mark.parametrize("fresh_farm", [{"service_args": {
     "results": ["--retention", "1h", "--sweep-interval-secs", "1"]}}], indirect=True)
 def test_results_older_than_the_retention_are_gone_with_their_files(fresh_farm):
