@@ -688,6 +688,17 @@ def test_results_survive_restarts_of_the_service_and_redis(fresh_farm):
     assert s.get("/api/v2/results%s/artifacts/x.log" % rid).content == b"kept\n"
 
 
+@pytest.mark.parametrize("fresh_farm", [{"gateway_args": [
+    "--public-url", "https://portal.example.com/"]}], indirect=True)
+def test_urls_are_built_from_the_public_url(fresh_farm):
+    rid = push_id(fresh_farm, record())
+    s = fresh_farm.session()
+    [item] = s.get("/api/v2/results").json()
+    assert item["result_url"] == "https://portal.example.com/api/v2/results" + rid
+    assert item["triage_url"] == "https://portal.example.com/app/#/result/" + rid
+    assert s.get("/api/v2/results" + rid).json()["result_url"] == item["result_url"]
+
+
 def test_an_emptied_store_empties_the_list(fresh_farm):
     push_id(fresh_farm, record())
     assert len(fresh_farm.session().get("/api/v2/results").json()) == 1
