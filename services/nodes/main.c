@@ -2,6 +2,7 @@
  * the registry in Redis. */
 #include "nodes.pb-c.h"
 #include "nodes_store.h"
+#include "resv_store.h"
 #include "sf_service.h"
 #include "sf_time.h"
 
@@ -19,6 +20,7 @@ typedef struct node_view {
     char last_used_time[40];
     char reason[160];
     nodes_record rec;
+    res_view resv; /* the reservation held on the node, if any */
 } node_view;
 
 static void build_node(node_view *v, const char *base_url)
@@ -75,6 +77,8 @@ static int nodes_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
         if (rc)
             goto cleanup;
         build_node(&views[k], call->base_url);
+        if ((rc = res_node_status(r, call->user, &views[k].node, &views[k].resv, err)))
+            goto cleanup;
         ptrs[k] = &views[k].node;
         k++;
     }
@@ -84,8 +88,10 @@ static int nodes_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
     if (sf_rpc_reply_msg(reply, &list.base))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
 cleanup:
-    for (size_t i = 0; views && i < n; i++)
+    for (size_t i = 0; views && i < n; i++) {
         nodes_record_clear(&views[i].rec);
+        res_view_clear(&views[i].resv);
+    }
     free(views);
     free(ptrs);
     nodes_ids_free(ids, n);
@@ -101,9 +107,11 @@ static int nodes_get_one(sf_call *call, const ProtobufCMessage *req, sf_rpc_repl
     if (rc)
         return rc;
     build_node(&v, call->base_url);
-    if (sf_rpc_reply_msg(reply, &v.node.base))
+    rc = res_node_status(sf_worker_of(call)->redis, call->user, &v.node, &v.resv, err);
+    if (!rc && sf_rpc_reply_msg(reply, &v.node.base))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
     nodes_record_clear(&v.rec);
+    res_view_clear(&v.resv);
     return rc;
 }
 
