@@ -260,10 +260,6 @@ int main(int argc, char **argv)
                                 "120000",
                                 "enable_auth_domain_check",
                                 "no",
-                                /* without it, Nagle holds each keep-alive reply's last segment
-                                 * until the client's delayed ACK: 40 ms per request */
-                                "tcp_nodelay",
-                                "1",
                                 NULL};
     struct mg_callbacks callbacks = {0};
     callbacks.init_thread = init_thread;
