@@ -137,4 +137,7 @@ int gw_authenticate(gw_request *rq, int artifact, int *retry_after_s, sf_error *
 int gw_handle_user(gw_request *rq);
 int gw_handle_health(gw_request *rq);
 
+/* GET .../await_completion (gw_await.c) */
+int gw_handle_await(gw_request *rq);
+
 #endif

@@ -89,9 +89,13 @@ int gw_pattern_match(const char *pattern, const char *path, gw_params *params)
         int rest = close[-1] == '*', slash_first = 0;
         size_t name_len = (size_t)((colon ? colon : close - rest) - name);
         if (rest) {
-            if (s >= nsegs)
+            /* all but what the pattern's remaining segments need, one each */
+            size_t after = 0;
+            for (const char *q = p; *q; q++)
+                after += *q == '/' && q[1] && q[1] != '/';
+            if (s + after >= nsegs)
                 return 0;
-            take = nsegs - s;
+            take = nsegs - s - after;
         } else if (colon) {
             take = 0;
             for (const char *d = colon + 1; d < close; d++)

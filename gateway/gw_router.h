@@ -6,7 +6,9 @@
  *   {name}     exactly one segment
  *   {name:N}   exactly N segments, captured with a leading '/' ("/stb-tester-1/0a23/972"): the
  *              job_uid and result_id forms of the API, which clients append to a path
- *   {name*}    one or more segments to the end, joined by '/' (an artifact's path)
+ *   {name*}    one or more segments, joined by '/' (an artifact's path, a branch name with
+ *              slashes): all the path has beyond what the pattern's later segments need, one
+ *              segment each
  * Paths are normalised first: repeated slashes collapse (clients append "/x/y" ids to URLs that
  * end in '/'), a trailing slash is dropped, and "." or ".." segments are refused. */
 #ifndef GW_ROUTER_H

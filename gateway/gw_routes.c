@@ -2,7 +2,9 @@
  * endpoint, find its line here, then the method in services/<service>/. */
 #include "gw.h"
 
+#include "api.pb-c.h"
 #include "common.pb-c.h"
+#include "jobs.pb-c.h"
 #include "nodes.pb-c.h"
 #include "reservations.pb-c.h"
 
@@ -17,6 +19,29 @@ const gw_route gw_routes[] = {
      &stbfarm__node_list__descriptor, GW_UNWRAP, NULL},
     {"GET", "/api/v2/nodes/{node_id}", SF_SVC_NODES, "nodes.get",
      &stbfarm__node_get_request__descriptor, &stbfarm__node__descriptor, 0, NULL},
+
+    /* jobs and the test pack */
+    {"GET", "/api/v2/test_pack/{test_pack_revision*}/test_case_names", SF_SVC_JOBS,
+     "jobs.test_case_names", &stbfarm__test_case_names_request__descriptor,
+     &stbfarm__test_case_names__descriptor, GW_UNWRAP, NULL},
+    {"POST", "/api/v2/run_tests", SF_SVC_JOBS, "jobs.run", &stbfarm__run_tests_request__descriptor,
+     &stbfarm__job__descriptor, GW_BODY, NULL},
+    {"GET", "/api/v2/jobs/{job_uid:3}", SF_SVC_JOBS, "jobs.get", &stbfarm__job_request__descriptor,
+     &stbfarm__job__descriptor, 0, NULL},
+    {"GET", "/api/v2/jobs/{job_uid:3}/await_completion", SF_SVC_JOBS, "jobs.get",
+     &stbfarm__job_request__descriptor, &stbfarm__job__descriptor, 0, gw_handle_await},
+    {"PUT", "/api/v2/jobs/{job_uid:3}/stop", SF_SVC_JOBS, "jobs.stop",
+     &stbfarm__job_request__descriptor, &stbfarm__job__descriptor, 0, NULL},
+    {"POST", "/api/v2/jobs/{job_uid:3}/stop", SF_SVC_JOBS, "jobs.stop",
+     &stbfarm__job_request__descriptor, &stbfarm__job__descriptor, 0, NULL},
+    {"GET", "/api/v2/jobs/{job_uid:3}/log", SF_SVC_JOBS, "jobs.log",
+     &stbfarm__job_request__descriptor, NULL, 0, NULL},
+    {"GET", "/api/v2/nodes/{node_id}/job", SF_SVC_JOBS, "jobs.node_job",
+     &stbfarm__node_job_request__descriptor, &stbfarm__job__descriptor, 0, NULL},
+    {"GET", "/api/v2/nodes/{node_id}/job/await_completion", SF_SVC_JOBS, "jobs.node_job",
+     &stbfarm__node_job_request__descriptor, &stbfarm__job__descriptor, 0, gw_handle_await},
+    {"POST", "/api/v2/nodes/{node_id}/job/stop", SF_SVC_JOBS, "jobs.node_stop",
+     &stbfarm__node_job_request__descriptor, &stbfarm__job__descriptor, 0, NULL},
 
     /* reservations */
     {"GET", "/api/v2/reservations", SF_SVC_RESERVATIONS, "reservations.list",

@@ -260,6 +260,8 @@ int main(int argc, char **argv)
                                 "120000",
                                 "enable_auth_domain_check",
                                 "no",
+                                "tcp_nodelay", /* headers and body are separate writes */
+                                "1",
                                 NULL};
     struct mg_callbacks callbacks = {0};
     callbacks.init_thread = init_thread;

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 int sf_fail(sf_error *err, int code, const char *fmt, ...)
 {
@@ -10,6 +11,22 @@ int sf_fail(sf_error *err, int code, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
         va_end(ap);
+        err->code = code;
+    }
+    return code;
+}
+
+int sf_wrap(sf_error *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        char inner[SF_ERROR_MSG_MAX];
+        memcpy(inner, err->msg, sizeof(inner));
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < sizeof(err->msg))
+            snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, "%s", inner);
         err->code = code;
     }
     return code;

@@ -37,6 +37,10 @@ typedef struct sf_error {
  * reads `return sf_fail(err, SF_ENOTFOUND, "unknown node_id '%s'", id);`. */
 int sf_fail(sf_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Put a prefix before the message err already holds, and set code: for adding context to an
+ * error from a lower layer ("node x did not accept the job: <why>"). Returns code. */
+int sf_wrap(sf_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* The HTTP status for a code: 200 for SF_OK, -code for an SF_E* code, 500 for anything else. */
 int sf_http_status(int code);
 

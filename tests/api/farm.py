@@ -105,11 +105,12 @@ class Farm:
     """Start with Farm(...).start(); stop with .stop(). Everything listens on 127.0.0.1 or on
     unix sockets under a private directory."""
 
-    SERVICES = ("nodes", "reservations")
+    SERVICES = ("nodes", "jobs", "reservations")
 
     def __init__(self, services=None, replicas=None, gateways=1, brokers=1, gateway_args=(),
-                 service_args=None, env=None):
+                 service_args=None, env=None, test_pack=None):
         self.dir = tempfile.mkdtemp(prefix="sf", dir="/tmp")
+        self.test_pack = test_pack
         self.services = tuple(services if services is not None else self.SERVICES)
         self.replicas = dict(replicas or {})
         self.n_gateways = gateways
@@ -126,8 +127,12 @@ class Farm:
             "STBF_BROKER": ",".join(self.brokers),
             "STBF_LOG_LEVEL": "info",
             "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1",
+            "LSAN_OPTIONS": "suppressions=" + os.path.join(REPO, "tests", "lsan.supp"),
             "UBSAN_OPTIONS": "print_stacktrace=1",
+            "STBF_TEST_PACK_CACHE": os.path.join(self.dir, "tp-cache"),
         })
+        if test_pack:
+            self.env["STBF_TEST_PACK"] = test_pack
         self.env.update(env or {})
         self.tokens = {}
 
@@ -233,6 +238,34 @@ class Farm:
     def redis(self, *args):
         return subprocess.run(["redis-cli", "-s", self.redis_sock] + [str(a) for a in args],
                               capture_output=True, text=True, check=True).stdout
+
+
+def git(repo, *args):
+    env = dict(os.environ, GIT_AUTHOR_NAME="stbfarm", GIT_AUTHOR_EMAIL="t@stbfarm.invalid",
+               GIT_COMMITTER_NAME="stbfarm", GIT_COMMITTER_EMAIL="t@stbfarm.invalid")
+    return subprocess.run(["git", "-C", repo] + list(args), env=env, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def make_test_pack(path, files, branch="master"):
+    """A git repository at path holding files ({"tests/a.py": "..."}), committed on branch.
+    Returns the commit sha."""
+    os.makedirs(path, exist_ok=True)
+    if not os.path.isdir(os.path.join(path, ".git")):
+        git(path, "init", "-q", "-b", branch)
+    return commit_files(path, files)
+
+
+def commit_files(path, files, message="test pack"):
+    for name, content in files.items():
+        full = os.path.join(path, name)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        mode = "wb" if isinstance(content, bytes) else "w"
+        with open(full, mode) as f:
+            f.write(content)
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "--allow-empty", "-m", message)
+    return git(path, "rev-parse", "HEAD")
 
 
 class Session(requests.Session):

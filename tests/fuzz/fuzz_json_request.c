@@ -1,4 +1,5 @@
 /* The gateway's JSON request parsing: body -> cJSON -> every API request message -> JSON. */
+#include "jobs.pb-c.h"
 #include "nodes.pb-c.h"
 #include "reservations.pb-c.h"
 #include "sf_pbjson.h"
@@ -8,6 +9,7 @@
 
 static const ProtobufCMessageDescriptor *const requests[] = {
     &stbfarm__node_get_request__descriptor,
+    &stbfarm__run_tests_request__descriptor,
     &stbfarm__node__descriptor, /* the richest shape: nested, optional, Json */
     &stbfarm__reservation_create_request__descriptor,
     &stbfarm__reservation_extend_request__descriptor,

@@ -75,6 +75,21 @@ static void test_rest_parameter_takes_the_remaining_segments(void)
                             "/api/v2/results/n/a/1/t/artifacts", &p));
 }
 
+static void test_rest_parameter_leaves_room_for_later_segments(void)
+{
+    gw_params p;
+    CHECK(gw_pattern_match("/api/v2/test_pack/{rev*}/test_case_names",
+                           "/api/v2/test_pack/feature/x/y/test_case_names", &p));
+    CHECK_STR(p.value[0], "feature/x/y");
+    CHECK(gw_pattern_match("/api/v2/test_pack/{rev*}/test_case_names",
+                           "/api/v2/test_pack/master/test_case_names", &p));
+    CHECK_STR(p.value[0], "master");
+    CHECK(!gw_pattern_match("/api/v2/test_pack/{rev*}/test_case_names",
+                            "/api/v2/test_pack/test_case_names", &p));
+    CHECK(!gw_pattern_match("/api/v2/test_pack/{rev*}/test_case_names",
+                            "/api/v2/test_pack/master/other", &p));
+}
+
 int main(void)
 {
     RUN(test_normalize_collapses_slashes_and_drops_trailing_one);
@@ -84,5 +99,6 @@ int main(void)
     RUN(test_one_segment_parameter);
     RUN(test_counted_parameter_keeps_leading_slash);
     RUN(test_rest_parameter_takes_the_remaining_segments);
+    RUN(test_rest_parameter_leaves_room_for_later_segments);
     return TEST_EXIT();
 }

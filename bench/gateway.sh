@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# bench/gateway.sh - the gateway's full request path against a bare civetweb handler, in one run.
+#
+# Starts a farm (./stbfarm up --detach, rate limiting on but raised out of the way) and the
+# bare_civetweb baseline, drives each with wrk (64 connections, 2 threads) for DURATION seconds,
+# and prints throughput, p99 latency and the ratio full/bare. Target: ratio >= 0.5, p99 < 10 ms.
+# Usage: bench/gateway.sh [DURATION_SECONDS]
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DURATION=${1:-10}
+CONNS=64
+NODE=stb-tester-000000000001
+command -v wrk >/dev/null || { echo "bench: wrk is missing (apt-get install wrk)" >&2; exit 1; }
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+DATA=$(mktemp -d /tmp/sfbench.XXXXXX)
+BARE_PORT=$(free_port)
+FARM_PORT=$(free_port)
+cleanup() {
+  [ -n "${BARE_PID:-}" ] && kill "$BARE_PID" 2>/dev/null && wait "$BARE_PID" 2>/dev/null
+  "$ROOT/stbfarm" down --data "$DATA" >/dev/null 2>&1 || true
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+eval "$("$ROOT/stbfarm" up --detach --data "$DATA" --port "$FARM_PORT" --nodes 1 \
+  --rate-limit 1000000:1000000 2>/dev/null)"
+"$ROOT/build/bench/bare_civetweb" "127.0.0.1:$BARE_PORT" 128 &
+BARE_PID=$!
+sleep 0.5
+
+# run_wrk URL [header]: prints "requests_per_second p99_ms"
+run_wrk() {
+  local out
+  out=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency ${2:+-H "$2"} "$1")
+  local rps p99
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
+  local errors
+  errors=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+  [ -z "$errors" ] || { echo "bench: $errors non-2xx responses from $1" >&2; exit 1; }
+  echo "$rps $p99"
+}
+
+# warm up both (connections, Redis scripts, caches)
+wrk -t1 -c4 -d1s -H "Authorization: token $STBF_TOKEN" "$STBF_URL/api/v2/nodes/$NODE" >/dev/null
+read -r bare_rps bare_p99 < <(run_wrk "http://127.0.0.1:$BARE_PORT/api/v2/nodes/$NODE")
+read -r full_rps full_p99 < <(run_wrk "$STBF_URL/api/v2/nodes/$NODE" "Authorization: token $STBF_TOKEN")
+
+printf 'bare civetweb handler : %10.0f req/s  p99 %6.2f ms\n' "$bare_rps" "$bare_p99"
+printf 'full path (GET node)  : %10.0f req/s  p99 %6.2f ms\n' "$full_rps" "$full_p99"
+awk -v f="$full_rps" -v b="$bare_rps" 'BEGIN { printf "ratio full/bare       : %10.2f  (target >= 0.50)\n", f / b }'

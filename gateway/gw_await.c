@@ -1,0 +1,80 @@
+/* GET .../await_completion: a real long poll. The handler holds the HTTP request until the job
+ * has exited (200) or long_poll_secs have passed (202), waking on the job's events and
+ * re-reading the job from the jobs service each time; a periodic re-read covers lost events.
+ * Each one occupies a civetweb worker, so a replica serves at most max_long_polls at once and
+ * answers 503 beyond that. */
+#include "gw.h"
+
+#include "api.pb-c.h"
+#include "jobs.pb-c.h"
+#include "sf_time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { RECHECK_MS = 5000 };
+
+static int await_job(gw_request *rq)
+{
+    sf_error err = SF_ERROR_INIT;
+    ProtobufCMessage *req = NULL;
+    int rc = gw_build_request(rq, &req, &err);
+    if (rc)
+        return gw_reply_sf_error(rq, rc, &err);
+    int64_t deadline = sf_mono_ms() + rq->gw->cfg.long_poll_secs * 1000;
+    sf_events_waiter w;
+    int watching = 0, status = 0;
+    while (!status) {
+        sf_rpc_result res;
+        rc = gw_call(rq, SF_SVC_JOBS, rq->route->rpc, req, &stbfarm__job__descriptor, &res, &err);
+        const Stbfarm__Job *job = (const Stbfarm__Job *)res.msg;
+        if (rc == SF_ENOTFOUND && !strcmp(rq->route->rpc, "jobs.node_job") &&
+            strstr(err.msg, "never run")) {
+            /* a node that never ran a job has none in progress */
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNullToObject(o, "job_uid");
+            status = gw_reply_json(rq, 200, o);
+        } else if (rc) {
+            status = gw_reply_sf_error(rq, rc, &err);
+        } else {
+            char topic[SF_EVENT_TOPIC_MAX];
+            snprintf(topic, sizeof(topic), "job:%s", job->job_uid);
+            if (!watching || strcmp(w.topic, topic)) {
+                /* watch, then read again: an event between the read and the watch is not lost */
+                if (watching)
+                    sf_events_unwatch(rq->gw->events, &w);
+                sf_events_watch(rq->gw->events, &w, topic);
+                watching = 1;
+            } else if (strcmp(job->status, "running") != 0) {
+                status = gw_reply_result(rq, &res);
+            } else {
+                int64_t left = deadline - sf_mono_ms();
+                if (left <= 0) {
+                    res.status = 202;
+                    status = gw_reply_result(rq, &res);
+                } else {
+                    sf_events_wait(rq->gw->events, &w, left < RECHECK_MS ? (int)left : RECHECK_MS);
+                }
+            }
+        }
+        sf_rpc_result_free(&res);
+    }
+    if (watching)
+        sf_events_unwatch(rq->gw->events, &w);
+    protobuf_c_message_free_unpacked(req, NULL);
+    return status;
+}
+
+int gw_handle_await(gw_request *rq)
+{
+    gw_state *gw = rq->gw;
+    if (atomic_fetch_add(&gw->long_polls, 1) >= gw->cfg.max_long_polls) {
+        atomic_fetch_sub(&gw->long_polls, 1);
+        return gw_reply_error(rq, 503,
+                              "this gateway is already holding %ld long polls; retry shortly",
+                              gw->cfg.max_long_polls);
+    }
+    int status = await_job(rq);
+    atomic_fetch_sub(&gw->long_polls, 1);
+    return status;
+}

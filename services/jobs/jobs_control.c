@@ -1,0 +1,316 @@
+/* Reading, stopping and finishing jobs; the reports of node agents; the reaper. */
+#include "jobs.h"
+#include "jobs_agent.h"
+#include "nodes_store.h"
+#include "runner.pb-c.h"
+#include "sf_log.h"
+#include "sf_time.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* End a running job: status exited, the node free again (if it still holds this job). */
+static const char *const END_SCRIPT =
+    "if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'status', 'exited', 'end_us', ARGV[2], 'current', '')\n"
+    "local node = redis.call('HGET', KEYS[1], 'node_id')\n"
+    "local key = 'sf:node:' .. node .. ':job'\n"
+    "if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end\n"
+    "redis.call('SREM', KEYS[2], ARGV[1])\n"
+    "return 1\n";
+
+/* Count a stored result once, however often its report is resent. */
+static const char *const COUNT_SCRIPT =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('404 unknown job') end\n"
+    "if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then\n"
+    "  redis.call('HINCRBY', KEYS[1], ARGV[2], 1)\n"
+    "  redis.call('PEXPIRE', KEYS[2], 604800000)\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'current', '')\n"
+    "return 1\n";
+
+/* A test started: it is the current one; a soak job's total grows with each run. */
+static const char *const STARTED_SCRIPT =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('404 unknown job') end\n"
+    "redis.call('HSET', KEYS[1], 'current', ARGV[1])\n"
+    "if redis.call('HGET', KEYS[1], 'soak') == 'run forever' then\n"
+    "  local seq = tonumber(ARGV[2])\n"
+    "  if seq > tonumber(redis.call('HGET', KEYS[1], 'total')) then\n"
+    "    redis.call('HSET', KEYS[1], 'total', seq)\n"
+    "  end\n"
+    "end\n"
+    "return 1\n";
+
+void jobs_publish(sf_redis *r, const char *uid)
+{
+    char topic[JOBS_UID_MAX + 8];
+    snprintf(topic, sizeof(topic), "job:%s", uid);
+    sf_events_publish(r, topic);
+}
+
+int jobs_end(sf_redis *r, const char *uid, sf_error *err)
+{
+    char key[JOBS_UID_MAX + 16], now[24];
+    snprintf(key, sizeof(key), "sf:job:%s", uid);
+    snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
+    const char *args[] = {key, "sf:jobs:running", uid, now};
+    redisReply *reply;
+    int rc = sf_redis_eval(r, END_SCRIPT, &reply, err, 2, 4, args, NULL);
+    if (rc)
+        return rc;
+    int ended = (int)sf_reply_int(reply, 0);
+    freeReplyObject(reply);
+    jobs_publish(r, uid);
+    return ended;
+}
+
+int jobs_reply_job(sf_rpc_reply *reply, const jobs_record *rec, const char *base_url,
+                   sf_error *err)
+{
+    jobs_view v;
+    jobs_view_of(&v, rec, base_url);
+    return sf_rpc_reply_msg(reply, &v.job.base) ? sf_fail(err, SF_EINTERNAL, "out of memory") : 0;
+}
+
+int jobs_get_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err)
+{
+    const Stbfarm__JobRequest *q = (const Stbfarm__JobRequest *)req;
+    jobs_record rec;
+    int rc = jobs_get(sf_worker_of(call)->redis, q->job_uid, &rec, err);
+    if (!rc)
+        rc = jobs_reply_job(reply, &rec, call->base_url, err);
+    jobs_record_clear(&rec);
+    return rc;
+}
+
+int jobs_get_node_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                      sf_error *err)
+{
+    const Stbfarm__NodeJobRequest *q = (const Stbfarm__NodeJobRequest *)req;
+    sf_redis *r = sf_worker_of(call)->redis;
+    nodes_record node;
+    int rc = nodes_get(r, q->node_id, &node, err);
+    nodes_record_clear(&node);
+    if (rc)
+        return rc;
+    jobs_record rec;
+    rc = jobs_node_job(r, q->node_id, &rec, err);
+    if (!rc)
+        rc = jobs_reply_job(reply, &rec, call->base_url, err);
+    jobs_record_clear(&rec);
+    return rc;
+}
+
+/* Ask the node to stop the job, and end it when the node has stopped or is gone. 202 when the
+ * node is still busy (uploading the last results) after the stop timeout. */
+static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_error *err)
+{
+    sf_redis *r = sf_worker_of(call)->redis;
+    const jobs_config *cfg = &jobs_state_of(call)->cfg;
+    if (!rec->running)
+        return jobs_reply_job(reply, rec, call->base_url, err);
+    redisReply *ok;
+    int rc = sf_redis_cmd(r, &ok, err, "HSET sf:job:%s stopping 1", rec->uid);
+    if (rc)
+        return rc;
+    freeReplyObject(ok);
+    nodes_touch(r, rec->node_id, call->user, NULL);
+
+    Stbfarm__StopJob stop = STBFARM__STOP_JOB__INIT;
+    stop.job_uid = rec->uid;
+    stop.timeout_ms = (int32_t)cfg->stop_timeout_ms;
+    sf_rpc_result res;
+    sf_error agent_err = SF_ERROR_INIT;
+    int arc = jobs_agent_call(r, rec->node_id, "agent.stop_job", &stop.base,
+                              &stbfarm__stop_job_reply__descriptor,
+                              (int)cfg->stop_timeout_ms + 2000, &res, &agent_err);
+    int stopped = arc == 0 && ((Stbfarm__StopJobReply *)res.msg)->stopped;
+    sf_rpc_result_free(&res);
+    if (arc) {
+        /* A node that is gone cannot be running the job any more. */
+        nodes_record node;
+        int offline = nodes_get(r, rec->node_id, &node, NULL) == 0 && !node.online;
+        nodes_record_clear(&node);
+        stopped = offline;
+        if (!offline)
+            sf_warn("stopping %s: %s", rec->uid, agent_err.msg);
+    }
+    if (stopped && (rc = jobs_end(r, rec->uid, err)) < 0)
+        return rc;
+    jobs_record now;
+    if ((rc = jobs_get(r, rec->uid, &now, err)))
+        return rc;
+    if (now.running)
+        sf_rpc_reply_status(reply, 202);
+    rc = jobs_reply_job(reply, &now, call->base_url, err);
+    jobs_record_clear(&now);
+    return rc;
+}
+
+int jobs_stop(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err)
+{
+    const Stbfarm__JobRequest *q = (const Stbfarm__JobRequest *)req;
+    jobs_record rec;
+    int rc = jobs_get(sf_worker_of(call)->redis, q->job_uid, &rec, err);
+    if (!rc)
+        rc = stop_job(call, &rec, reply, err);
+    jobs_record_clear(&rec);
+    return rc;
+}
+
+int jobs_stop_node_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                       sf_error *err)
+{
+    const Stbfarm__NodeJobRequest *q = (const Stbfarm__NodeJobRequest *)req;
+    sf_redis *r = sf_worker_of(call)->redis;
+    nodes_record node;
+    int rc = nodes_get(r, q->node_id, &node, err);
+    nodes_record_clear(&node);
+    if (rc)
+        return rc;
+    jobs_record rec;
+    rc = jobs_node_job(r, q->node_id, &rec, err);
+    if (!rc)
+        rc = stop_job(call, &rec, reply, err);
+    jobs_record_clear(&rec);
+    return rc;
+}
+
+int jobs_log(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err)
+{
+    const Stbfarm__JobRequest *q = (const Stbfarm__JobRequest *)req;
+    sf_redis *r = sf_worker_of(call)->redis;
+    jobs_record rec;
+    int rc = jobs_get(r, q->job_uid, &rec, err);
+    jobs_record_clear(&rec);
+    if (rc)
+        return rc;
+    redisReply *log;
+    if ((rc = sf_redis_cmd(r, &log, err, "GET sf:job:%s:log", q->job_uid)))
+        return rc;
+    const char *text = sf_reply_str(log);
+    rc = sf_rpc_reply_raw(reply, "text/plain; charset=utf-8", text ? text : "",
+                          text ? (size_t)log->len : 0);
+    freeReplyObject(log);
+    return rc ? sf_fail(err, SF_EINTERNAL, "out of memory") : 0;
+}
+
+int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err)
+{
+    const Stbfarm__JobReport *q = (const Stbfarm__JobReport *)req;
+    sf_redis *r = sf_worker_of(call)->redis;
+    jobs_record rec;
+    int rc = jobs_get(r, q->job_uid, &rec, err);
+    if (rc)
+        return rc;
+    char key[JOBS_UID_MAX + 16], counted[JOBS_UID_MAX + 24];
+    snprintf(key, sizeof(key), "sf:job:%s", q->job_uid);
+    snprintf(counted, sizeof(counted), "sf:job:%s:counted", q->job_uid);
+    redisReply *out = NULL;
+    if (!strcmp(q->event, "started") && q->test_case) {
+        char seq[24];
+        snprintf(seq, sizeof(seq), "%lld", (long long)(q->has_seq ? q->seq : 0));
+        const char *args[] = {key, q->test_case, seq};
+        rc = sf_redis_eval(r, STARTED_SCRIPT, &out, err, 1, 3, args, NULL);
+    } else if (!strcmp(q->event, "result") && q->result_id && q->outcome &&
+               (!strcmp(q->outcome, "pass") || !strcmp(q->outcome, "fail") ||
+                !strcmp(q->outcome, "error"))) {
+        const char *args[] = {key, counted, q->result_id, q->outcome};
+        rc = sf_redis_eval(r, COUNT_SCRIPT, &out, err, 2, 4, args, NULL);
+    } else if (!strcmp(q->event, "log") && q->log_text && q->has_log_offset &&
+               q->log_offset >= 0 && q->log_offset < (64LL << 20)) {
+        rc = sf_redis_cmd(r, &out, err, "SETRANGE sf:job:%s:log %lld %s", q->job_uid,
+                          (long long)q->log_offset, q->log_text);
+    } else if (!strcmp(q->event, "finished")) {
+        rc = jobs_end(r, q->job_uid, err);
+        rc = rc < 0 ? rc : 0;
+    } else {
+        rc = sf_fail(err, SF_EINVAL, "malformed %s report for %s", q->event, q->job_uid);
+    }
+    if (out)
+        freeReplyObject(out);
+    if (!rc && strcmp(q->event, "log"))
+        jobs_publish(r, q->job_uid);
+    Stbfarm__JobReportReply answer = STBFARM__JOB_REPORT_REPLY__INIT;
+    answer.stop = rec.stopping || !rec.running;
+    jobs_record_clear(&rec);
+    if (!rc && sf_rpc_reply_msg(reply, &answer.base))
+        rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+    return rc;
+}
+
+/* ---- the reaper: no job stays "running" on a node that is gone ---- */
+
+static void reap_once(sf_redis *r)
+{
+    redisReply *running;
+    sf_error err = SF_ERROR_INIT;
+    if (sf_redis_cmd(r, &running, &err, "SMEMBERS sf:jobs:running"))
+        return;
+    for (size_t i = 0; i < running->elements; i++) {
+        const char *uid = sf_reply_str(running->element[i]);
+        jobs_record rec;
+        if (!uid || jobs_get(r, uid, &rec, &err))
+            continue;
+        nodes_record node;
+        int gone = nodes_get(r, rec.node_id, &node, &err) == SF_ENOTFOUND ||
+                   (node.node_id[0] && !node.online);
+        nodes_record_clear(&node);
+        if (gone && rec.running && jobs_end(r, uid, &err) == 1)
+            sf_warn("job %s ended: node %s went offline%s%s", uid, rec.node_id,
+                    rec.current ? " during " : "", rec.current ? rec.current : "");
+        jobs_record_clear(&rec);
+    }
+    freeReplyObject(running);
+}
+
+static void *reaper(void *arg)
+{
+    jobs_state *s = arg;
+    sf_redis *r;
+    sf_error err = SF_ERROR_INIT;
+    if (sf_redis_open(&r, s->common->redis, &err)) {
+        sf_error("reaper: %s", err.msg);
+        return NULL;
+    }
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        pthread_mutex_unlock(&s->lock);
+        reap_once(r);
+        pthread_mutex_lock(&s->lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (s->cfg.reap_interval_ms % 1000) * 1000000L;
+        until.tv_sec += s->cfg.reap_interval_ms / 1000 + until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        while (!s->stopping && pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
+            ;
+    }
+    pthread_mutex_unlock(&s->lock);
+    sf_redis_free(r);
+    return NULL;
+}
+
+int jobs_reaper_start(jobs_state *s)
+{
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    if (pthread_create(&s->reaper, NULL, reaper, s))
+        return -1;
+    s->reaper_running = 1;
+    return 0;
+}
+
+void jobs_reaper_stop(jobs_state *s)
+{
+    if (!s->reaper_running)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = 1;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->reaper, NULL);
+}

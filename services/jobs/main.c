@@ -1,0 +1,80 @@
+/* stbfarm-jobs: the jobs service. Starts test jobs on nodes (POST /api/v2/run_tests), answers
+ * job status, stops jobs, lists a test pack's test cases, takes the reports node agents send
+ * while they run a job, and ends the jobs of nodes that vanish. */
+#include "jobs.h"
+
+#include "sf_log.h"
+
+#include <stdlib.h>
+
+static void *thread_init(void *state)
+{
+    (void)state;
+    return calloc(1, sizeof(jobs_thread)); /* the test pack opens on first use */
+}
+
+static void thread_fini(void *local)
+{
+    jobs_thread *t = local;
+    jobs_catalog_clear(&t->catalog);
+    sf_testpack_free(t->tp);
+    free(t);
+}
+
+static int start(void *state, const sf_common_config *common)
+{
+    jobs_state *s = state;
+    s->common = common;
+    sf_testpack_process_init();
+    return jobs_reaper_start(s);
+}
+
+static void stop(void *state)
+{
+    jobs_reaper_stop(state);
+    sf_testpack_process_shutdown();
+}
+
+static const sf_rpc_method methods[] = {
+    {"jobs.run", &stbfarm__run_tests_request__descriptor, jobs_run},
+    {"jobs.get", &stbfarm__job_request__descriptor, jobs_get_job},
+    {"jobs.node_job", &stbfarm__node_job_request__descriptor, jobs_get_node_job},
+    {"jobs.stop", &stbfarm__job_request__descriptor, jobs_stop},
+    {"jobs.node_stop", &stbfarm__node_job_request__descriptor, jobs_stop_node_job},
+    {"jobs.log", &stbfarm__job_request__descriptor, jobs_log},
+    {"jobs.test_case_names", &stbfarm__test_case_names_request__descriptor, jobs_test_case_names},
+    {"jobs.report", &stbfarm__job_report__descriptor, jobs_report},
+};
+
+int main(int argc, char **argv)
+{
+    static jobs_state state;
+    jobs_config *c = &state.cfg;
+    const sf_option options[] = {
+        {"test-pack", "STBF_TEST_PACK", SF_OPT_STR, NULL,
+         "the test pack: a git repository path or URL", &c->test_pack},
+        {"test-pack-cache", "STBF_TEST_PACK_CACHE", SF_OPT_STR, "/tmp/stbfarm-testpack-cache",
+         "where a test pack URL is mirrored", &c->test_pack_cache},
+        {"stop-timeout-ms", "STBF_STOP_TIMEOUT_MS", SF_OPT_INT, "10000",
+         "how long a stop waits for the node before answering 202", &c->stop_timeout_ms},
+        {"agent-timeout-ms", "STBF_AGENT_TIMEOUT_MS", SF_OPT_INT, "10000",
+         "how long a node agent has to accept a job", &c->agent_timeout_ms},
+        {"reap-interval-ms", "STBF_REAP_INTERVAL_MS", SF_OPT_INT, "1000",
+         "how often jobs of nodes that went offline are ended", &c->reap_interval_ms},
+    };
+    sf_service_def def = {0};
+    def.program = "stbfarm-jobs";
+    def.about = "The jobs service: test jobs and test pack queries.";
+    def.svc = SF_SVC_JOBS;
+    def.methods = methods;
+    def.n_methods = sizeof(methods) / sizeof(methods[0]);
+    def.options = options;
+    def.n_options = sizeof(options) / sizeof(options[0]);
+    def.default_threads = "16";
+    def.state = &state;
+    def.start = start;
+    def.stop = stop;
+    def.thread_init = thread_init;
+    def.thread_fini = thread_fini;
+    return sf_service_main(&def, argc, argv);
+}

@@ -1,0 +1,128 @@
+"""./stbfarm: the two commands a newcomer runs, and the launcher's promises (one farm per data
+directory, clear refusals, supervision, a clean stop)."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+from farm import REPO, free_port, wait_until
+
+STBFARM = os.path.join(REPO, "stbfarm")
+
+
+def run(*args, timeout=300):
+    return subprocess.run([STBFARM] + list(args), capture_output=True, text=True, timeout=timeout)
+
+
+def parse_ready(stdout):
+    env = dict(line.split("=", 1) for line in stdout.strip().splitlines() if "=" in line)
+    return env["STBF_URL"], env["STBF_TOKEN"]
+
+
+@pytest.fixture
+def launched(tmp_path):
+    data = str(tmp_path / "data")
+    port = free_port()
+    r = run("up", "--detach", "--data", data, "--port", str(port), "--nodes", "1")
+    assert r.returncode == 0, r.stderr
+    url, token = parse_ready(r.stdout)
+    yield data, port, url, token
+    run("down", "--data", data)
+
+
+def farm_pids(data):
+    out = subprocess.run(["pgrep", "-f", data], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def test_up_detach_prints_url_and_token_and_serves_nodes(launched):
+    data, port, url, token = launched
+    assert url == "http://127.0.0.1:%d" % port
+    r = requests.get(url + "/api/v2/nodes", headers={"Authorization": "token " + token})
+    assert r.status_code == 200
+    assert [n["node_id"] for n in r.json()] == ["stb-tester-000000000001"]
+    assert requests.get(url + "/api/v2/nodes").status_code == 403
+    assert oct(os.stat(os.path.join(data, "admin.token")).st_mode & 0o777) == "0o600"
+
+
+def test_second_up_on_same_data_is_refused(launched):
+    data, port, url, token = launched
+    r = run("up", "--detach", "--data", data, "--port", str(free_port()))
+    assert r.returncode == 1
+    assert "already running" in r.stderr
+
+
+def test_port_in_use_is_refused_before_starting_anything(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = run("up", "--detach", "--data", str(tmp_path / "d"), "--port", str(port))
+    assert r.returncode == 1
+    assert "port %d is in use" % port in r.stderr
+    assert not farm_pids(str(tmp_path / "d"))
+
+
+@pytest.mark.parametrize("args", [
+    ["up", "--port", "x"], ["up", "--nodes", "-1"], ["up", "--bogus"],
+    ["up", "--replicas", "nope=2"], ["up", "--rate-limit", "fast"], ["frobnicate"], [],
+    ["token", "create"], ["token", "sing", "x"],
+])
+def test_bad_flags_print_usage_and_exit_2(args):
+    r = run(*args)
+    assert r.returncode == 2
+    assert "usage" in r.stderr.lower() or "stbfarm up" in r.stderr
+
+
+def test_tokens_are_created_and_revoked(launched):
+    data, port, url, token = launched
+    r = run("token", "create", "carol", "--data", data)
+    assert r.returncode == 0
+    tok = r.stdout.strip()
+    h = {"Authorization": "token " + tok}
+    assert requests.get(url + "/api/v2/user", headers=h).json() == {"login": "carol"}
+    assert run("token", "revoke", tok, "--data", data).returncode == 0
+    assert requests.get(url + "/api/v2/user", headers=h).status_code == 403
+
+
+def test_crashed_child_is_logged_and_restarted(launched):
+    data, port, url, token = launched
+    h = {"Authorization": "token " + token}
+    pid = int(subprocess.run(["pgrep", "-f", "services/nodes/stbfarm-nodes"], capture_output=True,
+                             text=True).stdout.split()[0])
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: "nodes0 exited" in open(os.path.join(data, "logs", "supervisor.log")).read(),
+               10, what="supervisor log")
+    wait_until(lambda: requests.get(url + "/api/v2/nodes", headers=h).status_code == 200, 15,
+               what="nodes restarted")
+
+
+def test_down_stops_every_process(tmp_path):
+    data = str(tmp_path / "data")
+    r = run("up", "--detach", "--data", data, "--port", str(free_port()))
+    assert r.returncode == 0, r.stderr
+    assert farm_pids(data)
+    assert run("down", "--data", data).returncode == 0
+    wait_until(lambda: not farm_pids(data), 10, what="every process gone")
+    assert not os.path.exists(os.path.join(data, "stbfarm.pid"))
+
+
+def test_data_survives_a_restart_of_the_whole_farm(tmp_path):
+    data = str(tmp_path / "data")
+    port = free_port()
+    url, token = parse_ready(run("up", "--detach", "--data", data, "--port", str(port)).stdout)
+    tok = run("token", "create", "dave", "--data", data).stdout.strip()
+    time.sleep(1.1)  # appendfsync everysec
+    assert run("down", "--data", data).returncode == 0
+    url, token2 = parse_ready(run("up", "--detach", "--data", data, "--port", str(port)).stdout)
+    try:
+        assert token2 == token  # the admin token is reused while valid
+        r = requests.get(url + "/api/v2/user", headers={"Authorization": "token " + tok})
+        assert r.json() == {"login": "dave"}
+    finally:
+        run("down", "--data", data)

@@ -1,0 +1,28 @@
+/* Test case discovery reads every Python file of a user's test pack. */
+#include "jobs_testcases.h"
+#include "jobs_validate.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void ignore(const char *name, void *arg)
+{
+    (void)name;
+    (void)arg;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    jobs_scan_python((const char *)data, size, ignore, NULL);
+    char *s = malloc(size + 1);
+    if (!s)
+        return 0;
+    memcpy(s, data, size);
+    s[size] = '\0';
+    jobs_category_check(s, NULL);
+    jobs_test_case_shape_ok(s);
+    jobs_testcase_file(s);
+    free(s);
+    return 0;
+}
