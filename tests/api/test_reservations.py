@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from farm import Farm, wait_until
+from farm import Farm, make_test_pack, wait_until
 
 NODES = ["stb-tester-%012d" % i for i in range(1, 5)]
 N1, N2, N3, N4 = NODES
@@ -29,8 +29,14 @@ def register_nodes(farm):
 
 
 @pytest.fixture(scope="module")
-def rfarm():
-    f = Farm().start()
+def rfarm(tmp_path_factory):
+    pack = str(tmp_path_factory.mktemp("pack"))
+    make_test_pack(pack, {
+        ".stbt.conf": "[test_pack]\ndefault_remote_control = vstb\n",
+        "config/remote-control/vstb.lircd.conf": "begin remote\n  name vstb\nend remote\n",
+        "tests/menu.py": "def test_menu_opens():\n    pass\n",
+    })
+    f = Farm(test_pack=pack).start()
     register_nodes(f)
     yield f
     f.stop()
@@ -442,14 +448,39 @@ def test_a_reserved_node_refuses_another_users_press(alice, bob):
 
 
 def test_a_reserved_node_refuses_another_users_run_tests(alice, bob):
-    reserve_ok(alice, [N1], "hands off")
-    body = {"node_id": N1, "test_pack_revision": "main", "test_cases": ["tests/x.py::test_x"]}
+    reserve_ok(alice, [N1], "hands off\n\n*really*")
+    body = {"node_id": N1, "test_pack_revision": "master",
+            "test_cases": ["tests/menu.py::test_menu_opens"]}
     r = bob.post("/api/v2/run_tests", json=body)
-    if not served(r):
-        pytest.skip("run_tests is not served yet (jobs issue)")
     assert r.status_code == 409
-    assert r.json() == {"error": "Node %s is reserved by @alice: hands off" % N1}
-    assert alice.post("/api/v2/run_tests", json=body).status_code != 409
+    assert r.json() == {"error": "Node %s is reserved by @alice: hands off *really*" % N1}
+    # the holder gets past the reservation (to the node agent, which this farm lacks)
+    r = alice.post("/api/v2/run_tests", json=body)
+    assert r.status_code == 503 and "did not accept the job" in r.json()["error"]
+
+
+def test_a_reserved_node_refuses_another_user_stopping_its_job(rfarm, alice, bob):
+    # a job running on the node, as the jobs service records one (no node agent here)
+    uid = "/%s/0000/1" % N1
+    rfarm.redis("hset", "sf:job:" + uid, "node_id", N1, "user", "alice", "status", "running",
+                "start_us", int(time.time() * 1e6), "sha", "0" * 40, "branch", "master",
+                "test_cases", "[]", "tags", "{}", "total", 0)
+    rfarm.redis("set", "sf:node:%s:job" % N1, uid)
+    try:
+        reserve_ok(alice, [N2], "other node")
+        assert reserve(alice, [N1]).status_code == 409  # busy
+        rfarm.redis("del", "sf:node:%s:job" % N1)
+        reserve_ok(alice, [N1], "hands off")
+        rfarm.redis("set", "sf:node:%s:job" % N1, uid)
+        want = {"error": "Node %s is reserved by @alice: hands off" % N1}
+        for r in (bob.put("/api/v2/jobs%s/stop" % uid),
+                  bob.post("/api/v2/jobs%s/stop" % uid),
+                  bob.post("/api/v2/nodes/%s/job/stop" % N1)):
+            assert r.status_code == 409, r.text
+            assert r.json() == want
+        assert rfarm.redis("hget", "sf:job:" + uid, "stopping").strip() == ""
+    finally:
+        rfarm.redis("del", "sf:job:" + uid, "sf:node:%s:job" % N1)
 
 
 # ---- many clients, many replicas, restarts ----
