@@ -11,7 +11,6 @@
 #include "resv_store.h"
 #include "sf_log.h"
 #include "sf_service.h"
-#include "sf_time.h"
 
 #include <pthread.h>
 #include <stdlib.h>
