@@ -175,11 +175,15 @@ int sf_redis_cmd(sf_redis *r, redisReply **out, sf_error *err, const char *fmt, 
 int sf_redis_eval(sf_redis *r, const char *script, redisReply **out, sf_error *err, int nkeys,
                   int nargs, const char **args, const size_t *lens)
 {
-    enum { MAX_ARGS = 64 };
-    if (nargs + 3 > MAX_ARGS)
-        return sf_fail(err, SF_EINTERNAL, "too many script arguments");
-    const char *argv[MAX_ARGS];
-    size_t argl[MAX_ARGS];
+    /* A script may take any number of keys (one request reserves many nodes at once). */
+    const char **argv = malloc((size_t)(nargs + 3) * sizeof(*argv));
+    size_t *argl = malloc((size_t)(nargs + 3) * sizeof(*argl));
+    *out = NULL;
+    if (!argv || !argl) {
+        free(argv);
+        free(argl);
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    }
     char sha[41], nk[16];
     sf_sha1_hex(script, strlen(script), sha);
     snprintf(nk, sizeof(nk), "%d", nkeys);
@@ -204,6 +208,8 @@ int sf_redis_eval(sf_redis *r, const char *script, redisReply **out, sf_error *e
     }
     if (rc)
         sf_fail(err, rc, "%s", e.msg);
+    free(argv);
+    free(argl);
     return rc;
 }
 

@@ -5,6 +5,7 @@
 #include "node_client.h"
 #include "nodes.pb-c.h"
 #include "nodes_store.h"
+#include "resv_store.h"
 #include "sf_ini.h"
 #include "sf_lircd.h"
 #include "sf_log.h"
@@ -178,6 +179,7 @@ typedef struct node_view {
     char last_used_time[40];
     char reason[160];
     nodes_record rec;
+    res_view resv; /* the reservation held on the node, if any */
 } node_view;
 
 /* Fill v->node from v->rec and the node's config at the default branch's head (or none). */
@@ -243,6 +245,8 @@ static int nodes_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
         if (rc)
             goto cleanup;
         build_node(call, &views[k], head);
+        if ((rc = res_node_status(r, call->user, &views[k].node, &views[k].resv, err)))
+            goto cleanup;
         ptrs[k] = &views[k].node;
         k++;
     }
@@ -252,8 +256,10 @@ static int nodes_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
     if (sf_rpc_reply_msg(reply, &list.base))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
 cleanup:
-    for (size_t i = 0; views && i < n; i++)
+    for (size_t i = 0; views && i < n; i++) {
         nodes_record_clear(&views[i].rec);
+        res_view_clear(&views[i].resv);
+    }
     free(views);
     free(ptrs);
     nodes_ids_free(ids, n);
@@ -270,9 +276,11 @@ static int nodes_get_one(sf_call *call, const ProtobufCMessage *req, sf_rpc_repl
         return rc;
     sf_revision rev;
     build_node(call, &v, default_branch(call, &rev));
-    if (sf_rpc_reply_msg(reply, &v.node.base))
+    rc = res_node_status(sf_worker_of(call)->redis, call->user, &v.node, &v.resv, err);
+    if (!rc && sf_rpc_reply_msg(reply, &v.node.base))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
     nodes_record_clear(&v.rec);
+    res_view_clear(&v.resv);
     return rc;
 }
 
@@ -465,13 +473,10 @@ static int press_check_key(sf_testpack *tp, const char *sha, const char *name, c
 }
 
 /* A reserved node refuses other users' presses (409). */
+/* A node reserved by someone else refuses the caller's presses. */
 static int press_allowed(const sf_call *call, const nodes_record *rec, sf_error *err)
 {
-    /* RESERVATIONS: the single call site of resv_store's check goes here. */
-    (void)call;
-    (void)rec;
-    (void)err;
-    return 0;
+    return res_check_use(sf_worker_of(call)->redis, rec->node_id, call->user, err);
 }
 
 static int nodes_press(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,

@@ -105,7 +105,7 @@ class Farm:
     """Start with Farm(...).start(); stop with .stop(). Everything listens on 127.0.0.1 or on
     unix sockets under a private directory."""
 
-    SERVICES = ("nodes", "jobs")
+    SERVICES = ("nodes", "jobs", "reservations")
 
     def __init__(self, services=None, replicas=None, gateways=1, brokers=1, gateway_args=(),
                  service_args=None, env=None, nodes=0, test_pack=None):
