@@ -44,7 +44,7 @@ try:
             xs.append((time.perf_counter() - t0) * 1000)
             assert r.status_code == 200, r.text
         lat[name] = (statistics.median(xs), percentile(xs, 99))
-    video = "http://127.0.0.1:%d/video.mjpeg" % f.vstb_ports[1][1]
+    video = "unix:" + f.vstb_socket(1, "video")
     base = json.loads(subprocess.run([os.path.join(BUILD, "bench", "screenshot_bench"), video,
                                       "mpjpeg", str(N // 4 or 1)], check=True,
                                      capture_output=True, text=True).stdout)

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 typedef struct broker_config {
     const char *listen;
@@ -24,7 +25,6 @@ typedef struct device {
     sf_service svc;
     nng_socket front, back;
     pthread_t thread;
-    int running;
 } device;
 
 static void *run_device(void *arg)
@@ -84,23 +84,19 @@ int main(int argc, char **argv)
         d->svc = (sf_service)i;
         if (open_side(&d->front, 1, cfg.listen, d->svc) ||
             open_side(&d->back, 0, cfg.listen, d->svc) ||
-            pthread_create(&d->thread, NULL, run_device, d)) {
+            pthread_create(&d->thread, NULL, run_device, d))
             rc = 1;
-            break;
-        }
-        d->running = 1;
     }
-    if (!rc) {
-        sf_info("broker ready");
-        int sig;
-        sigwait(&sigs, &sig);
-        sf_info("stopping on signal %d", sig);
+    if (rc) {
+        sf_error("broker not started");
+        _exit(1);
     }
-    for (int i = 0; i < SF_SVC_COUNT; i++) {
-        nng_close(devices[i].front);
-        nng_close(devices[i].back);
-        if (devices[i].running)
-            pthread_join(devices[i].thread, NULL);
-    }
-    return rc;
+    sf_info("broker ready");
+    int sig;
+    sigwait(&sigs, &sig);
+    sf_info("stopping on signal %d", sig);
+    /* No nng_close: in nng 1.5.2 closing a socket that nng_device is using can block forever
+     * (nanomsg/nng#1503). The broker holds no state, so leaving at once loses nothing; callers
+     * and workers redial it. */
+    _exit(0);
 }

@@ -6,6 +6,7 @@
 #include "common.pb-c.h"
 #include "jobs.pb-c.h"
 #include "nodes.pb-c.h"
+#include "reservations.pb-c.h"
 #include "results.pb-c.h"
 
 #define LOCAL -1
@@ -49,6 +50,24 @@ const gw_route gw_routes[] = {
      &stbfarm__node_job_request__descriptor, &stbfarm__job__descriptor, 0, gw_handle_await},
     {"POST", "/api/v2/nodes/{node_id}/job/stop", SF_SVC_JOBS, "jobs.node_stop",
      &stbfarm__node_job_request__descriptor, &stbfarm__job__descriptor, 0, NULL},
+
+    /* reservations */
+    {"GET", "/api/v2/reservations", SF_SVC_RESERVATIONS, "reservations.list",
+     &stbfarm__reservation_list_request__descriptor, &stbfarm__reservation_list__descriptor, 0,
+     NULL},
+    {"POST", "/api/v2/reservations", SF_SVC_RESERVATIONS, "reservations.create",
+     &stbfarm__reservation_create_request__descriptor, &stbfarm__reservation_list__descriptor,
+     GW_BODY, NULL},
+    {"GET", "/api/v2/reservations/{reservation_id}", SF_SVC_RESERVATIONS, "reservations.get",
+     &stbfarm__reservation_ref__descriptor, &stbfarm__reservation__descriptor, 0, NULL},
+    {"DELETE", "/api/v2/reservations/{reservation_id}", SF_SVC_RESERVATIONS, "reservations.end",
+     &stbfarm__reservation_ref__descriptor, &stbfarm__empty__descriptor, 0, NULL},
+    {"POST", "/api/v2/reservations/{reservation_id}/extend", SF_SVC_RESERVATIONS,
+     "reservations.extend", &stbfarm__reservation_extend_request__descriptor,
+     &stbfarm__empty__descriptor, GW_BODY, NULL},
+    {"POST", "/api/v2/reservations/{reservation_id}/interrupt", SF_SVC_RESERVATIONS,
+     "reservations.interrupt", &stbfarm__reservation_interrupt_request__descriptor,
+     &stbfarm__empty__descriptor, GW_BODY, NULL},
 
     /* results */
     {"GET", "/api/v2/results", SF_SVC_RESULTS, "results.list",

@@ -175,14 +175,16 @@ int sf_redis_cmd(sf_redis *r, redisReply **out, sf_error *err, const char *fmt, 
 int sf_redis_eval(sf_redis *r, const char *script, redisReply **out, sf_error *err, int nkeys,
                   int nargs, const char **args, const size_t *lens)
 {
-    const char **argv = malloc(sizeof(*argv) * (size_t)(nargs + 3));
-    size_t *argl = malloc(sizeof(*argl) * (size_t)(nargs + 3));
-    char sha[41], nk[16];
+    /* A script may take any number of keys (one request reserves many nodes at once). */
+    const char **argv = malloc((size_t)(nargs + 3) * sizeof(*argv));
+    size_t *argl = malloc((size_t)(nargs + 3) * sizeof(*argl));
+    *out = NULL;
     if (!argv || !argl) {
         free(argv);
         free(argl);
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     }
+    char sha[41], nk[16];
     sf_sha1_hex(script, strlen(script), sha);
     snprintf(nk, sizeof(nk), "%d", nkeys);
     argv[0] = "EVALSHA";
@@ -204,10 +206,10 @@ int sf_redis_eval(sf_redis *r, const char *script, redisReply **out, sf_error *e
         argl[1] = strlen(script);
         rc = sf_redis_cmdargv(r, out, &e, nargs + 3, argv, argl);
     }
-    free(argv);
-    free(argl);
     if (rc)
         sf_fail(err, rc, "%s", e.msg);
+    free(argv);
+    free(argl);
     return rc;
 }
 

@@ -40,6 +40,7 @@ typedef struct vstb_config {
     const char *lirc_listen;
     const char *lirc_socket;
     const char *video_listen;
+    const char *video_socket;
     const char *remote;
     long fps;
     long jpeg_quality;
@@ -399,6 +400,8 @@ static int read_request(int fd, char *path, size_t path_len)
     return 0;
 }
 
+static void stream_mjpeg(vstb *v, int fd);
+
 static void serve_video(vstb *v, int fd)
 {
     char path[256];
@@ -434,8 +437,16 @@ static void serve_video(vstb *v, int fd)
     snprintf(head, sizeof(head), "HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace;"
                                  "boundary=" BOUNDARY "\r\nCache-Control: no-cache\r\n"
                                  "Connection: close\r\n\r\n");
-    if (send_all(fd, head, strlen(head)))
-        return;
+    if (!send_all(fd, head, strlen(head)))
+        stream_mjpeg(v, fd);
+}
+
+/* The multipart MJPEG stream itself, at the configured rate, until the client goes away. On the
+ * unix socket it is all there is (no HTTP): `-f mpjpeg -i unix:/path` reads it. */
+static void stream_mjpeg(vstb *v, int fd)
+{
+    char head[256];
+    picture *p;
     const int64_t period_us = 1000000 / v->cfg.fps;
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
@@ -583,11 +594,15 @@ int main(int argc, char **argv)
     static vstb v;
     const sf_option options[] = {
         {"lirc-listen", "STBF_VSTB_LIRC_LISTEN", SF_OPT_STR, "127.0.0.1:8765",
-         "LIRC daemon protocol on this host:port (lircd's TCP port is 8765)", &v.cfg.lirc_listen},
+         "LIRC daemon protocol on this host:port (lircd's TCP port is 8765; none: off)",
+         &v.cfg.lirc_listen},
         {"lirc-socket", "STBF_VSTB_LIRC_SOCKET", SF_OPT_STR, NULL,
          "also on this unix socket path", &v.cfg.lirc_socket},
         {"video-listen", "STBF_VSTB_VIDEO_LISTEN", SF_OPT_STR, "127.0.0.1:8766",
-         "MJPEG over HTTP on this host:port: /video.mjpeg, /frame.jpg", &v.cfg.video_listen},
+         "MJPEG over HTTP on this host:port: /video.mjpeg, /frame.jpg (none: off)",
+         &v.cfg.video_listen},
+        {"video-socket", "STBF_VSTB_VIDEO_SOCKET", SF_OPT_STR, NULL,
+         "also the bare MJPEG stream (no HTTP) on this unix socket path", &v.cfg.video_socket},
         {"remote", "STBF_VSTB_REMOTE", SF_OPT_STR, "vstb",
          "the remote control name the LIRC side answers to", &v.cfg.remote},
         {"fps", "STBF_VSTB_FPS", SF_OPT_INT, "25", "frames per second", &v.cfg.fps},
@@ -620,18 +635,23 @@ int main(int argc, char **argv)
         v.fds[i] = -1;
     vstb_state_init(&v.state);
     int rc = 1;
-    listener lirc = {0}, lirc_unix = {0}, video = {0};
+    listener lirc = {0}, lirc_unix = {0}, video = {0}, video_unix = {0};
     pthread_t repeater;
     int repeating = 0;
     if (encoder_open(&v) || encode_state(&v)) {
         sf_error("cannot set up the JPEG encoder");
         goto cleanup;
     }
-    if (start_listener(&lirc, &v, v.cfg.lirc_listen, 0, "LIRC", serve_lirc) ||
+    if ((strcmp(v.cfg.lirc_listen, "none") &&
+         start_listener(&lirc, &v, v.cfg.lirc_listen, 0, "LIRC", serve_lirc)) ||
         (v.cfg.lirc_socket &&
          start_listener(&lirc_unix, &v, v.cfg.lirc_socket, 1, "LIRC", serve_lirc)) ||
-        start_listener(&video, &v, v.cfg.video_listen, 0, "video (MJPEG over HTTP)",
-                       serve_video))
+        (strcmp(v.cfg.video_listen, "none") &&
+         start_listener(&video, &v, v.cfg.video_listen, 0, "video (MJPEG over HTTP)",
+                        serve_video)) ||
+        (v.cfg.video_socket &&
+         start_listener(&video_unix, &v, v.cfg.video_socket, 1, "video (bare MJPEG)",
+                        stream_mjpeg)))
         goto cleanup;
     if (pthread_create(&repeater, NULL, repeat_thread, &v))
         goto cleanup;
@@ -646,6 +666,7 @@ cleanup:
     stop_listener(&lirc);
     stop_listener(&lirc_unix);
     stop_listener(&video);
+    stop_listener(&video_unix);
     pthread_mutex_lock(&v.lock);
     v.stopping = 1;
     for (size_t i = 0; i < sizeof(v.fds) / sizeof(v.fds[0]); i++) {
@@ -660,6 +681,8 @@ cleanup:
         pthread_join(repeater, NULL);
     if (v.cfg.lirc_socket && lirc_unix.running)
         unlink(v.cfg.lirc_socket);
+    if (v.cfg.video_socket && video_unix.running)
+        unlink(v.cfg.video_socket);
     encoder_close(&v);
     return rc;
 }

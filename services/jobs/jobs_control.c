@@ -1,6 +1,7 @@
 /* Reading, stopping and finishing jobs; the reports of node agents; the reaper. */
 #include "jobs.h"
 #include "nodes_store.h"
+#include "resv_store.h"
 #include "runner.pb-c.h"
 #include "sf_log.h"
 #include "sf_time.h"
@@ -104,15 +105,19 @@ int jobs_get_node_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
 }
 
 /* Ask the node to stop the job, and end it when the node has stopped or is gone. 202 when the
- * node is still busy (uploading the last results) after the stop timeout. */
+ * node is still busy (uploading the last results) after the stop timeout. 409 when another user
+ * holds a reservation on the node. */
 static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_error *err)
 {
     sf_redis *r = sf_worker_of(call)->redis;
     const jobs_config *cfg = &jobs_state_of(call)->cfg;
     if (!rec->running)
         return jobs_reply_job(reply, rec, call->base_url, err);
+    int rc = res_check_use(r, rec->node_id, call->user, err);
+    if (rc)
+        return rc;
     redisReply *ok;
-    int rc = sf_redis_cmd(r, &ok, err, "HSET sf:job:%s stopping 1", rec->uid);
+    rc = sf_redis_cmd(r, &ok, err, "HSET sf:job:%s stopping 1", rec->uid);
     if (rc)
         return rc;
     freeReplyObject(ok);

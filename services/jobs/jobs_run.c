@@ -3,10 +3,11 @@
 #include "jobs.h"
 #include "jobs_validate.h"
 #include "nodes_store.h"
+#include "resv_store.h"
 #include "runner.pb-c.h"
 #include "sf_crypto.h"
 #include "sf_events.h"
-#include "sf_ini.h"
+#include "sf_remote.h"
 #include "sf_time.h"
 
 #include <cjson/cJSON.h>
@@ -15,21 +16,17 @@
 #include <string.h>
 
 /* Take the node for a new job, all or nothing: refused when another user holds a reservation on
- * it or a job runs on it. A request id seen before answers with the job it created, so an nng
- * resend never starts a second job. */
+ * it (res_refusal, resv_store.h; KEYS[2] is the key it reads) or a job runs on it. A request id
+ * seen before answers with the job it created, so an nng resend never starts a second job. */
 static const char *const START_SCRIPT =
+    RES_LUA_MAY_USE
     "local node_job, node_resv, job, lastjob, running, req = KEYS[1], KEYS[2], KEYS[3], KEYS[4],"
     " KEYS[5], KEYS[6]\n"
     "local uid, node, user = ARGV[1], ARGV[2], ARGV[3]\n"
     "local seen = redis.call('GET', req)\n"
     "if seen then return seen end\n"
-    "local rid = redis.call('GET', node_resv)\n"
-    "if rid then\n"
-    "  local owner = redis.call('HGET', 'sf:resv:' .. rid, 'username')\n"
-    "  if owner and owner ~= user then\n"
-    "    return redis.error_reply('409 Node ' .. node .. ' is reserved by @' .. owner)\n"
-    "  end\n"
-    "end\n"
+    "local why = res_refusal(node, user)\n"
+    "if why then return redis.error_reply('409 ' .. why) end\n"
     "local busy = redis.call('GET', node_job)\n"
     "if busy then\n"
     "  return redis.error_reply('409 A test job is already running on node ' .. node .. ': ' .. busy)\n"
@@ -65,45 +62,6 @@ static int check_licence(const nodes_record *node, sf_error *err)
         return sf_fail(err, SF_EFORBIDDEN, "the licence of node %s expired on %s", node->node_id,
                        node->licence_expiry);
     return 0;
-}
-
-static int check_remote(jobs_thread *t, const char *sha, const char *given, char *out,
-                        size_t out_len, sf_error *err)
-{
-    char *conf = NULL;
-    size_t len;
-    const char *name = given;
-    cJSON *ini = NULL;
-    int rc = 0;
-    if (!name) {
-        if (sf_testpack_read(t->tp, sha, ".stbt.conf", &conf, &len, NULL) == 0)
-            sf_ini_parse(conf, len, &ini, NULL);
-        name = ini ? sf_ini_get(ini, "test_pack", "default_remote_control") : NULL;
-        if (!name || !*name) {
-            rc = sf_fail(err, SF_EINVAL,
-                         "remote_control is required: the test pack's .stbt.conf sets no "
-                         "test_pack.default_remote_control");
-            goto cleanup;
-        }
-    }
-    if (!*name || strchr(name, '/') || strstr(name, "..")) {
-        rc = sf_fail(err, SF_EINVAL, "remote_control '%.100s' is not a valid name", name);
-        goto cleanup;
-    }
-    char path[256];
-    snprintf(path, sizeof(path), "config/remote-control/%.200s.lircd.conf", name);
-    char *data;
-    if (sf_testpack_read(t->tp, sha, path, &data, &len, NULL) != 0) {
-        rc = sf_fail(err, SF_EINVAL, "remote_control '%.100s' not found: the test pack has no %s",
-                     name, path);
-        goto cleanup;
-    }
-    free(data);
-    snprintf(out, out_len, "%s", name);
-cleanup:
-    cJSON_Delete(ini);
-    free(conf);
-    return rc;
 }
 
 static int check_test_cases(jobs_thread *t, const Stbfarm__RunTestsRequest *q, const char *sha,
@@ -197,7 +155,7 @@ int jobs_run(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf
     sf_redis *r = sf_worker_of(call)->redis;
     nodes_record node;
     sf_revision rev;
-    char remote[256];
+    sf_remote remote = {0};
     char *cases = NULL, *tags = NULL;
     jobs_record rec = {0};
     const char *category = q->category ? q->category : "default";
@@ -211,7 +169,7 @@ int jobs_run(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf
         (rc = sf_testpack_resolve(t->tp, q->test_pack_revision, &rev, err)))
         goto cleanup;
     if ((rc = check_test_cases(t, q, rev.sha, err)) ||
-        (rc = check_remote(t, rev.sha, q->remote_control, remote, sizeof(remote), err)) ||
+        (rc = sf_remote_open(t->tp, rev.sha, q->remote_control, &remote, err)) ||
         (rc = jobs_category_check(category, err)) || (rc = jobs_soak_check(soak, err)))
         goto cleanup;
     for (size_t i = 0; i < q->n_tags; i++) {
@@ -256,7 +214,7 @@ int jobs_run(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf
                           "node_id", q->node_id, "user", call->user, "status", "running",
                           "start_us", start, "sha", rev.sha, "branch", rev.branch,
                           "category", category, "soak", soak, "shuffle", shuffle,
-                          "remote_control", remote, "tags", tags, "test_cases", cases,
+                          "remote_control", remote.name, "tags", tags, "test_cases", cases,
                           "pass", "0", "fail", "0", "error", "0", "total", total};
     redisReply *started;
     rc = sf_redis_eval(r, START_SCRIPT, &started, err, 6, sizeof(args) / sizeof(args[0]), args,
@@ -266,7 +224,7 @@ int jobs_run(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf
     snprintf(uid, sizeof(uid), "%s", started->str); /* a resent request's own job */
     freeReplyObject(started);
 
-    if ((rc = hand_to_agent(call, q, uid, &rev, remote, category, forever, err))) {
+    if ((rc = hand_to_agent(call, q, uid, &rev, remote.name, category, forever, err))) {
         sf_error ignored;
         const char *undo[] = {k_node_job, k_job, "sf:jobs:running", k_req, k_last, uid};
         redisReply *u;
@@ -284,5 +242,6 @@ cleanup:
     free(cases);
     free(tags);
     nodes_record_clear(&node);
+    sf_remote_close(&remote);
     return rc;
 }

@@ -5,8 +5,9 @@
 #include "node_client.h"
 #include "nodes.pb-c.h"
 #include "nodes_store.h"
+#include "resv_store.h"
 #include "sf_ini.h"
-#include "sf_lircd.h"
+#include "sf_remote.h"
 #include "sf_log.h"
 #include "sf_service.h"
 #include "sf_testpack.h"
@@ -178,6 +179,7 @@ typedef struct node_view {
     char last_used_time[40];
     char reason[160];
     nodes_record rec;
+    res_view resv; /* the reservation held on the node, if any */
 } node_view;
 
 /* Fill v->node from v->rec and the node's config at the default branch's head (or none). */
@@ -243,6 +245,8 @@ static int nodes_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
         if (rc)
             goto cleanup;
         build_node(call, &views[k], head);
+        if ((rc = res_node_status(r, call->user, &views[k].node, &views[k].resv, err)))
+            goto cleanup;
         ptrs[k] = &views[k].node;
         k++;
     }
@@ -252,8 +256,10 @@ static int nodes_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
     if (sf_rpc_reply_msg(reply, &list.base))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
 cleanup:
-    for (size_t i = 0; views && i < n; i++)
+    for (size_t i = 0; views && i < n; i++) {
         nodes_record_clear(&views[i].rec);
+        res_view_clear(&views[i].resv);
+    }
     free(views);
     free(ptrs);
     nodes_ids_free(ids, n);
@@ -270,9 +276,11 @@ static int nodes_get_one(sf_call *call, const ProtobufCMessage *req, sf_rpc_repl
         return rc;
     sf_revision rev;
     build_node(call, &v, default_branch(call, &rev));
-    if (sf_rpc_reply_msg(reply, &v.node.base))
+    rc = res_node_status(sf_worker_of(call)->redis, call->user, &v.node, &v.resv, err);
+    if (!rc && sf_rpc_reply_msg(reply, &v.node.base))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
     nodes_record_clear(&v.rec);
+    res_view_clear(&v.resv);
     return rc;
 }
 
@@ -388,90 +396,10 @@ static int nodes_thumbnail(sf_call *call, const ProtobufCMessage *req, sf_rpc_re
 /* ---- key presses ---- */
 
 /* A remote control name that can only name a file in config/remote-control/. */
-static int valid_remote_name(const char *name)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n > 100 || name[0] == '.')
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.'))
-            return 0;
-    }
-    return 1;
-}
-
-/* The remote control a press names, or .stbt.conf's [test_pack] default_remote_control, at sha
- * (malloc'd into *out). */
-static int press_remote_name(sf_testpack *tp, const char *sha, const char *given, char **out,
-                             sf_error *err)
-{
-    if (given) {
-        *out = strdup(given);
-        return *out ? 0 : sf_fail(err, SF_EINTERNAL, "out of memory");
-    }
-    char *text = NULL;
-    size_t len;
-    cJSON *ini = NULL;
-    int rc = sf_testpack_read(tp, sha, ".stbt.conf", &text, &len, err);
-    if (rc == SF_ENOTFOUND)
-        rc = sf_fail(err, SF_EINVAL, "no remote_control given, and the test pack has no "
-                                     ".stbt.conf to name a default");
-    if (!rc && sf_ini_parse(text, len, &ini, err))
-        rc = sf_fail(err, SF_EINVAL, "no remote_control given, and the test pack's .stbt.conf "
-                                     "cannot be read: %s", err->msg);
-    const char *def = rc ? NULL : sf_ini_get(ini, "test_pack", "default_remote_control");
-    if (!rc && (!def || !*def))
-        rc = sf_fail(err, SF_EINVAL, "no remote_control given, and .stbt.conf has no "
-                                     "[test_pack] default_remote_control");
-    if (!rc && !(*out = strdup(def)))
-        rc = sf_fail(err, SF_EINTERNAL, "out of memory");
-    cJSON_Delete(ini);
-    free(text);
-    return rc;
-}
-
-/* Check that remote control `name` exists in the test pack at sha and has key; give the name
- * lircd knows it by (the remote in the file named like it, else the file's first remote). */
-static int press_check_key(sf_testpack *tp, const char *sha, const char *name, const char *key,
-                           char *lirc_name, size_t lirc_len, sf_error *err)
-{
-    if (!valid_remote_name(name))
-        return sf_fail(err, SF_EINVAL, "unknown remote_control '%.100s'", name);
-    char path[160], *text = NULL;
-    size_t len;
-    sf_lircd_conf *conf = NULL;
-    snprintf(path, sizeof(path), "config/remote-control/%s.lircd.conf", name);
-    int rc = sf_testpack_read(tp, sha, path, &text, &len, err);
-    if (rc == SF_ENOTFOUND)
-        rc = sf_fail(err, SF_EINVAL, "unknown remote_control '%s': the test pack has no %s at "
-                                     "%.12s", name, path, sha);
-    if (!rc && sf_lircd_parse(text, len, &conf, err))
-        rc = sf_fail(err, SF_EINVAL, "remote_control '%s': %s", name, err->msg);
-    if (!rc) {
-        const sf_lircd_remote *remote = sf_lircd_remote_find(conf, name);
-        if (!remote)
-            remote = &conf->remotes[0];
-        if (!sf_lircd_has_key(remote, key))
-            rc = sf_fail(err, SF_EINVAL, "unknown key '%.128s' for remote_control '%s'", key,
-                         name);
-        else
-            snprintf(lirc_name, lirc_len, "%s", remote->name);
-    }
-    sf_lircd_free(conf);
-    free(text);
-    return rc;
-}
-
-/* A reserved node refuses other users' presses (409). */
+/* A node reserved by someone else refuses the caller's presses (409). */
 static int press_allowed(const sf_call *call, const nodes_record *rec, sf_error *err)
 {
-    /* RESERVATIONS: the single call site of resv_store's check goes here. */
-    (void)call;
-    (void)rec;
-    (void)err;
-    return 0;
+    return res_check_use(sf_worker_of(call)->redis, rec->node_id, call->user, err);
 }
 
 static int nodes_press(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
@@ -481,7 +409,7 @@ static int nodes_press(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
     sf_redis *r = sf_worker_of(call)->redis;
     nodes_record rec;
     sf_rpc_result res = {0};
-    char *remote = NULL, lirc_name[160];
+    sf_remote remote = {0};
     sf_testpack *tp;
     sf_revision rev;
     int rc = nodes_get(r, q->node_id, &rec, err);
@@ -496,12 +424,12 @@ static int nodes_press(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
     if ((rc = testpack(call, &tp, err)) ||
         (rc = sf_testpack_resolve(tp, q->test_pack_revision ? q->test_pack_revision : "HEAD",
                                   &rev, err)) ||
-        (rc = press_remote_name(tp, rev.sha, q->remote_control, &remote, err)) ||
-        (rc = press_check_key(tp, rev.sha, remote, q->key, lirc_name, sizeof(lirc_name), err)))
+        (rc = sf_remote_open(tp, rev.sha, q->remote_control, &remote, err)) ||
+        (rc = sf_remote_key(&remote, q->key, err)))
         goto cleanup;
 
     Stbfarm__AgentPressRequest aq = STBFARM__AGENT_PRESS_REQUEST__INIT;
-    aq.remote_control = lirc_name;
+    aq.remote_control = (char *)remote.lirc_name;
     aq.key = q->key;
     if ((rc = node_call(state_of(call)->clients, &rec, "agent.press", &aq.base,
                         &stbfarm__agent_press_reply__descriptor, agent_timeout(call), &res, err)))
@@ -515,7 +443,7 @@ static int nodes_press(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
     Stbfarm__NodePressReply out = STBFARM__NODE_PRESS_REPLY__INIT;
     out.node_id = rec.node_id;
     out.key = q->key;
-    out.remote_control = remote;
+    out.remote_control = remote.name;
     out.test_pack_sha = rev.sha;
     out.start_time = start;
     out.end_time = end;
@@ -524,7 +452,7 @@ static int nodes_press(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
 cleanup:
     sf_rpc_result_free(&res);
     nodes_record_clear(&rec);
-    free(remote);
+    sf_remote_close(&remote);
     return rc;
 }
 

@@ -105,7 +105,7 @@ class Farm:
     """Start with Farm(...).start(); stop with .stop(). Everything listens on 127.0.0.1 or on
     unix sockets under a private directory."""
 
-    SERVICES = ("nodes", "jobs", "results")
+    SERVICES = ("nodes", "jobs", "reservations", "results")
 
     def __init__(self, services=None, replicas=None, gateways=1, brokers=1, gateway_args=(),
                  service_args=None, env=None, nodes=0, test_pack=None):
@@ -145,11 +145,12 @@ class Farm:
             subprocess.run([os.path.join(REPO, "demo", "make-test-pack"), self.test_pack,
                             str(nodes)], check=True, capture_output=True)
             self.env["STBF_TEST_PACK"] = self.test_pack
-        self.vstb_ports = {}
 
     # ---- processes ----
 
     def _add(self, key, argv):
+        if key in self.procs and self.procs[key].alive():
+            raise AssertionError("%s is already running: stop or kill it first" % key)
         p = Process(key, argv, self.env, os.path.join(self.dir, key + ".log"))
         self.procs[key] = p
         return p.start()
@@ -205,22 +206,20 @@ class Farm:
         return "stb-tester-%012d" % n
 
     def start_vstb(self, n):
-        """The virtual set-top box of node n, on the same ports each time it is started."""
-        if n not in self.vstb_ports:
-            self.vstb_ports[n] = (free_port(), free_port())
-        lirc, video = self.vstb_ports[n]
-        return self._add("vstb%d" % n, [binary("vstb"), "--lirc-listen", "127.0.0.1:%d" % lirc,
-                                        "--video-listen", "127.0.0.1:%d" % video])
+        """The virtual set-top box of node n, on unix sockets (the same each time it starts)."""
+        return self._add("vstb%d" % n, [
+            binary("vstb"), "--lirc-listen", "none", "--lirc-socket", self.vstb_socket(n, "lirc"),
+            "--video-listen", "none", "--video-socket", self.vstb_socket(n, "video")])
+
+    def vstb_socket(self, n, what):
+        return os.path.join(self.dir, "vstb%d-%s.sock" % (n, what))
 
     def start_nodesvc(self, n):
-        if n not in self.vstb_ports:
-            self.vstb_ports[n] = (free_port(), free_port())
-        lirc, video = self.vstb_ports[n]
         return self._add("nodesvc%d" % n, [
             binary("nodesvc"), "--node-id", self.node_id(n),
             "--listen", "ipc://%s/node%d.sock" % (self.dir, n),
-            "--video-source", "http://127.0.0.1:%d/video.mjpeg" % video,
-            "--video-format", "mpjpeg", "--lircd", "127.0.0.1:%d" % lirc])
+            "--video-source", "unix:" + self.vstb_socket(n, "video"),
+            "--video-format", "mpjpeg", "--lircd", self.vstb_socket(n, "lirc")])
 
     def wait_node(self, n, timeout=20):
         """Until node n is online and its video arrives."""

@@ -35,9 +35,23 @@ def launched(tmp_path):
     run("down", "--data", data)
 
 
-def farm_pids(data):
-    out = subprocess.run(["pgrep", "-f", data], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
+def farm_pids(data, binary=""):
+    """The processes of the farm in data (their command line or environment names it): other
+    farms on the machine, other engineers' included, are left alone."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmdline = f.read()
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                environ = f.read()
+        except OSError:
+            continue
+        if binary.encode() in cmdline and (data.encode() in cmdline or data.encode() in environ):
+            pids.append(int(pid))
+    return pids
 
 
 def test_up_detach_prints_url_and_token_and_serves_nodes(launched):
@@ -93,9 +107,9 @@ def test_tokens_are_created_and_revoked(launched):
 def test_crashed_child_is_logged_and_restarted(launched):
     data, port, url, token = launched
     h = {"Authorization": "token " + token}
-    pid = int(subprocess.run(["pgrep", "-f", "services/nodes/stbfarm-nodes"], capture_output=True,
-                             text=True).stdout.split()[0])
-    os.kill(pid, signal.SIGKILL)
+    pids = farm_pids(data, "services/nodes/stbfarm-nodes")
+    assert len(pids) == 1
+    os.kill(pids[0], signal.SIGKILL)
     wait_until(lambda: "nodes0 exited" in open(os.path.join(data, "logs", "supervisor.log")).read(),
                10, what="supervisor log")
     wait_until(lambda: requests.get(url + "/api/v2/nodes", headers=h).status_code == 200, 15,

@@ -1,6 +1,7 @@
 /* The gateway's JSON request parsing: body -> cJSON -> every API request message -> JSON. */
 #include "jobs.pb-c.h"
 #include "nodes.pb-c.h"
+#include "reservations.pb-c.h"
 #include "sf_pbjson.h"
 
 #include <stdint.h>
@@ -10,6 +11,10 @@ static const ProtobufCMessageDescriptor *const requests[] = {
     &stbfarm__node_get_request__descriptor,
     &stbfarm__run_tests_request__descriptor,
     &stbfarm__node__descriptor, /* the richest shape: nested, optional, Json */
+    &stbfarm__reservation_create_request__descriptor,
+    &stbfarm__reservation_extend_request__descriptor,
+    &stbfarm__reservation_interrupt_request__descriptor,
+    &stbfarm__reservation_ref__descriptor,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,0 +1,260 @@
+/* stbfarm-reservations: the reservations service. Reserves nodes for a user's exclusive use
+ * (POST/GET /api/v2/reservations, extend, end, interrupt), all state in Redis (resv_store.h).
+ *
+ * Redis ends a reservation by itself at its expiry (its node's key expires). Each replica also
+ * runs a sweeper thread that, at each expiry, writes the end into the reservation's record and
+ * drops it from the current ones; the replica that made or extended a reservation wakes its
+ * sweeper for it, and every sweeper looks at least once a second, so any replica will do. */
+#include "nodes_store.h"
+#include "reservations.pb-c.h"
+#include "resv_input.h"
+#include "resv_store.h"
+#include "sf_log.h"
+#include "sf_service.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SWEEP_MAX_WAIT_MS 1000
+
+typedef struct res_service {
+    sf_redis *redis; /* the sweeper's own connection */
+    pthread_t sweeper;
+    int running;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int stopping, poked;
+} res_service;
+
+/* Wake the sweeper: a reservation's expiry changed. */
+static void poke(res_service *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->poked = 1;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void *sweep_loop(void *arg)
+{
+    res_service *s = arg;
+    int failing = 0;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        s->poked = 0;
+        pthread_mutex_unlock(&s->lock);
+        int64_t now = 0, next = -1, wait_ms = SWEEP_MAX_WAIT_MS;
+        sf_error err = SF_ERROR_INIT;
+        if (res_sweep(s->redis, &now, &next, &err)) {
+            if (!failing++) /* once per outage, not once a second */
+                sf_warn("expiry sweep: %s", err.msg);
+        } else {
+            if (failing)
+                sf_info("expiry sweep works again");
+            failing = 0;
+            if (next >= now && next - now < SWEEP_MAX_WAIT_MS)
+                wait_ms = next - now + 1; /* Redis drops a key once its time has passed */
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += wait_ms / 1000;
+        until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&s->lock);
+        while (!s->stopping && !s->poked &&
+               pthread_cond_timedwait(&s->cond, &s->lock, &until) == 0) {
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+static int service_start(void *state, const sf_common_config *common)
+{
+    res_service *s = state;
+    sf_error err = SF_ERROR_INIT;
+    if (sf_redis_open(&s->redis, common->redis, &err)) {
+        sf_error("%s", err.msg);
+        return -1;
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&s->lock, NULL);
+    if (pthread_create(&s->sweeper, NULL, sweep_loop, s)) {
+        sf_error("cannot start the expiry sweeper");
+        sf_redis_free(s->redis);
+        return -1;
+    }
+    s->running = 1;
+    return 0;
+}
+
+static void service_stop(void *state)
+{
+    res_service *s = state;
+    if (!s->running)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = 1;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->sweeper, NULL);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->lock);
+    sf_redis_free(s->redis);
+    s->running = 0;
+}
+
+/* ---- handlers ---- */
+
+static int need_user(const sf_call *call, sf_error *err)
+{
+    return call->user[0] ? 0 : sf_fail(err, SF_EFORBIDDEN, "reservations need an access token");
+}
+
+static int reply_list(sf_rpc_reply *reply, res_views *vs, sf_error *err)
+{
+    Stbfarm__ReservationList list = STBFARM__RESERVATION_LIST__INIT;
+    list.n_reservations = vs->n;
+    list.reservations = vs->msgs;
+    int rc = sf_rpc_reply_msg(reply, &list.base) ? sf_fail(err, SF_EINTERNAL, "out of memory") : 0;
+    res_views_clear(vs);
+    return rc;
+}
+
+static int reservations_create(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                               sf_error *err)
+{
+    const Stbfarm__ReservationCreateRequest *q = (const Stbfarm__ReservationCreateRequest *)req;
+    sf_worker *w = sf_worker_of(call);
+    int rc;
+    if ((rc = need_user(call, err)) || (rc = res_check_node_ids(q->node_ids, q->n_node_ids, err)) ||
+        (rc = res_check_message("message", q->message, err)) ||
+        (rc = res_check_duration(q->has_duration_secs, q->duration_secs, 0, err)))
+        return rc;
+    for (size_t i = 0; i < q->n_node_ids; i++) {
+        if (!nodes_valid_id(q->node_ids[i]))
+            return sf_fail(err, SF_ENOTFOUND, "unknown node_id '%.64s'", q->node_ids[i]);
+    }
+    char *html;
+    if ((rc = res_markdown_html(q->message, strlen(q->message), &html, err)))
+        return rc;
+    res_new n = {call->user,      q->node_ids, q->n_node_ids,
+                 q->message,      html,        q->has_duration_secs ? q->duration_secs : 0,
+                 call->request_id};
+    res_views vs;
+    rc = res_create(w->redis, &n, &vs, err);
+    free(html);
+    if (rc)
+        return rc;
+    poke(w->service);
+    for (size_t i = 0; i < q->n_node_ids; i++) {
+        sf_error e = SF_ERROR_INIT;
+        if (nodes_touch(w->redis, q->node_ids[i], call->user, &e)) /* last_used_by: a hint */
+            sf_warn("node %s: last_used_by not recorded: %s", q->node_ids[i], e.msg);
+    }
+    return reply_list(reply, &vs, err);
+}
+
+static int reservations_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                             sf_error *err)
+{
+    (void)req;
+    res_views vs;
+    int rc = res_list_current(sf_worker_of(call)->redis, call->user, &vs, err);
+    return rc ? rc : reply_list(reply, &vs, err);
+}
+
+static int reservations_get(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                            sf_error *err)
+{
+    const Stbfarm__ReservationRef *q = (const Stbfarm__ReservationRef *)req;
+    res_view v;
+    int rc = res_get(sf_worker_of(call)->redis, q->reservation_id, call->user, &v, err);
+    if (rc)
+        return rc;
+    if (sf_rpc_reply_msg(reply, &v.msg.base))
+        rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+    res_view_clear(&v);
+    return rc;
+}
+
+static int reservations_end(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                            sf_error *err)
+{
+    const Stbfarm__ReservationRef *q = (const Stbfarm__ReservationRef *)req;
+    int rc;
+    if ((rc = need_user(call, err)) ||
+        (rc = res_end(sf_worker_of(call)->redis, q->reservation_id, call->user, err)))
+        return rc;
+    sf_rpc_reply_status(reply, 204);
+    return 0;
+}
+
+static int reservations_extend(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                               sf_error *err)
+{
+    const Stbfarm__ReservationExtendRequest *q = (const Stbfarm__ReservationExtendRequest *)req;
+    sf_worker *w = sf_worker_of(call);
+    int rc;
+    if ((rc = need_user(call, err)) ||
+        (rc = res_check_duration(q->has_duration_secs, q->duration_secs, 1, err)) ||
+        (rc = res_extend(w->redis, q->reservation_id, call->user, q->duration_secs,
+                         call->request_id, err)))
+        return rc;
+    poke(w->service);
+    sf_rpc_reply_status(reply, 204);
+    return 0;
+}
+
+static int reservations_interrupt(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                                  sf_error *err)
+{
+    const Stbfarm__ReservationInterruptRequest *q =
+        (const Stbfarm__ReservationInterruptRequest *)req;
+    char *html;
+    int rc;
+    if ((rc = need_user(call, err)) || (rc = res_check_message("message", q->message, err)) ||
+        (rc = res_markdown_html(q->message, strlen(q->message), &html, err)))
+        return rc;
+    rc = res_interrupt(sf_worker_of(call)->redis, q->reservation_id, call->user, q->message, html,
+                       err);
+    free(html);
+    if (!rc)
+        sf_rpc_reply_status(reply, 204);
+    return rc;
+}
+
+static const sf_rpc_method methods[] = {
+    {"reservations.create", &stbfarm__reservation_create_request__descriptor, reservations_create},
+    {"reservations.list", &stbfarm__reservation_list_request__descriptor, reservations_list},
+    {"reservations.get", &stbfarm__reservation_ref__descriptor, reservations_get},
+    {"reservations.end", &stbfarm__reservation_ref__descriptor, reservations_end},
+    {"reservations.extend", &stbfarm__reservation_extend_request__descriptor, reservations_extend},
+    {"reservations.interrupt", &stbfarm__reservation_interrupt_request__descriptor,
+     reservations_interrupt},
+};
+
+int main(int argc, char **argv)
+{
+    static res_service state;
+    sf_service_def def = {0};
+    def.program = "stbfarm-reservations";
+    def.about = "The reservations service: exclusive use of nodes.";
+    def.svc = SF_SVC_RESERVATIONS;
+    def.methods = methods;
+    def.n_methods = sizeof(methods) / sizeof(methods[0]);
+    def.default_threads = "16";
+    def.state = &state;
+    def.start = service_start;
+    def.stop = service_stop;
+    return sf_service_main(&def, argc, argv);
+}
