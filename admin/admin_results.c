@@ -149,7 +149,6 @@ typedef struct manifest {
     size_t n, cap;
     Stbfarm__ManifestEntry *entries;
     Stbfarm__ManifestEntry **ptrs;
-    sf_error *err;
 } manifest;
 
 static int add_file(const char *path, int64_t size, void *arg)
@@ -260,7 +259,7 @@ int admin_result_push(const char *brokers, const char *json_path, const char *ar
     size_t len;
     cJSON *j = NULL;
     record r = {0};
-    manifest m = {.dirfd = -1, .err = err};
+    manifest m = {.dirfd = -1};
     sf_rpc_client *c = NULL;
     sf_rpc_result res = {0};
     long budget = o->stop_after_chunks;

@@ -1,7 +1,7 @@
 /* res_export.h - results as the API shows them: their URLs, their times in a zone, and the
- * CSV (RFC 4180) and JUnit XML (as Jenkins reads it) exports of results.csv and results.xml.
- * Pure code: unit-tested with python-free fixtures, the API tests parse the output with
- * Python's csv module and python3-junitparser. */
+ * CSV (RFC 4180) and JUnit XML (as Jenkins reads it) exports of results.csv and results.xml,
+ * and stbt.log in another zone. Pure code: unit-tested here, and the API tests parse the output
+ * with Python's csv module and python3-junitparser. */
 #ifndef RES_EXPORT_H
 #define RES_EXPORT_H
 

@@ -24,7 +24,8 @@
 #define DONE_TTL_S      (7 * 86400) /* a finished upload answers repeats for a week */
 #define FINISH_LEASE_MS 60000
 
-void res_result_dir(const char *result_id, char *parent, size_t len, const char **name)
+/* The directory of a result under the store: "/n/a/1/t" -> parent "n/a/1", name "t". */
+static void res_result_dir(const char *result_id, char *parent, size_t len, const char **name)
 {
     const char *slash = strrchr(result_id, '/');
     snprintf(parent, len, "%.*s", (int)(slash - result_id - 1), result_id + 1);
@@ -288,10 +289,10 @@ static int move_into_store(finish_run *f, int dir, const char *parent, const cha
         int pfd;
         if ((e = res_fs_open_dir(st->root_fd, parent, 1, &pfd)))
             return fs_fail(err, e, "cannot make the result's directory");
-        e = renameat(st->staging_fd, f->q->upload_id, pfd, name) || fsync(pfd) ||
-                    fsync(st->staging_fd)
-                ? -errno
-                : 0;
+        e = 0;
+        if (renameat(st->staging_fd, f->q->upload_id, pfd, name) || fsync(pfd) ||
+            fsync(st->staging_fd))
+            e = -errno;
         close(pfd);
         if (!e)
             return 0;
@@ -313,9 +314,7 @@ static int place_files(finish_run *f, const res_upload *up, sf_error *err)
         return e ? fs_fail(err, e, "cannot remove the staging directory") : 0;
     }
     res_result_dir(up->result_id, parent, sizeof(parent), &name);
-    char placed[2 * RES_ID_MAX];
-    snprintf(placed, sizeof(placed), "%s/%s", parent, name);
-    if (!res_fs_open_dir(st->root_fd, placed, 0, &dir)) {
+    if (!res_fs_open_dir(st->root_fd, up->result_id + 1, 0, &dir)) {
         if (!(rc = verify(f, dir, err)) && (e = res_fs_remove_tree(st->staging_fd, upload_id)))
             rc = fs_fail(err, e, "cannot remove the staging directory");
     } else if ((e = res_fs_open_dir(st->staging_fd, upload_id, 0, &dir))) {

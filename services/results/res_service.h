@@ -60,7 +60,4 @@ int res_log(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_
 int res_sweep_start(res_sweep **out, res_state *st, const char *redis_addr, sf_error *err);
 void res_sweep_stop(res_sweep *s);
 
-/* The directory of a result under the store: "/n/a/1/t" -> parent "n/a/1", name "t". */
-void res_result_dir(const char *result_id, char *parent, size_t len, const char **name);
-
 #endif
