@@ -7,7 +7,11 @@
  *                         calls an agent.* method of the node's agent (proto/node_agent.proto)
  *                         with the JSON request; prints the JSON reply, or writes an image reply
  *                         to standard output
+ *   stbfarm-admin [--broker URL] result push --json FILE [--artifacts DIR] [--upload-id ID]
+ *                                [--chunk-bytes N] [--stop-after CHUNKS] [--finish-only]
+ *   stbfarm-admin [--redis ADDR] result load FILE.jsonl
  * The launcher (./stbfarm token ...) calls it. */
+#include "admin_results.h"
 #include "node_agent.pb-c.h"
 #include "node_client.h"
 #include "nodes_store.h"
@@ -79,16 +83,23 @@ static int usage(void)
             "       stbfarm-admin [--redis ADDR] node register ID [--address URL]\n"
             "                     [--licence-expiry YYYY-MM-DD] [--alive]\n"
             "       stbfarm-admin [--redis ADDR] node call ID METHOD [JSON]\n"
-            "ADDR defaults to $STBF_REDIS, then tcp://127.0.0.1:6379.\n");
+            "       stbfarm-admin [--broker URL] result push --json FILE [--artifacts DIR]\n"
+            "                     [--upload-id ID] [--chunk-bytes N] [--stop-after CHUNKS]\n"
+            "                     [--finish-only]\n"
+            "       stbfarm-admin [--redis ADDR] result load FILE.jsonl\n"
+            "ADDR defaults to $STBF_REDIS, then tcp://127.0.0.1:6379; URL to $STBF_BROKER, then\n"
+            "tcp://127.0.0.1:7100.\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    const char *addr = getenv("STBF_REDIS");
+    const char *addr = getenv("STBF_REDIS"), *broker = getenv("STBF_BROKER");
     const char *pos[5] = {0};
+    const char *json = NULL, *artifacts = NULL, *chunk = "1048576", *stop_after = "-1";
     size_t npos = 0;
     nodes_info info = {0};
+    admin_push_opts push = {0};
     int alive = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -99,6 +110,20 @@ int main(int argc, char **argv)
             dest = &info.address;
         else if (!strcmp(a, "--licence-expiry"))
             dest = &info.licence_expiry;
+        else if (!strcmp(a, "--broker"))
+            dest = &broker;
+        else if (!strcmp(a, "--json"))
+            dest = &json;
+        else if (!strcmp(a, "--artifacts"))
+            dest = &artifacts;
+        else if (!strcmp(a, "--upload-id"))
+            dest = &push.upload_id;
+        else if (!strcmp(a, "--chunk-bytes"))
+            dest = &chunk;
+        else if (!strcmp(a, "--stop-after"))
+            dest = &stop_after;
+        else if (!strcmp(a, "--finish-only"))
+            push.finish_only = 1;
         else if (!strcmp(a, "--alive"))
             alive = 1;
         else if (!strncmp(a, "--", 2) || npos == 5)
@@ -113,23 +138,41 @@ int main(int argc, char **argv)
     }
     if (!addr)
         addr = "tcp://127.0.0.1:6379";
+    if (!broker)
+        broker = "tcp://127.0.0.1:7100";
     sf_log_init("stbfarm-admin", SF_LOG_WARN);
+    sf_error err = SF_ERROR_INIT;
+
+    if (npos == 2 && !strcmp(pos[0], "result") && !strcmp(pos[1], "push")) {
+        char *end1, *end2;
+        push.chunk_bytes = strtol(chunk, &end1, 10);
+        push.stop_after_chunks = strtol(stop_after, &end2, 10);
+        if (!json || *end1 || *end2 || push.chunk_bytes < 1 || push.chunk_bytes > (8 << 20))
+            return usage();
+        if (admin_result_push(broker, json, artifacts, &push, &err)) {
+            fprintf(stderr, "stbfarm-admin: %s\n", err.msg);
+            return 1;
+        }
+        return 0;
+    }
+    int is_load = npos == 3 && !strcmp(pos[0], "result") && !strcmp(pos[1], "load");
 
     int is_token = npos == 3 && !strcmp(pos[0], "token");
     int is_node = npos == 3 && !strcmp(pos[0], "node") && !strcmp(pos[1], "register");
     int is_call = (npos == 4 || npos == 5) && !strcmp(pos[0], "node") && !strcmp(pos[1], "call");
     if (!(is_token && (!strcmp(pos[1], "create") || !strcmp(pos[1], "revoke"))) && !is_node &&
-        !is_call)
+        !is_call && !is_load)
         return usage();
 
     sf_redis *r;
-    sf_error err = SF_ERROR_INIT;
     if (sf_redis_open(&r, addr, &err)) {
         fprintf(stderr, "stbfarm-admin: %s\n", err.msg);
         return 2;
     }
     int rc;
-    if (is_call) {
+    if (is_load) {
+        rc = admin_result_load(r, pos[2], &err);
+    } else if (is_call) {
         rc = node_call_cmd(r, pos[2], pos[3], pos[4], &err);
     } else if (is_node) {
         rc = nodes_register(r, pos[2], &info, alive, &err);

@@ -4,10 +4,15 @@
 #include "sf_pbjson.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 /* A text value (from the path or the query string) as the JSON type of the request field it
  * fills, so that one converter (sf_pb_from_json) checks everything. NULL for a value that does
@@ -19,9 +24,10 @@ static cJSON *typed_value(const ProtobufCFieldDescriptor *f, const char *what, c
     case PROTOBUF_C_TYPE_STRING:
         return cJSON_CreateString(text);
     case PROTOBUF_C_TYPE_BOOL:
-        if (!strcmp(text, "true") || !strcmp(text, "1"))
+        /* any case: Python's requests sends params={"include_tz": True} as "True" */
+        if (!strcasecmp(text, "true") || !strcmp(text, "1"))
             return cJSON_CreateTrue();
-        if (!strcmp(text, "false") || !strcmp(text, "0"))
+        if (!strcasecmp(text, "false") || !strcmp(text, "0"))
             return cJSON_CreateFalse();
         sf_fail(err, code, "%s %s must be true or false, not '%s'", what, name, text);
         return NULL;
@@ -161,19 +167,126 @@ static void header_lines(const sf_rpc_result *res, const char *more, char *out, 
         snprintf(out + o, len - o, "%s", more);
 }
 
+/* The single range a Range header asks of a file of size bytes (RFC 9110 14.1.2): 1 with
+ * [*from, *to] for a satisfiable one, 0 to answer the whole file (no header, several ranges,
+ * or a header we may ignore), -1 when nothing of the file is asked for (416). */
+static int parse_range(const char *h, int64_t size, int64_t *from, int64_t *to)
+{
+    if (!h || strncasecmp(h, "bytes=", 6) || strchr(h, ','))
+        return 0;
+    const char *p = h + 6;
+    while (*p == ' ')
+        p++;
+    char *end;
+    errno = 0;
+    if (*p == '-') { /* the last n bytes */
+        long long n = strtoll(p + 1, &end, 10);
+        if (end == p + 1 || *end || errno || n < 0)
+            return 0;
+        if (n == 0 || size == 0)
+            return -1;
+        *from = n >= size ? 0 : size - n;
+        *to = size - 1;
+        return 1;
+    }
+    if (*p < '0' || *p > '9')
+        return 0;
+    long long a = strtoll(p, &end, 10), b = -1;
+    if (errno || *end != '-')
+        return 0;
+    p = end + 1;
+    if (*p) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        b = strtoll(p, &end, 10);
+        if (errno || *end || b < a)
+            return 0;
+    }
+    if (a >= size)
+        return -1;
+    *from = a;
+    *to = b < 0 || b >= size ? size - 1 : b;
+    return 1;
+}
+
+/* Answer [from, to] of a file ourselves: 206 with Content-Range for a range, or 200 with the
+ * whole file when a Range header was ignored (civetweb would act on it). The validators are
+ * civetweb's, so that If-Range works across its answers and ours. */
+static int reply_part(gw_request *rq, const char *path, const struct stat *st,
+                      const sf_rpc_result *res, const char *validators, int partial, int64_t from,
+                      int64_t to)
+{
+    char headers[2048], more[512], range[96] = "";
+    if (partial)
+        snprintf(range, sizeof(range), "Content-Range: bytes %lld-%lld/%lld\r\n", (long long)from,
+                 (long long)to, (long long)st->st_size);
+    snprintf(more, sizeof(more), "X-Content-Type-Options: nosniff\r\nAccept-Ranges: bytes\r\n%s%s",
+             validators, range);
+    header_lines(res, more, headers, sizeof(headers));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return gw_reply_error(rq, 404, "file not found");
+    char clen[32];
+    snprintf(clen, sizeof(clen), "%lld", (long long)(to - from + 1));
+    rq->status = partial ? 206 : 200;
+    mg_response_header_start(rq->conn, rq->status);
+    mg_response_header_add(rq->conn, "Content-Type", res->content_type, -1);
+    mg_response_header_add(rq->conn, "Content-Length", clen, -1);
+    mg_response_header_add_lines(rq->conn, headers);
+    mg_response_header_send(rq->conn);
+    enum { BLOCK = 256 << 10 };
+    char *buf = rq->head ? NULL : malloc(BLOCK);
+    for (int64_t at = from; buf && at <= to;) {
+        size_t want = to - at + 1 < BLOCK ? (size_t)(to - at + 1) : BLOCK;
+        ssize_t n = pread(fd, buf, want, (off_t)at);
+        if (n <= 0 || mg_write(rq->conn, buf, (size_t)n) != n)
+            break; /* the file shrank or the client left: the short body tells it */
+        at += n;
+        rq->bytes += n;
+    }
+    free(buf);
+    close(fd);
+    return rq->status;
+}
+
 /* Serve a file the service resolved in the artifact store. The service has checked the name;
- * the path must still resolve inside the store, so a bug there cannot serve /etc/passwd. */
+ * the path must still resolve inside the store, so a bug there cannot serve /etc/passwd.
+ * civetweb answers whole files (sendfile, conditional requests); its Range handling gets the
+ * end of the file wrong, so ranges are answered here. */
 static int reply_file(gw_request *rq, const sf_rpc_result *res)
 {
     const char *root = rq->gw->cfg.artifact_root;
     char real_root[PATH_MAX], real[PATH_MAX];
+    struct stat st;
     if (!root || !realpath(root, real_root) || !realpath(res->file_path, real) ||
-        strncmp(real, real_root, strlen(real_root)) || real[strlen(real_root)] != '/')
+        strncmp(real, real_root, strlen(real_root)) || real[strlen(real_root)] != '/' ||
+        stat(real, &st) || !S_ISREG(st.st_mode))
         return gw_reply_error(rq, 404, "file not found");
+    /* civetweb's validators: ETag "<mtime hex>.<size>" and Last-Modified */
+    char etag[64], modified[64], validators[192];
+    struct tm tm;
+    snprintf(etag, sizeof(etag), "\"%lx.%lld\"", (unsigned long)st.st_mtime, (long long)st.st_size);
+    strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&st.st_mtime, &tm));
+    snprintf(validators, sizeof(validators), "ETag: %s\r\nLast-Modified: %s\r\n", etag, modified);
+    const char *if_range = mg_get_header(rq->conn, "If-Range");
+    int64_t from = 0, to = 0;
+    int range = parse_range(mg_get_header(rq->conn, "Range"), (int64_t)st.st_size, &from, &to);
+    if (if_range && strcmp(if_range, etag) && strcmp(if_range, modified))
+        range = 0; /* the client's copy is of another version: send all of this one */
+    if (range < 0) {
+        char hdr[64];
+        snprintf(hdr, sizeof(hdr), "Content-Range: bytes */%lld\r\n", (long long)st.st_size);
+        return gw_reply_error_headers(rq, 416, hdr, "the range is outside the file's %lld bytes",
+                                      (long long)st.st_size);
+    }
+    if (range > 0 || mg_get_header(rq->conn, "Range"))
+        return reply_part(rq, real, &st, res, validators, range > 0, range > 0 ? from : 0,
+                          range > 0 ? to : (int64_t)st.st_size - 1);
     char headers[2048];
     header_lines(res, "X-Content-Type-Options: nosniff\r\n", headers, sizeof(headers));
     mg_send_mime_file2(rq->conn, real, res->content_type, headers);
     rq->status = 200;
+    rq->bytes = rq->head ? 0 : (int64_t)st.st_size;
     return 200;
 }
 

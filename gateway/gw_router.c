@@ -19,8 +19,6 @@ int gw_path_normalize(const char *raw, char *out, size_t len)
             p++;
         }
         size_t n = (size_t)(p - seg);
-        if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
-            return SF_EINVAL;
         if (o + 1 + n + 1 > len)
             return SF_ETOOLARGE;
         out[o++] = '/';
@@ -33,6 +31,25 @@ int gw_path_normalize(const char *raw, char *out, size_t len)
         out[o++] = '/';
     }
     out[o] = '\0';
+    return 0;
+}
+
+static int is_dots(const char *seg, size_t n)
+{
+    return (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.');
+}
+
+int gw_path_has_dots(const char *path)
+{
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        const char *seg = p;
+        while (*p && *p != '/')
+            p++;
+        if (is_dots(seg, (size_t)(p - seg)))
+            return 1;
+    }
     return 0;
 }
 
@@ -106,6 +123,10 @@ int gw_pattern_match(const char *pattern, const char *path, gw_params *params)
         }
         if (take == 0 || s + take > nsegs || params->n == GW_MAX_PARAMS)
             return 0;
+        for (size_t k = 0; !rest && k < take; k++) {
+            if (is_dots(segs[s + k], strlen(segs[s + k])))
+                return 0;
+        }
         /* Copy the taken segments, joined by '/', into the value buffer. */
         char *start = params->vbuf + vused;
         for (size_t k = 0; k < take; k++) {

@@ -10,7 +10,9 @@
  *              slashes): all the path has beyond what the pattern's later segments need, one
  *              segment each
  * Paths are normalised first: repeated slashes collapse (clients append "/x/y" ids to URLs that
- * end in '/'), a trailing slash is dropped, and "." or ".." segments are refused. */
+ * end in '/') and a trailing slash is dropped. A "." or ".." segment matches only inside a
+ * {name*} parameter, whose owner judges it (an artifact path "../x" is "no such file", 404);
+ * anywhere else the path matches nothing and the gateway answers 400. */
 #ifndef GW_ROUTER_H
 #define GW_ROUTER_H
 
@@ -31,9 +33,12 @@ typedef struct gw_params {
     char vbuf[GW_PATH_MAX + 2 * GW_MAX_PARAMS]; /* the values */
 } gw_params;
 
-/* Normalise raw into out (len bytes). Returns 0, SF_EINVAL for a "." or ".." segment or a
- * control character, SF_ETOOLARGE when it does not fit. */
+/* Normalise raw into out (len bytes). Returns 0, SF_EINVAL for a control character,
+ * SF_ETOOLARGE when it does not fit. */
 int gw_path_normalize(const char *raw, char *out, size_t len);
+
+/* 1 when a segment of the normalised path is "." or "..". */
+int gw_path_has_dots(const char *path);
 
 /* Match a normalised path against one pattern. Returns 1 and fills params on a match. */
 int gw_pattern_match(const char *pattern, const char *path, gw_params *params);

@@ -115,9 +115,10 @@ static int serve(gw_request *rq)
     if (rc == SF_ETOOLARGE)
         return gw_reply_error(rq, 414, "the path is too long");
     if (rc)
-        return gw_reply_error(rq, 400, "malformed path: '.' and '..' segments and control "
-                                       "characters are not allowed");
+        return gw_reply_error(rq, 400, "malformed path: control characters are not allowed");
     int found = find_route(rq, rq->head ? "GET" : method, path, allow, sizeof(allow));
+    if (found && gw_path_has_dots(path))
+        return gw_reply_error(rq, 400, "malformed path: '.' and '..' segments are not allowed");
     if (!found && (rq->route->flags & GW_PUBLIC)) {
         if (!rq->thread)
             return gw_reply_error(rq, 503, "this gateway thread has no Redis connection");

@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 int sf_random_bytes(void *buf, size_t n)
 {
@@ -76,6 +77,37 @@ void sf_sha256_hex(const void *data, size_t n, char out[65])
 void sf_sha1_hex(const void *data, size_t n, char out[41])
 {
     digest_hex(EVP_sha1(), data, n, out);
+}
+
+int sf_md5_fd_hex(int fd, char out[33], uint64_t *size)
+{
+    enum { BLOCK = 1 << 20 };
+    unsigned char *buf = malloc(BLOCK), d[EVP_MAX_MD_SIZE];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    uint64_t total = 0;
+    int rc = SF_EINTERNAL;
+    if (!buf || !ctx || !EVP_DigestInit_ex(ctx, EVP_md5(), NULL))
+        goto cleanup;
+    for (;;) {
+        ssize_t n = read(fd, buf, BLOCK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto cleanup;
+        if (n == 0)
+            break;
+        EVP_DigestUpdate(ctx, buf, (size_t)n);
+        total += (uint64_t)n;
+    }
+    EVP_DigestFinal_ex(ctx, d, &len);
+    sf_hex(d, len, out);
+    *size = total;
+    rc = 0;
+cleanup:
+    EVP_MD_CTX_free(ctx);
+    free(buf);
+    return rc;
 }
 
 int sf_consttime_equal(const void *a, const void *b, size_t n)

@@ -18,6 +18,11 @@ size_t sf_base64url(const void *in, size_t n, char *out);
 void sf_sha256_hex(const void *data, size_t n, char out[65]);
 void sf_sha1_hex(const void *data, size_t n, char out[41]);
 
+/* The MD5 (hex) and size of what remains to be read from the open file fd, read to its end:
+ * the artifact checksums the stbt-rig client compares. Returns 0, or SF_EINTERNAL on a read
+ * error (errno says which). */
+int sf_md5_fd_hex(int fd, char out[33], uint64_t *size);
+
 /* 1 when the n bytes of a and b are equal; the time taken depends only on n. */
 int sf_consttime_equal(const void *a, const void *b, size_t n);
 

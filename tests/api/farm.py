@@ -105,7 +105,7 @@ class Farm:
     """Start with Farm(...).start(); stop with .stop(). Everything listens on 127.0.0.1 or on
     unix sockets under a private directory."""
 
-    SERVICES = ("nodes", "jobs", "reservations")
+    SERVICES = ("nodes", "jobs", "reservations", "results")
 
     def __init__(self, services=None, replicas=None, gateways=1, brokers=1, gateway_args=(),
                  service_args=None, env=None, nodes=0, test_pack=None):
@@ -118,6 +118,7 @@ class Farm:
         self.gateway_args = list(gateway_args)
         self.service_args = dict(service_args or {})
         self.redis_sock = os.path.join(self.dir, "redis.sock")
+        self.artifacts = os.path.join(self.dir, "artifacts")
         self.brokers = ["ipc://%s/b%d" % (self.dir, i) for i in range(brokers)]
         self.procs = {}
         self.ports = []
@@ -125,6 +126,7 @@ class Farm:
         self.env.update({
             "STBF_REDIS": "unix:" + self.redis_sock,
             "STBF_BROKER": ",".join(self.brokers),
+            "STBF_ARTIFACTS": self.artifacts,
             "STBF_LOG_LEVEL": "info",
             "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1",
             "LSAN_OPTIONS": "suppressions=" + os.path.join(REPO, "tests", "lsan.supp"),

@@ -12,15 +12,31 @@ static void test_normalize_collapses_slashes_and_drops_trailing_one(void)
     CHECK_STR(out, "/");
 }
 
-static void test_normalize_refuses_dot_segments_and_control_characters(void)
+static void test_normalize_refuses_control_characters_and_keeps_dot_segments(void)
 {
     char out[256];
-    CHECK(gw_path_normalize("/api/../etc", out, sizeof(out)) == SF_EINVAL);
-    CHECK(gw_path_normalize("/api/./x", out, sizeof(out)) == SF_EINVAL);
-    CHECK(gw_path_normalize("/api/..", out, sizeof(out)) == SF_EINVAL);
     CHECK(gw_path_normalize("/a\nb", out, sizeof(out)) == SF_EINVAL);
     CHECK(gw_path_normalize("relative", out, sizeof(out)) == SF_EINVAL);
     CHECK(gw_path_normalize("/api/...x/.hidden", out, sizeof(out)) == 0);
+    CHECK(!gw_path_has_dots(out));
+    CHECK(gw_path_normalize("/api/../etc", out, sizeof(out)) == 0);
+    CHECK_STR(out, "/api/../etc");
+    CHECK(gw_path_has_dots(out));
+    CHECK(gw_path_normalize("/api/./x", out, sizeof(out)) == 0);
+    CHECK(gw_path_has_dots(out));
+    CHECK(gw_path_normalize("/api/..", out, sizeof(out)) == 0);
+    CHECK(gw_path_has_dots(out));
+}
+
+static void test_dot_segments_match_only_inside_rest_parameters(void)
+{
+    gw_params p;
+    CHECK(!gw_pattern_match("/api/v2/nodes/{node_id}", "/api/v2/nodes/..", &p));
+    CHECK(!gw_pattern_match("/api/v2/jobs/{job_uid:3}", "/api/v2/jobs/a/../b", &p));
+    CHECK(!gw_pattern_match("/api/v2/nodes", "/api/v2/./nodes", &p));
+    CHECK(gw_pattern_match("/api/v2/results/{result_id:4}/artifacts/{filename*}",
+                           "/api/v2/results/n/a/1/t/artifacts/../../etc/passwd", &p));
+    CHECK_STR(p.value[1], "../../etc/passwd");
 }
 
 static void test_normalize_reports_overflow(void)
@@ -93,7 +109,8 @@ static void test_rest_parameter_leaves_room_for_later_segments(void)
 int main(void)
 {
     RUN(test_normalize_collapses_slashes_and_drops_trailing_one);
-    RUN(test_normalize_refuses_dot_segments_and_control_characters);
+    RUN(test_normalize_refuses_control_characters_and_keeps_dot_segments);
+    RUN(test_dot_segments_match_only_inside_rest_parameters);
     RUN(test_normalize_reports_overflow);
     RUN(test_literal_patterns_match_exactly);
     RUN(test_one_segment_parameter);
