@@ -3,7 +3,9 @@
  * presses its remote control keys (node_lirc), and answers the services over nng at the address
  * it registers with a heartbeat (node_agent). */
 #include "node_agent.h"
+#include "node_runner.h"
 #include "nodes_store.h"
+#include "sf_testpack.h"
 #include "sf_config.h"
 #include "sf_log.h"
 
@@ -20,6 +22,7 @@ typedef struct nodesvc_config {
     long crf;
     long threads;
     const char *log_level;
+    node_runner_config runner;
 } nodesvc_config;
 
 /* The method tables of the modules that serve calls; a module that adds methods (the test
@@ -31,6 +34,7 @@ typedef struct method_table {
 
 static const method_table MODULES[] = {
     {node_agent_methods, &node_agent_n_methods},
+    {node_runner_methods, &node_runner_n_methods},
 };
 
 static void *agent_of(void *arg)
@@ -77,6 +81,17 @@ int main(int argc, char **argv)
         {"heartbeat-ms", "STBF_HEARTBEAT_MS", SF_OPT_INT, "2000",
          "how often to register (the node goes offline 6 s after the last)", &c.agent.heartbeat_ms},
         {"threads", "STBF_THREADS", SF_OPT_INT, "8", "calls served at once", &c.threads},
+        SF_TESTPACK_OPTIONS(&c.runner.test_pack, &c.runner.test_pack_cache),
+        {"work-dir", "STBF_NODE_WORK_DIR", SF_OPT_STR, NULL,
+         "where test jobs check out and write (default /tmp/stbfarm-node-<id>)",
+         &c.runner.work_dir},
+        {"python", "STBF_PYTHON", SF_OPT_STR, "/usr/bin/python3", "the Python that runs tests",
+         &c.runner.python},
+        {"stbt-dir", "STBF_STBT_DIR", SF_OPT_STR, SF_STBT_DIR,
+         "the directory of the stbt module and stbt_run.py", &c.runner.stbt_dir},
+        {"test-timeout-secs", "STBF_TEST_TIMEOUT_SECS", SF_OPT_INT, "1800",
+         "a test case running longer is stopped and counts as an error",
+         &c.runner.test_timeout_secs},
         {"log-level", "STBF_LOG_LEVEL", SF_OPT_STR, "info", "debug, info, warn or error",
          &c.log_level},
     };
@@ -91,6 +106,20 @@ int main(int argc, char **argv)
     if (c.agent.heartbeat_ms < 100 || c.agent.heartbeat_ms >= NODES_ONLINE_TTL_MS) {
         fprintf(stderr, "stbfarm-nodesvc: --heartbeat-ms takes 100 to %d\n",
                 NODES_ONLINE_TTL_MS - 1);
+        return 2;
+    }
+    char default_work[160];
+    if (!c.runner.work_dir) {
+        snprintf(default_work, sizeof(default_work), "/tmp/stbfarm-node-%s", c.agent.node_id);
+        c.runner.work_dir = default_work;
+    }
+    if (strlen(c.runner.work_dir) > 90) {
+        fprintf(stderr, "stbfarm-nodesvc: --work-dir must be at most 90 bytes long (its stbt "
+                        "socket must fit a unix socket path)\n");
+        return 2;
+    }
+    if (c.runner.test_timeout_secs < 1) {
+        fprintf(stderr, "stbfarm-nodesvc: --test-timeout-secs takes a positive number\n");
         return 2;
     }
     if (!c.agent.listen) {
@@ -138,7 +167,9 @@ int main(int argc, char **argv)
     so.n_methods = n;
     so.thread_init = agent_of;
     so.arg = &agent;
-    if (sf_rpc_server_start(&server, &so, &err) || node_agent_start(&agent, &err)) {
+    sf_testpack_process_init();
+    if (node_runner_new(&agent.runner, &agent, &c.runner, &err) ||
+        sf_rpc_server_start(&server, &so, &err) || node_agent_start(&agent, &err)) {
         sf_error("%s", err.msg);
         goto cleanup;
     }
@@ -151,6 +182,8 @@ int main(int argc, char **argv)
 cleanup:
     sf_rpc_server_stop(server);
     node_agent_stop(&agent);
+    node_runner_free(agent.runner);
+    sf_testpack_process_shutdown();
     node_capture_stop(agent.cap);
     free(methods);
     return rc;

@@ -1,5 +1,7 @@
 #include "node_agent.h"
 
+#include "node_runner.h"
+
 #include "node_agent.pb-c.h"
 #include "node_image.h"
 #include "node_lirc.h"
@@ -235,6 +237,10 @@ static void beat(node_agent *a, int *ok)
     hb.address = a->address;
     hb.version = (char *)NODE_AGENT_VERSION;
     hb.local_ip_address = a->local_ip;
+    char job[160] = "";
+    if (a->runner)
+        node_runner_current(a->runner, job, sizeof(job));
+    hb.job_uid = job;
     sf_rpc_opts o = SF_RPC_OPTS_INIT;
     o.timeout_ms = (int)(a->cfg.heartbeat_ms < 2000 ? a->cfg.heartbeat_ms : 2000);
     sf_rpc_result res;

@@ -38,6 +38,7 @@ typedef struct node_agent {
     char local_ip[64];
     pthread_mutex_t video_lock; /* guards video */
     node_video *video;
+    struct node_runner *runner; /* runs test jobs (node_runner.h) */
     /* the heartbeat */
     sf_rpc_client *nodes;
     pthread_t heartbeat;

@@ -3,6 +3,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The quantiser of thumbnails: small files that still show text. */
@@ -113,4 +114,26 @@ int node_image_jpeg(const AVFrame *frame, int width, uint8_t **out, size_t *len,
     rc = encode(AV_CODEC_ID_MJPEG, small, JPEG_QUALITY, out, len, err);
     av_frame_free(&small);
     return rc;
+}
+
+int node_image_bgr(const AVFrame *frame, uint8_t **out, size_t *len, sf_error *err)
+{
+    AVFrame *bgr;
+    *out = NULL;
+    *len = 0;
+    int rc = convert(frame, AV_PIX_FMT_BGR24, frame->width, frame->height, &bgr, err);
+    if (rc)
+        return rc;
+    size_t row = (size_t)frame->width * 3;
+    uint8_t *buf = malloc(row * (size_t)frame->height);
+    if (!buf) {
+        av_frame_free(&bgr);
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    }
+    for (int y = 0; y < frame->height; y++)
+        memcpy(buf + row * (size_t)y, bgr->data[0] + (size_t)bgr->linesize[0] * (size_t)y, row);
+    av_frame_free(&bgr);
+    *out = buf;
+    *len = row * (size_t)frame->height;
+    return 0;
 }

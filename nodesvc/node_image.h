@@ -18,4 +18,8 @@ int node_image_png(const AVFrame *frame, uint8_t **out, size_t *len, sf_error *e
 /* Encode frame as a JPEG `width` pixels wide (height keeping the aspect ratio). */
 int node_image_jpeg(const AVFrame *frame, int width, uint8_t **out, size_t *len, sf_error *err);
 
+/* The frame as packed BGR24 rows, as numpy and OpenCV want them (the stbt module's get_frame).
+ * *out (free) holds *len = width * height * 3 bytes. */
+int node_image_bgr(const AVFrame *frame, uint8_t **out, size_t *len, sf_error *err);
+
 #endif

@@ -3,14 +3,20 @@
 #include "nodes_store.h"
 #include "resv_store.h"
 #include "runner.pb-c.h"
+#include "results.pb-c.h"
+#include "sf_crypto.h"
 #include "sf_log.h"
 #include "sf_time.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* A heartbeat this long after a job started reports the job if the agent still runs it. */
+#define AGENT_GRACE_US 3000000
 
 /* End a running job: status exited, the node free again (if it still holds this job). */
 static const char *const END_SCRIPT =
@@ -35,7 +41,7 @@ static const char *const COUNT_SCRIPT =
 /* A test started: it is the current one; a soak job's total grows with each run. */
 static const char *const STARTED_SCRIPT =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('404 unknown job') end\n"
-    "redis.call('HSET', KEYS[1], 'current', ARGV[1])\n"
+    "redis.call('HSET', KEYS[1], 'current', ARGV[1], 'current_us', ARGV[3], 'current_seq', ARGV[2])\n"
     "if redis.call('HGET', KEYS[1], 'soak') == 'run forever' then\n"
     "  local seq = tonumber(ARGV[2])\n"
     "  if seq > tonumber(redis.call('HGET', KEYS[1], 'total')) then\n"
@@ -43,6 +49,21 @@ static const char *const STARTED_SCRIPT =
     "  end\n"
     "end\n"
     "return 1\n";
+
+/* Count a stored result in its job's result_counts, once. */
+static int count_result(sf_redis *r, const char *uid, const char *result_id, const char *outcome,
+                        sf_error *err)
+{
+    char key[JOBS_UID_MAX + 16], counted[JOBS_UID_MAX + 24];
+    snprintf(key, sizeof(key), "sf:job:%s", uid);
+    snprintf(counted, sizeof(counted), "sf:job:%s:counted", uid);
+    const char *args[] = {key, counted, result_id, outcome};
+    redisReply *out;
+    int rc = sf_redis_eval(r, COUNT_SCRIPT, &out, err, 2, 4, args, NULL);
+    if (!rc)
+        freeReplyObject(out);
+    return rc;
+}
 
 void jobs_publish(sf_redis *r, const char *uid)
 {
@@ -210,20 +231,20 @@ int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
     int rc = jobs_get(r, q->job_uid, &rec, err);
     if (rc)
         return rc;
-    char key[JOBS_UID_MAX + 16], counted[JOBS_UID_MAX + 24];
+    char key[JOBS_UID_MAX + 16];
     snprintf(key, sizeof(key), "sf:job:%s", q->job_uid);
-    snprintf(counted, sizeof(counted), "sf:job:%s:counted", q->job_uid);
     redisReply *out = NULL;
     if (!strcmp(q->event, "started") && q->test_case) {
         char seq[24];
         snprintf(seq, sizeof(seq), "%lld", (long long)(q->has_seq ? q->seq : 0));
-        const char *args[] = {key, q->test_case, seq};
-        rc = sf_redis_eval(r, STARTED_SCRIPT, &out, err, 1, 3, args, NULL);
+        char now[24];
+        snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
+        const char *args[] = {key, q->test_case, seq, now};
+        rc = sf_redis_eval(r, STARTED_SCRIPT, &out, err, 1, 4, args, NULL);
     } else if (!strcmp(q->event, "result") && q->result_id && q->outcome &&
                (!strcmp(q->outcome, "pass") || !strcmp(q->outcome, "fail") ||
                 !strcmp(q->outcome, "error"))) {
-        const char *args[] = {key, counted, q->result_id, q->outcome};
-        rc = sf_redis_eval(r, COUNT_SCRIPT, &out, err, 2, 4, args, NULL);
+        rc = count_result(r, q->job_uid, q->result_id, q->outcome, err);
     } else if (!strcmp(q->event, "log") && q->log_text && q->has_log_offset &&
                q->log_offset >= 0 && q->log_offset < (64LL << 20)) {
         rc = sf_redis_cmd(r, &out, err, "SETRANGE sf:job:%s:log %lld %s", q->job_uid,
@@ -248,7 +269,99 @@ int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
 
 /* ---- the reaper: no job stays "running" on a node that is gone ---- */
 
-static void reap_once(sf_redis *r)
+/* The test that was running when its node went away counts as an error: stored as a result
+ * (without artifacts: the node took them with it) and counted, before the job ends. The
+ * upload id comes from the job and the run, so every replica of the reaper records the same
+ * result once. Returns 0 once recorded (or when there was nothing to record). */
+static int record_lost_run(jobs_state *s, sf_redis *r, const jobs_record *rec, const char *why)
+{
+    if (!rec->current)
+        return 0;
+    char seed[512], digest[65], upload_id[40];
+    snprintf(seed, sizeof(seed), "%s\n%lld\n%s", rec->uid, (long long)rec->current_seq,
+             rec->current);
+    sf_sha256_hex(seed, strlen(seed), digest);
+    snprintf(upload_id, sizeof(upload_id), "lost-%.32s", digest);
+
+    Stbfarm__ResultMeta meta = STBFARM__RESULT_META__INIT;
+    meta.job_uid = (char *)rec->uid;
+    meta.node_id = (char *)rec->node_id;
+    meta.test_case = rec->current;
+    meta.test_pack_sha = rec->sha ? rec->sha : (char *)"";
+    meta.test_pack_branch = rec->branch;
+    meta.username = (char *)rec->user;
+    meta.job_category = rec->category ? rec->category : (char *)"default";
+    meta.start_time_us = rec->current_us ? rec->current_us : sf_now_us();
+    cJSON *tags = rec->tags_json ? cJSON_Parse(rec->tags_json) : NULL;
+    size_t n_tags = (size_t)cJSON_GetArraySize(tags), k = 0;
+    Stbfarm__ResultMeta__TagsEntry *entries = calloc(n_tags + 1, sizeof(*entries));
+    Stbfarm__ResultMeta__TagsEntry **ptrs = calloc(n_tags + 1, sizeof(*ptrs));
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tags)
+    {
+        if (!entries || !ptrs || !cJSON_IsString(t))
+            continue;
+        stbfarm__result_meta__tags_entry__init(&entries[k]);
+        entries[k].key = t->string;
+        entries[k].value = t->valuestring;
+        ptrs[k] = &entries[k];
+        k++;
+    }
+    meta.n_tags = k;
+    meta.tags = ptrs;
+
+    sf_error err = SF_ERROR_INIT;
+    sf_rpc_result res;
+    Stbfarm__ResultsBeginRequest begin = STBFARM__RESULTS_BEGIN_REQUEST__INIT;
+    begin.upload_id = upload_id;
+    begin.meta = &meta;
+    char result_id[256] = "";
+    int rc = sf_rpc_call(s->results, "results.begin", &begin.base,
+                         &stbfarm__results_begin_reply__descriptor, NULL, &res, &err);
+    if (!rc)
+        snprintf(result_id, sizeof(result_id), "%s",
+                 ((Stbfarm__ResultsBeginReply *)res.msg)->result_id);
+    sf_rpc_result_free(&res);
+    if (!rc) {
+        Stbfarm__ResultsFinishRequest fin = STBFARM__RESULTS_FINISH_REQUEST__INIT;
+        fin.upload_id = upload_id;
+        fin.result = (char *)"error";
+        fin.failure_reason = (char *)why;
+        fin.end_time_us = sf_now_us();
+        rc = sf_rpc_call(s->results, "results.finish", &fin.base,
+                         &stbfarm__results_finish_reply__descriptor, NULL, &res, &err);
+        sf_rpc_result_free(&res);
+    }
+    if (!rc)
+        rc = count_result(r, rec->uid, result_id, "error", &err);
+    if (rc)
+        sf_warn("job %s: the lost run of %s is not recorded yet: %s", rec->uid, rec->current,
+                err.msg);
+    free(entries);
+    free(ptrs);
+    cJSON_Delete(tags);
+    return rc;
+}
+
+/* Why a running job's node can no longer be running it, or NULL while it may be. */
+static const char *vanished(const jobs_record *rec, int found, const nodes_record *node,
+                            char *why, size_t len)
+{
+    if (!found) {
+        snprintf(why, len, "node %s was removed during the test", rec->node_id);
+    } else if (!node->online) {
+        snprintf(why, len, "node %s went offline during the test", rec->node_id);
+    } else if (node->agent_job && strcmp(node->agent_job, rec->uid) &&
+               node->heartbeat_us > rec->start_us + AGENT_GRACE_US) {
+        /* the agent answers, but says it runs another job or none: it restarted */
+        snprintf(why, len, "the agent of node %s restarted during the test", rec->node_id);
+    } else {
+        return NULL;
+    }
+    return why;
+}
+
+static void reap_once(jobs_state *s, sf_redis *r)
 {
     redisReply *running;
     sf_error err = SF_ERROR_INIT;
@@ -260,12 +373,14 @@ static void reap_once(sf_redis *r)
         if (!uid || jobs_get(r, uid, &rec, &err))
             continue;
         nodes_record node;
-        int gone = nodes_get(r, rec.node_id, &node, &err) == SF_ENOTFOUND ||
-                   (node.node_id[0] && !node.online);
+        int rc = nodes_get(r, rec.node_id, &node, &err);
+        char why[200];
+        if (rec.running && (rc == 0 || rc == SF_ENOTFOUND) &&
+            vanished(&rec, rc == 0, &node, why, sizeof(why)) &&
+            record_lost_run(s, r, &rec, why) == 0 && jobs_end(r, uid, &err) == 1)
+            sf_warn("job %s ended: %s%s%s", uid, why, rec.current ? ": " : "",
+                    rec.current ? rec.current : "");
         nodes_record_clear(&node);
-        if (gone && rec.running && jobs_end(r, uid, &err) == 1)
-            sf_warn("job %s ended: node %s went offline%s%s", uid, rec.node_id,
-                    rec.current ? " during " : "", rec.current ? rec.current : "");
         jobs_record_clear(&rec);
     }
     freeReplyObject(running);
@@ -283,7 +398,7 @@ static void *reaper(void *arg)
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
         pthread_mutex_unlock(&s->lock);
-        reap_once(r);
+        reap_once(s, r);
         pthread_mutex_lock(&s->lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);

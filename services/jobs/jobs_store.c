@@ -93,6 +93,10 @@ int jobs_get(sf_redis *r, const char *uid, jobs_record *out, sf_error *err)
             out->test_cases_json = dup_str(v);
         else if (!strcmp(k, "current"))
             out->current = *v ? dup_str(v) : NULL;
+        else if (!strcmp(k, "current_us"))
+            out->current_us = strtoll(v, NULL, 10);
+        else if (!strcmp(k, "current_seq"))
+            out->current_seq = strtoll(v, NULL, 10);
     }
     freeReplyObject(reply);
     return 0;

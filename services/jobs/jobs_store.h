@@ -4,7 +4,8 @@
  *   sf:job:<uid>           HASH: node_id, user, status (running|exited), start_us, end_us,
  *                          sha, branch, category, soak, shuffle, remote_control, tags (JSON),
  *                          test_cases (JSON), pass, fail, error, total, current (test case
- *                          running now), stopping (1 once a stop was asked)
+ *                          running now), current_us and current_seq (when it started, its run
+ *                          number), stopping (1 once a stop was asked)
  *   sf:job:<uid>:counted   SET of result ids already counted (a resent report counts once)
  *   sf:job:<uid>:log       STRING: the job's log, written at offsets the node agent chooses
  *   sf:jobs:running        SET of the uids of running jobs (the reaper's work list)
@@ -32,7 +33,9 @@ typedef struct jobs_record {
     int64_t start_us, end_us;
     int pass, fail, error, total;
     char *sha, *branch, *category, *soak, *remote_control, *tags_json, *test_cases_json;
-    char *current;
+    char *current;      /* the test case running now, NULL between runs */
+    int64_t current_us; /* when it started */
+    int64_t current_seq;
     int shuffle;
 } jobs_record;
 

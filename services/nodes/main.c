@@ -4,6 +4,7 @@
 #include "node_agent.pb-c.h"
 #include "node_client.h"
 #include "nodes.pb-c.h"
+#include "jobs_store.h"
 #include "nodes_store.h"
 #include "resv_store.h"
 #include "sf_ini.h"
@@ -177,9 +178,11 @@ typedef struct node_view {
     Stbfarm__Json config;
     char node_url[512];
     char last_used_time[40];
-    char reason[160];
+    char reason[256];
     nodes_record rec;
-    res_view resv; /* the reservation held on the node, if any */
+    res_view resv;       /* the reservation held on the node, if any */
+    jobs_record job_rec; /* the node's current or latest job, if any */
+    jobs_view job;
 } node_view;
 
 /* Fill v->node from v->rec and the node's config at the default branch's head (or none). */
@@ -217,6 +220,41 @@ static void build_node(const sf_call *call, node_view *v, const sf_revision *hea
     }
 }
 
+/* Everything node status shows: the registry and config (build_node), the reservation, and the
+ * current or latest job. A node that is offline, reserved, or running a job is not available;
+ * the reason names the first of those. */
+static int fill_node(const sf_call *call, sf_redis *r, node_view *v, const sf_revision *head,
+                     sf_error *err)
+{
+    build_node(call, v, head);
+    int rc = res_node_status(r, call->user, &v->node, &v->resv, err);
+    if (rc)
+        return rc;
+    rc = jobs_node_job(r, v->rec.node_id, &v->job_rec, err);
+    if (rc == SF_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    jobs_view_of(&v->job, &v->job_rec, call->base_url);
+    v->node.job = &v->job.job;
+    if (v->job_rec.running) {
+        v->node.available = 0;
+        if (!v->node.not_available_reason) {
+            snprintf(v->reason, sizeof(v->reason), "Node %s is running job %s", v->rec.node_id,
+                     v->job_rec.uid);
+            v->node.not_available_reason = v->reason;
+        }
+    }
+    return 0;
+}
+
+static void clear_view(node_view *v)
+{
+    nodes_record_clear(&v->rec);
+    res_view_clear(&v->resv);
+    jobs_record_clear(&v->job_rec);
+}
+
 static int nodes_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
                       sf_error *err)
 {
@@ -244,8 +282,7 @@ static int nodes_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
         }
         if (rc)
             goto cleanup;
-        build_node(call, &views[k], head);
-        if ((rc = res_node_status(r, call->user, &views[k].node, &views[k].resv, err)))
+        if ((rc = fill_node(call, r, &views[k], head, err)))
             goto cleanup;
         ptrs[k] = &views[k].node;
         k++;
@@ -256,10 +293,8 @@ static int nodes_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
     if (sf_rpc_reply_msg(reply, &list.base))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
 cleanup:
-    for (size_t i = 0; views && i < n; i++) {
-        nodes_record_clear(&views[i].rec);
-        res_view_clear(&views[i].resv);
-    }
+    for (size_t i = 0; views && i < n; i++)
+        clear_view(&views[i]);
     free(views);
     free(ptrs);
     nodes_ids_free(ids, n);
@@ -270,17 +305,16 @@ static int nodes_get_one(sf_call *call, const ProtobufCMessage *req, sf_rpc_repl
                          sf_error *err)
 {
     const Stbfarm__NodeGetRequest *q = (const Stbfarm__NodeGetRequest *)req;
-    node_view v;
-    int rc = nodes_get(sf_worker_of(call)->redis, q->node_id, &v.rec, err);
+    sf_redis *r = sf_worker_of(call)->redis;
+    node_view v = {0};
+    int rc = nodes_get(r, q->node_id, &v.rec, err);
     if (rc)
         return rc;
     sf_revision rev;
-    build_node(call, &v, default_branch(call, &rev));
-    rc = res_node_status(sf_worker_of(call)->redis, call->user, &v.node, &v.resv, err);
+    rc = fill_node(call, r, &v, default_branch(call, &rev), err);
     if (!rc && sf_rpc_reply_msg(reply, &v.node.base))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
-    nodes_record_clear(&v.rec);
-    res_view_clear(&v.resv);
+    clear_view(&v);
     return rc;
 }
 
@@ -341,6 +375,7 @@ static int nodes_heartbeat(sf_call *call, const ProtobufCMessage *req, sf_rpc_re
     info.version = hb->version;
     info.local_ip_address = hb->local_ip_address;
     info.external_ip_address = ip;
+    info.agent_job = hb->job_uid ? hb->job_uid : "";
     return nodes_register(sf_worker_of(call)->redis, hb->node_id, &info, 1, err);
 }
 

@@ -44,7 +44,9 @@ int nodes_register(sf_redis *r, const char *id, const nodes_info *info, int aliv
                                {"version", info->version},
                                {"local_ip_address", info->local_ip_address},
                                {"external_ip_address", info->external_ip_address},
-                               {"licence_expiry", info->licence_expiry}};
+                               {"licence_expiry", info->licence_expiry},
+                               {"agent_job", info->agent_job},
+                               {"heartbeat_us", alive ? now : NULL}};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         if (fields[i][1]) {
             argv[argc++] = fields[i][0];
@@ -116,6 +118,10 @@ int nodes_get(sf_redis *r, const char *id, nodes_record *out, sf_error *err)
             out->last_used_by = dup_or_null(v);
         else if (!strcmp(k, "last_used_time"))
             out->last_used_time_us = strtoll(v, NULL, 10);
+        else if (!strcmp(k, "agent_job"))
+            out->agent_job = strdup(v);
+        else if (!strcmp(k, "heartbeat_us"))
+            out->heartbeat_us = strtoll(v, NULL, 10);
     }
     freeReplyObject(reply);
     return 0;
@@ -129,6 +135,7 @@ void nodes_record_clear(nodes_record *rec)
     free(rec->external_ip_address);
     free(rec->licence_expiry);
     free(rec->last_used_by);
+    free(rec->agent_job);
     memset(rec, 0, sizeof(*rec));
 }
 

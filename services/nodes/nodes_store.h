@@ -4,7 +4,8 @@
  *   sf:nodes             SET of node ids
  *   sf:node:<id>         HASH of what the node reported: address, version, local_ip_address,
  *                        external_ip_address, licence_expiry, registered (us), last_used_by,
- *                        last_used_time (us)
+ *                        last_used_time (us), agent_job (the job its agent runs, "" none) and
+ *                        heartbeat_us (when its agent last reported)
  *   sf:node:<id>:alive   a key that each heartbeat sets with a TTL: the node is online while it
  *                        exists, so "online" needs no clock but Redis's. */
 #ifndef NODES_STORE_H
@@ -28,6 +29,8 @@ typedef struct nodes_record {
     char *licence_expiry;      /* YYYY-MM-DD, or NULL */
     char *last_used_by;
     int64_t last_used_time_us; /* 0: never */
+    char *agent_job;           /* what the agent's last heartbeat said it runs, NULL: unknown */
+    int64_t heartbeat_us;      /* when that heartbeat came, 0: never */
 } nodes_record;
 
 /* What a node reports about itself when it registers or beats. NULL fields are left as they
@@ -38,6 +41,7 @@ typedef struct nodes_info {
     const char *local_ip_address;
     const char *external_ip_address;
     const char *licence_expiry;
+    const char *agent_job; /* the job the agent says it runs ("" none); NULL: not reported */
 } nodes_info;
 
 /* 1 when id can name a node: 1 to 64 of [A-Za-z0-9_.-], starting with a letter or digit. */

@@ -219,7 +219,8 @@ class Farm:
             binary("nodesvc"), "--node-id", self.node_id(n),
             "--listen", "ipc://%s/node%d.sock" % (self.dir, n),
             "--video-source", "unix:" + self.vstb_socket(n, "video"),
-            "--video-format", "mpjpeg", "--lircd", self.vstb_socket(n, "lirc")])
+            "--video-format", "mpjpeg", "--lircd", self.vstb_socket(n, "lirc"),
+            "--work-dir", os.path.join(self.dir, "work%d" % n)])
 
     def wait_node(self, n, timeout=20):
         """Until node n is online and its video arrives."""

@@ -1,0 +1,540 @@
+#include "node_outbox.h"
+
+#include "sf_crypto.h"
+#include "sf_log.h"
+#include "sf_rpc.h"
+#include "sf_time.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { CHUNK = 1 << 20, CALL_TIMEOUT_MS = 30000, BACKOFF_MIN_MS = 100, BACKOFF_MAX_MS = 2000 };
+
+typedef struct item {
+    struct item *next;
+    char job_uid[160];
+    Stbfarm__JobReport *report;   /* a report, or ... */
+    Stbfarm__ResultMeta *meta;    /* ... a result: */
+    char upload_id[33];
+    char *outcome, *failure_reason, *traceback, *dir;
+    int64_t end_time_us;
+} item;
+
+struct node_outbox {
+    sf_rpc_client *results, *jobs;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    item *head, *tail;
+    int busy;  /* the thread is delivering an item it took off the queue */
+    int stopping;
+    char stop_job[160]; /* the job the jobs service asked to stop */
+};
+
+/* ---- queue ---- */
+
+static void item_free(item *it)
+{
+    if (it->report)
+        stbfarm__job_report__free_unpacked(it->report, NULL);
+    if (it->meta)
+        stbfarm__result_meta__free_unpacked(it->meta, NULL);
+    free(it->outcome);
+    free(it->failure_reason);
+    free(it->traceback);
+    free(it->dir);
+    free(it);
+}
+
+static void push(node_outbox *o, item *it)
+{
+    pthread_mutex_lock(&o->lock);
+    if (o->tail)
+        o->tail->next = it;
+    else
+        o->head = it;
+    o->tail = it;
+    pthread_cond_broadcast(&o->cond);
+    pthread_mutex_unlock(&o->lock);
+}
+
+/* A deep copy of a message through its wire form: the simplest way to own one. */
+static ProtobufCMessage *copy_msg(const ProtobufCMessage *m)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf)
+        return NULL;
+    protobuf_c_message_pack(m, buf);
+    ProtobufCMessage *c = protobuf_c_message_unpack(m->descriptor, NULL, n, buf);
+    free(buf);
+    return c;
+}
+
+void node_outbox_report(node_outbox *o, const Stbfarm__JobReport *report)
+{
+    item *it = calloc(1, sizeof(*it));
+    if (!it || !(it->report = (Stbfarm__JobReport *)copy_msg(&report->base))) {
+        sf_error("outbox: out of memory; a %s report of %s is lost", report->event,
+                 report->job_uid);
+        free(it);
+        return;
+    }
+    snprintf(it->job_uid, sizeof(it->job_uid), "%s", report->job_uid);
+    push(o, it);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+void node_outbox_result(node_outbox *o, const node_result *r)
+{
+    item *it = calloc(1, sizeof(*it));
+    if (!it || !(it->meta = (Stbfarm__ResultMeta *)copy_msg(&r->meta->base)) ||
+        !(it->outcome = strdup(r->outcome)) || !(it->dir = strdup(r->dir))) {
+        sf_error("outbox: out of memory; the result of %s is lost", r->meta->test_case);
+        if (it)
+            item_free(it);
+        return;
+    }
+    it->failure_reason = dup_or_null(r->failure_reason);
+    it->traceback = dup_or_null(r->traceback);
+    it->end_time_us = r->end_time_us;
+    snprintf(it->job_uid, sizeof(it->job_uid), "%s", r->meta->job_uid);
+    sf_random_hex(16, it->upload_id);
+    push(o, it);
+}
+
+int node_outbox_idle(node_outbox *o, int timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&o->lock);
+    while ((o->head || o->busy) &&
+           pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
+        ;
+    int idle = !o->head && !o->busy;
+    pthread_mutex_unlock(&o->lock);
+    return idle;
+}
+
+int node_outbox_stop_asked(node_outbox *o, const char *job_uid)
+{
+    pthread_mutex_lock(&o->lock);
+    int asked = !strcmp(o->stop_job, job_uid);
+    pthread_mutex_unlock(&o->lock);
+    return asked;
+}
+
+/* ---- delivery ---- */
+
+/* Sleep for the back-off, unless the outbox stops. Returns 1 when stopping. */
+static int back_off(node_outbox *o, int *ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)*ms * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&o->lock);
+    while (!o->stopping && pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
+        ;
+    int s = o->stopping;
+    pthread_mutex_unlock(&o->lock);
+    *ms = *ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *ms * 2;
+    return s;
+}
+
+/* A call that is worth repeating: the service did not answer, or was not there. */
+static int transient(int rc)
+{
+    return rc == SF_EUNAVAIL || rc == SF_EINTERNAL || rc == SF_ETOOMANY;
+}
+
+static int call(sf_rpc_client *c, const char *method, const ProtobufCMessage *req,
+                const ProtobufCMessageDescriptor *reply, sf_rpc_result *res, sf_error *err)
+{
+    sf_rpc_opts opts = SF_RPC_OPTS_INIT;
+    opts.timeout_ms = CALL_TIMEOUT_MS;
+    opts.resend_ms = CALL_TIMEOUT_MS; /* chunks are idempotent, but large: no early resend */
+    return sf_rpc_call(c, method, req, reply, &opts, res, err);
+}
+
+static int send_report(node_outbox *o, const Stbfarm__JobReport *r)
+{
+    int backoff = BACKOFF_MIN_MS;
+    for (;;) {
+        sf_rpc_result res;
+        sf_error err = SF_ERROR_INIT;
+        int rc = call(o->jobs, "jobs.report", &r->base, &stbfarm__job_report_reply__descriptor,
+                      &res, &err);
+        if (!rc && ((Stbfarm__JobReportReply *)res.msg)->stop) {
+            pthread_mutex_lock(&o->lock);
+            snprintf(o->stop_job, sizeof(o->stop_job), "%s", r->job_uid);
+            pthread_mutex_unlock(&o->lock);
+        }
+        sf_rpc_result_free(&res);
+        if (!rc)
+            return 0;
+        if (!transient(rc)) {
+            sf_warn("outbox: %s report of %s refused: %s", r->event, r->job_uid, err.msg);
+            return rc;
+        }
+        sf_debug("outbox: %s report of %s: %s; retrying", r->event, r->job_uid, err.msg);
+        if (back_off(o, &backoff))
+            return SF_EUNAVAIL;
+    }
+}
+
+typedef struct manifest {
+    Stbfarm__ManifestEntry **entries;
+    size_t n, cap;
+} manifest;
+
+static void manifest_clear(manifest *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->entries[i]->path);
+        free(m->entries[i]->md5);
+        free(m->entries[i]);
+    }
+    free(m->entries);
+    memset(m, 0, sizeof(*m));
+}
+
+/* Send one file in chunks and add it to the manifest. A file the results service refuses (a
+ * name it cannot store) is left out with a warning; a service that is away is waited for. */
+static int put_file(node_outbox *o, const item *it, const char *full, const char *rel,
+                    manifest *m)
+{
+    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        sf_warn("outbox: %s: %s; left out of the result", full, strerror(errno));
+        return 0;
+    }
+    uint8_t *buf = malloc(CHUNK);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int rc = 0;
+    int64_t offset = 0;
+    if (!buf || !md || !EVP_DigestInit_ex(md, EVP_md5(), NULL)) {
+        rc = SF_EINTERNAL;
+        goto cleanup;
+    }
+    for (;;) {
+        ssize_t n = pread(fd, buf, CHUNK, offset);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            sf_warn("outbox: reading %s: %s; left out of the result", full, strerror(errno));
+            goto cleanup;
+        }
+        if (n == 0 && offset > 0)
+            break;
+        EVP_DigestUpdate(md, buf, (size_t)n);
+        Stbfarm__ResultsPutChunkRequest q = STBFARM__RESULTS_PUT_CHUNK_REQUEST__INIT;
+        q.upload_id = (char *)it->upload_id;
+        q.path = (char *)rel;
+        q.offset = offset;
+        q.data.data = buf;
+        q.data.len = (size_t)n;
+        int backoff = BACKOFF_MIN_MS;
+        for (;;) {
+            sf_rpc_result res;
+            sf_error err = SF_ERROR_INIT;
+            rc = call(o->results, "results.put_chunk", &q.base,
+                      &stbfarm__results_put_chunk_reply__descriptor, &res, &err);
+            sf_rpc_result_free(&res);
+            if (!rc)
+                break;
+            if (!transient(rc)) {
+                sf_warn("outbox: %s of %s refused: %s; left out of the result", rel,
+                        it->meta->test_case, err.msg);
+                rc = 0;
+                goto cleanup;
+            }
+            if (back_off(o, &backoff)) {
+                rc = SF_EUNAVAIL;
+                goto cleanup;
+            }
+        }
+        offset += n;
+        if (n < CHUNK)
+            break;
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    EVP_DigestFinal_ex(md, digest, &dlen);
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        Stbfarm__ManifestEntry **e = realloc(m->entries, cap * sizeof(*e));
+        if (!e) {
+            rc = SF_EINTERNAL;
+            goto cleanup;
+        }
+        m->entries = e;
+        m->cap = cap;
+    }
+    Stbfarm__ManifestEntry *e = malloc(sizeof(*e));
+    char *md5 = malloc(2 * dlen + 1);
+    char *path = strdup(rel);
+    if (!e || !md5 || !path) {
+        free(e);
+        free(md5);
+        free(path);
+        rc = SF_EINTERNAL;
+        goto cleanup;
+    }
+    stbfarm__manifest_entry__init(e);
+    sf_hex(digest, dlen, md5);
+    e->path = path;
+    e->size = offset;
+    e->md5 = md5;
+    m->entries[m->n++] = e;
+cleanup:
+    EVP_MD_CTX_free(md);
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* Every regular file under dir, symlinks neither followed nor sent, in a stable order. */
+typedef struct file_list {
+    char **paths; /* relative to the root */
+    size_t n, cap;
+} file_list;
+
+static int add_path(file_list *l, const char *rel)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 32;
+        char **p = realloc(l->paths, cap * sizeof(char *));
+        if (!p)
+            return -1;
+        l->paths = p;
+        l->cap = cap;
+    }
+    if (!(l->paths[l->n] = strdup(rel)))
+        return -1;
+    l->n++;
+    return 0;
+}
+
+/* Collect the regular files under root/rel (rel "" for root itself), never following links. */
+static void walk(const char *root, const char *rel, file_list *l, int depth)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s%s%s", root, *rel ? "/" : "", rel);
+    DIR *d = depth < 32 ? opendir(dir) : NULL;
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char sub[4096];
+        struct stat st;
+        snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e->d_name);
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW))
+            continue;
+        if (S_ISDIR(st.st_mode))
+            walk(root, sub, l, depth + 1);
+        else if (S_ISREG(st.st_mode))
+            add_path(l, sub);
+    }
+    closedir(d);
+}
+
+static int compare_paths(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void list_files(const char *dir, file_list *l)
+{
+    memset(l, 0, sizeof(*l));
+    walk(dir, "", l, 0);
+    qsort(l->paths, l->n, sizeof(char *), compare_paths);
+}
+
+static void free_files(file_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->paths[i]);
+    free(l->paths);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void remove_tree(const char *dir)
+{
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Store one result: begin, every file, finish; then report it to the jobs service. */
+static int deliver_result(node_outbox *o, item *it)
+{
+    char result_id[256] = "";
+    int backoff = BACKOFF_MIN_MS, rc;
+    for (;;) {
+        Stbfarm__ResultsBeginRequest b = STBFARM__RESULTS_BEGIN_REQUEST__INIT;
+        b.upload_id = it->upload_id;
+        b.meta = it->meta;
+        sf_rpc_result res;
+        sf_error err = SF_ERROR_INIT;
+        rc = call(o->results, "results.begin", &b.base, &stbfarm__results_begin_reply__descriptor,
+                  &res, &err);
+        int finished = 0;
+        if (!rc) {
+            const Stbfarm__ResultsBeginReply *r = (const Stbfarm__ResultsBeginReply *)res.msg;
+            snprintf(result_id, sizeof(result_id), "%s", r->result_id);
+            finished = r->finished;
+        }
+        sf_rpc_result_free(&res);
+        if (rc && !transient(rc)) {
+            sf_error("outbox: the result of %s (%s) was refused: %s", it->meta->test_case,
+                     it->job_uid, err.msg);
+            return rc;
+        }
+        if (rc) {
+            if (back_off(o, &backoff))
+                return SF_EUNAVAIL;
+            continue;
+        }
+        if (finished)
+            break;
+        file_list files;
+        manifest m = {0};
+        list_files(it->dir, &files);
+        for (size_t i = 0; !rc && i < files.n; i++) {
+            char full[4096];
+            snprintf(full, sizeof(full), "%s/%s", it->dir, files.paths[i]);
+            rc = put_file(o, it, full, files.paths[i], &m);
+        }
+        free_files(&files);
+        if (!rc) {
+            Stbfarm__ResultsFinishRequest f = STBFARM__RESULTS_FINISH_REQUEST__INIT;
+            f.upload_id = it->upload_id;
+            f.result = it->outcome;
+            f.failure_reason = it->failure_reason;
+            f.traceback = it->traceback;
+            f.end_time_us = it->end_time_us;
+            f.n_artifacts = m.n;
+            f.artifacts = m.entries;
+            rc = call(o->results, "results.finish", &f.base,
+                      &stbfarm__results_finish_reply__descriptor, &res, &err);
+            sf_rpc_result_free(&res);
+        }
+        manifest_clear(&m);
+        if (!rc)
+            break;
+        if (rc != SF_ECONFLICT && !transient(rc)) { /* 409: a file differs: send again */
+            sf_error("outbox: the result of %s (%s) was refused: %s", it->meta->test_case,
+                     it->job_uid, err.msg);
+            return rc;
+        }
+        if (back_off(o, &backoff))
+            return SF_EUNAVAIL;
+    }
+    remove_tree(it->dir);
+    Stbfarm__JobReport r = STBFARM__JOB_REPORT__INIT;
+    r.job_uid = it->job_uid;
+    r.event = (char *)"result";
+    r.test_case = it->meta->test_case;
+    r.result_id = result_id;
+    r.outcome = it->outcome;
+    return send_report(o, &r);
+}
+
+static void *deliver(void *arg)
+{
+    node_outbox *o = arg;
+    pthread_mutex_lock(&o->lock);
+    for (;;) {
+        while (!o->head && !o->stopping)
+            pthread_cond_wait(&o->cond, &o->lock);
+        if (o->stopping)
+            break;
+        item *it = o->head;
+        o->head = it->next;
+        if (!o->head)
+            o->tail = NULL;
+        o->busy = 1;
+        pthread_mutex_unlock(&o->lock);
+        if (it->report)
+            send_report(o, it->report);
+        else
+            deliver_result(o, it);
+        item_free(it);
+        pthread_mutex_lock(&o->lock);
+        o->busy = 0;
+        pthread_cond_broadcast(&o->cond);
+    }
+    pthread_mutex_unlock(&o->lock);
+    return NULL;
+}
+
+int node_outbox_start(node_outbox **out, const char *brokers, sf_error *err)
+{
+    node_outbox *o = calloc(1, sizeof(*o));
+    if (!o)
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    pthread_mutex_init(&o->lock, NULL);
+    pthread_cond_init(&o->cond, NULL);
+    int rc = sf_rpc_client_open(&o->results, brokers, SF_SVC_RESULTS, err);
+    if (!rc)
+        rc = sf_rpc_client_open(&o->jobs, brokers, SF_SVC_JOBS, err);
+    if (!rc && pthread_create(&o->thread, NULL, deliver, o))
+        rc = sf_fail(err, SF_EINTERNAL, "cannot start the outbox thread");
+    if (rc) {
+        sf_rpc_client_free(o->results);
+        sf_rpc_client_free(o->jobs);
+        free(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}
+
+void node_outbox_stop(node_outbox *o)
+{
+    if (!o)
+        return;
+    pthread_mutex_lock(&o->lock);
+    o->stopping = 1;
+    pthread_cond_broadcast(&o->cond);
+    pthread_mutex_unlock(&o->lock);
+    pthread_join(o->thread, NULL);
+    while (o->head) {
+        item *it = o->head;
+        o->head = it->next;
+        item_free(it);
+    }
+    sf_rpc_client_free(o->results);
+    sf_rpc_client_free(o->jobs);
+    free(o);
+}
