@@ -365,3 +365,37 @@ def test_results_service_restart_during_a_job_loses_nothing(fresh_farm):
     assert r.json()["result_counts"] == {"pass": 1, "fail": 1, "error": 0, "total": 2}
     res = s.get("/api/v2/results", params={"filter": "job:" + job["job_uid"]}).json()
     assert sorted(x["result"] for x in res) == ["fail", "pass"]
+
+
+@pytest.mark.parametrize("fresh_farm", [{"nodes": 1, "env": {"STBF_TEST_TIMEOUT_SECS": "2"}}],
+                         indirect=True)
+def test_a_test_that_hangs_is_stopped_by_the_timeout_as_an_error(fresh_farm):
+    commit_files(fresh_farm.test_pack, EXTRA_TESTS)
+    fresh_farm.wait_node(1)
+    s = fresh_farm.session()
+    job = s.post("/api/v2/run_tests", json={"node_id": NODE, "test_pack_revision": "master",
+                                            "test_cases": ["tests/slow.py::test_that_sleeps",
+                                                           MENU]}).json()
+    done = await_job(s, job)
+    assert done["result_counts"] == {"pass": 1, "fail": 0, "error": 1, "total": 2}
+    slow = [r for r in results_of(s, job) if r["test_case"] == "tests/slow.py::test_that_sleeps"]
+    assert slow[0]["failure_reason"] == "the test did not finish within 2 s"
+
+
+@pytest.mark.parametrize("fresh_farm", [{"nodes": 1, "service_args": {
+    "jobs": ["--stop-timeout-ms", "1"]}}], indirect=True)
+def test_stop_answers_202_while_the_node_is_still_stopping(fresh_farm):
+    commit_files(fresh_farm.test_pack, EXTRA_TESTS)
+    fresh_farm.wait_node(1)
+    s = fresh_farm.session()
+    job = s.post("/api/v2/run_tests", json={"node_id": NODE, "test_pack_revision": "master",
+                                            "test_cases": ["tests/slow.py::test_that_sleeps"]}
+                 ).json()
+    wait_until(lambda: "Running tests/slow.py" in s.get("/api/v2/jobs%s/log" % job["job_uid"])
+               .text, 15, what="the test to start")
+    r = s.put("/api/v2/jobs%s/stop" % job["job_uid"])
+    assert r.status_code == 202
+    assert r.json()["status"] == "running"
+    # the node finishes stopping by itself, and a retry then answers 200
+    assert await_job(s, job)["status"] == "exited"
+    assert s.put("/api/v2/jobs%s/stop" % job["job_uid"]).status_code == 200

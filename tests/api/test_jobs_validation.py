@@ -216,3 +216,20 @@ def test_node_that_never_ran_a_job(api):
     assert r.json() == {"job_uid": None}
     assert api.get("/api/v2/nodes/stb-tester-nope/job").status_code == 404
     assert api.get("/api/v2/nodes/stb-tester-nope/job/await_completion").status_code == 404
+
+
+def test_a_test_pack_given_by_url_is_mirrored_and_fetched_again_for_new_revisions(tmp_path):
+    path = str(tmp_path / "upstream")
+    make_test_pack(path, {"tests/a.py": "def test_a():\n    pass\n"})
+    f = Farm(test_pack="file://" + path).start()
+    try:
+        s = f.session()
+        assert s.get("/api/v2/test_pack/master/test_case_names").json() == ["tests/a.py::test_a"]
+        git(path, "checkout", "-q", "-b", "later")
+        commit_files(path, {"tests/b.py": "def test_b():\n    pass\n"})
+        r = s.get("/api/v2/test_pack/later/test_case_names")
+        assert r.status_code == 200
+        assert r.json() == ["tests/a.py::test_a", "tests/b.py::test_b"]
+        assert s.get("/api/v2/test_pack/never/test_case_names").status_code == 404
+    finally:
+        f.stop()
