@@ -46,7 +46,13 @@ run_wrk() {
 wrk -t1 -c4 -d1s -H "Authorization: token $STBF_TOKEN" "$STBF_URL/api/v2/nodes/$NODE" >/dev/null
 read -r bare_rps bare_p99 < <(run_wrk "http://127.0.0.1:$BARE_PORT/api/v2/nodes/$NODE")
 read -r full_rps full_p99 < <(run_wrk "$STBF_URL/api/v2/nodes/$NODE" "Authorization: token $STBF_TOKEN")
+# Where the difference goes: the gateway alone (auth and rate limit in Redis, no service), and
+# the broker alone (calls through it to the nodes service, no HTTP, no Redis).
+read -r user_rps user_p99 < <(run_wrk "$STBF_URL/api/v2/user" "Authorization: token $STBF_TOKEN")
+rpc_rps=$("$ROOT/build/bench/rpc_bench" "ipc://$DATA/run/broker" "$CONNS" "$DURATION")
 
 printf 'bare civetweb handler : %10.0f req/s  p99 %6.2f ms\n' "$bare_rps" "$bare_p99"
 printf 'full path (GET node)  : %10.0f req/s  p99 %6.2f ms\n' "$full_rps" "$full_p99"
 awk -v f="$full_rps" -v b="$bare_rps" 'BEGIN { printf "ratio full/bare       : %10.2f  (target >= 0.50)\n", f / b }'
+printf 'gateway alone (/user) : %10.0f req/s  p99 %6.2f ms  (auth + rate limit, no service)\n' "$user_rps" "$user_p99"
+printf 'broker alone          : %10.0f calls/s  (%d threads calling nodes.ping, no HTTP)\n' "$rpc_rps" "$CONNS"
