@@ -2,7 +2,7 @@
 # bench/gateway.sh - the gateway's full request path against a bare civetweb handler, in one run.
 #
 # Starts a farm (./stbfarm up --detach, rate limiting on but raised out of the way) and the
-# bare_civetweb baseline, drives each with wrk (64 connections, 2 threads) for DURATION seconds,
+# civetweb_baseline (a bare handler), drives each with wrk (64 connections, 2 threads) for DURATION seconds,
 # and prints throughput, p99 latency and the ratio full/bare. Target: ratio >= 0.5, p99 < 10 ms.
 # Usage: bench/gateway.sh [DURATION_SECONDS]
 set -euo pipefail
@@ -25,7 +25,7 @@ trap cleanup EXIT
 
 eval "$("$ROOT/stbfarm" up --detach --data "$DATA" --port "$FARM_PORT" --nodes 1 \
   --rate-limit 1000000:1000000 2>/dev/null)"
-"$ROOT/build/bench/bare_civetweb" "127.0.0.1:$BARE_PORT" 128 &
+"$ROOT/build/bench/civetweb_baseline" "127.0.0.1:$BARE_PORT" 128 &
 BARE_PID=$!
 sleep 0.5
 

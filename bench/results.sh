@@ -7,7 +7,7 @@
 #   - times each listed query RUNS times (default 50) through the gateway and prints p50/p99
 #     (target: every p50 under 100 ms);
 #   - downloads a 64 MiB video and a 200 KiB screenshot with wrk through the gateway and from
-#     civetweb serving the same files statically (bench/static_civetweb), and prints the ratio
+#     civetweb serving the same files statically (bench/civetweb_baseline), and prints the ratio
 #     (target >= 0.5).
 # Usage: bench/results.sh [N] [RUNS]   (needs wrk and a normal build in build/)
 set -euo pipefail

@@ -171,7 +171,7 @@ def main():
         print("slowest p50 %.1f ms (target < 100 ms)" % worst)
 
         port = free_port()
-        static = subprocess.Popen([os.path.join(BUILD, "bench", "static_civetweb"),
+        static = subprocess.Popen([os.path.join(BUILD, "bench", "civetweb_baseline"),
                                    "127.0.0.1:%d" % port, "128", farm.artifacts])
         wait_until(lambda: subprocess.run(["curl", "-sf", "-o", "/dev/null",
                                            "http://127.0.0.1:%d%s/video.mp4" % (port, rid)])

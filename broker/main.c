@@ -3,6 +3,7 @@
  * replies back the way they came. The broker holds no state, so a second broker can run beside
  * it (every process dials both) and a restarted broker is simply dialled again. */
 #include "sf_broker.h"
+#include "sf_proc.h"
 #include "sf_config.h"
 #include "sf_log.h"
 #include "sf_rpc.h"
@@ -72,10 +73,7 @@ int main(int argc, char **argv)
                    options, sizeof(options) / sizeof(options[0]), argc, argv);
 
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    sf_stop_block(&sigs);
 
     device devices[SF_SVC_COUNT] = {0};
     int rc = 0;
@@ -92,9 +90,7 @@ int main(int argc, char **argv)
         _exit(1);
     }
     sf_info("broker ready");
-    int sig;
-    sigwait(&sigs, &sig);
-    sf_info("stopping on signal %d", sig);
+    sf_stop_wait(&sigs);
     /* No nng_close: in nng 1.5.2 closing a socket that nng_device is using can block forever
      * (nanomsg/nng#1503). The broker holds no state, so leaving at once loses nothing; callers
      * and workers redial it. */

@@ -4,6 +4,7 @@
 #include "gw.h"
 
 #include "sf_log.h"
+#include "sf_proc.h"
 #include "sf_time.h"
 
 #include <pthread.h>
@@ -226,11 +227,7 @@ int main(int argc, char **argv)
     }
 
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    sf_stop_block(&sigs);
 
     sf_error err = SF_ERROR_INIT;
     int rc = 1;
@@ -278,9 +275,7 @@ int main(int argc, char **argv)
     }
     mg_set_request_handler(ctx, "/", handle, gw);
     sf_info("gateway listening on %s via broker %s", c->listen, c->common.broker);
-    int sig;
-    sigwait(&sigs, &sig);
-    sf_info("stopping on signal %d", sig);
+    sf_stop_wait(&sigs);
     rc = 0;
 cleanup:
     if (ctx)

@@ -143,13 +143,7 @@ void sf_events_unwatch(sf_events *e, sf_events_waiter *w)
 int sf_events_wait(sf_events *e, sf_events_waiter *w, int timeout_ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    sf_timespec_after(CLOCK_MONOTONIC, timeout_ms, &until);
     pthread_mutex_lock(&e->lock);
     int rc = 0;
     while (!w->fired && rc != ETIMEDOUT)

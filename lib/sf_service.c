@@ -1,4 +1,5 @@
 #include "sf_service.h"
+#include "sf_proc.h"
 
 #include "sf_log.h"
 
@@ -57,11 +58,7 @@ int sf_service_main(const sf_service_def *def, int argc, char **argv)
     free(all);
 
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    sf_stop_block(&sigs);
 
     sf_error err = SF_ERROR_INIT;
     if (def->start && def->start(def->state, &run.common)) {
@@ -87,9 +84,7 @@ int sf_service_main(const sf_service_def *def, int argc, char **argv)
     }
     sf_info("%s serving with %ld threads via %s", def->program, run.common.threads,
             run.common.broker);
-    int sig;
-    sigwait(&sigs, &sig);
-    sf_info("stopping on signal %d", sig);
+    sf_stop_wait(&sigs);
     sf_rpc_server_stop(server);
     if (def->stop)
         def->stop(def->state);

@@ -20,6 +20,19 @@ int64_t sf_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void sf_timespec_after(clockid_t clock, int64_t ms, struct timespec *out)
+{
+    clock_gettime(clock, out);
+    if (ms < 0)
+        ms = 0;
+    out->tv_sec += (time_t)(ms / 1000);
+    out->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (out->tv_nsec >= 1000000000L) {
+        out->tv_sec++;
+        out->tv_nsec -= 1000000000L;
+    }
+}
+
 /* Howard Hinnant's civil calendar algorithms: exact for every Gregorian date, no libc time zone
  * state, so they are safe in any thread. */
 int64_t sf_days_from_civil(int64_t y, unsigned m, unsigned d)

@@ -5,9 +5,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 int64_t sf_now_us(void);  /* wall clock */
 int64_t sf_mono_ms(void); /* monotonic, for timeouts */
+
+/* The time ms milliseconds from now on clock, as pthread_cond_timedwait wants it (a condition
+ * variable waits on CLOCK_REALTIME unless made with pthread_condattr_setclock). */
+void sf_timespec_after(clockid_t clock, int64_t ms, struct timespec *out);
 
 enum {
     SF_TIME_ZULU = 0,        /* 2015-05-28T14:46:35.354791Z */

@@ -6,6 +6,7 @@
 #include "node_runner.h"
 #include "nodes_store.h"
 #include "sf_testpack.h"
+#include "sf_proc.h"
 #include "sf_config.h"
 #include "sf_log.h"
 
@@ -131,11 +132,7 @@ int main(int argc, char **argv)
     av_log_set_level(AV_LOG_ERROR);
 
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    sf_stop_block(&sigs);
 
     int rc = 1;
     sf_error err = SF_ERROR_INIT;
@@ -175,9 +172,7 @@ int main(int argc, char **argv)
     }
     sf_info("stbfarm-nodesvc %s listening on %s; video from %s; LIRC at %s", agent.cfg.node_id,
             agent.cfg.listen, c.video_source, agent.cfg.lircd);
-    int sig;
-    sigwait(&sigs, &sig);
-    sf_info("stopping on signal %d", sig);
+    sf_stop_wait(&sigs);
     rc = 0;
 cleanup:
     sf_rpc_server_stop(server);

@@ -264,13 +264,7 @@ static void *heartbeat_thread(void *arg)
         beat(a, &ok);
         pthread_mutex_lock(&a->hb_lock);
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += a->cfg.heartbeat_ms / 1000;
-        ts.tv_nsec += (a->cfg.heartbeat_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        sf_timespec_after(CLOCK_MONOTONIC, a->cfg.heartbeat_ms, &ts);
         while (!a->hb_stop && pthread_cond_timedwait(&a->hb_cond, &a->hb_lock, &ts) == 0) {
         }
     }

@@ -70,13 +70,7 @@ static void publish(node_capture *c, AVFrame *f)
 static void nap(node_capture *c, int ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    sf_timespec_after(CLOCK_MONOTONIC, ms, &ts);
     pthread_mutex_lock(&c->lock);
     while (!atomic_load(&c->stopping) &&
            pthread_cond_timedwait(&c->cond, &c->lock, &ts) == 0) {
@@ -278,13 +272,7 @@ int node_capture_next(node_capture *c, uint64_t after, int timeout_ms, AVFrame *
                       uint64_t *seq, sf_error *err)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    sf_timespec_after(CLOCK_MONOTONIC, timeout_ms, &ts);
     *out = NULL;
     pthread_mutex_lock(&c->lock);
     while (c->seq <= after && !atomic_load(&c->stopping)) {

@@ -2,13 +2,13 @@
 
 #include "sf_crypto.h"
 #include "sf_log.h"
+#include "sf_proc.h"
 #include "sf_rpc.h"
 #include "sf_time.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -120,13 +120,7 @@ void node_outbox_result(node_outbox *o, const node_result *r)
 int node_outbox_idle(node_outbox *o, int timeout_ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    sf_timespec_after(CLOCK_REALTIME, timeout_ms, &until);
     pthread_mutex_lock(&o->lock);
     while ((o->head || o->busy) &&
            pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
@@ -150,10 +144,7 @@ int node_outbox_stop_asked(node_outbox *o, const char *job_uid)
 static int back_off(node_outbox *o, int *ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += (long)*ms * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    sf_timespec_after(CLOCK_REALTIME, *ms, &until);
     pthread_mutex_lock(&o->lock);
     while (!o->stopping && pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
         ;
@@ -381,20 +372,6 @@ static void free_files(file_list *l)
     free(l->paths);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Store one result: begin, every file, finish; then report it to the jobs service. */
 static int deliver_result(node_outbox *o, item *it)
 {
@@ -460,7 +437,7 @@ static int deliver_result(node_outbox *o, item *it)
         if (back_off(o, &backoff))
             return SF_EUNAVAIL;
     }
-    remove_tree(it->dir);
+    sf_remove_tree(it->dir);
     Stbfarm__JobReport r = STBFARM__JOB_REPORT__INIT;
     r.job_uid = it->job_uid;
     r.event = (char *)"result";

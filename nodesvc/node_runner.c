@@ -8,6 +8,7 @@
 #include "node_video.h"
 #include "runner.pb-c.h"
 #include "sf_log.h"
+#include "sf_proc.h"
 #include "sf_remote.h"
 #include "sf_testpack.h"
 #include "sf_time.h"
@@ -15,7 +16,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -489,15 +489,6 @@ static void *run_job(void *arg)
 
 /* ---- agent.run_job / agent.stop_job ---- */
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 /* The directory of a job: "/stb-tester-1/0a23/972" -> <work dir>/jobs/stb-tester-1_0a23_972. */
 static void job_dir(const node_runner *r, const char *uid, char *out, size_t len)
 {
@@ -566,7 +557,7 @@ static int prepare(node_runner *r, const Stbfarm__RunJob *q, job **out, sf_error
     /* the previous job's files go: a node keeps one job's work at a time */
     char jobs[1024];
     snprintf(jobs, sizeof(jobs), "%s/jobs", r->cfg.work_dir);
-    nftw(jobs, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    sf_remove_tree(jobs);
     job_dir(r, q->job_uid, j->dir, sizeof(j->dir));
     char runs[1100], checkout[1100], sock[1100];
     snprintf(runs, sizeof(runs), "%s/runs", j->dir);
@@ -668,11 +659,7 @@ static int runner_stop(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
         int64_t left = end - sf_mono_ms();
         if (left <= 0)
             break;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += left / 1000;
-        until.tv_nsec += (left % 1000) * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        sf_timespec_after(CLOCK_REALTIME, left, &until);
         pthread_cond_timedwait(&r->changed, &r->lock, &until);
     }
     int still_running = r->job && !strcmp(r->job->spec->job_uid, q->job_uid);

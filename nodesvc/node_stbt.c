@@ -3,6 +3,7 @@
 #include "node_image.h"
 #include "node_lirc.h"
 #include "sf_log.h"
+#include "sf_proc.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -33,20 +34,6 @@ typedef struct conn {
     int fd;
 } conn;
 
-static int send_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 static int send_json(int fd, cJSON *o)
 {
@@ -54,7 +41,7 @@ static int send_json(int fd, cJSON *o)
     cJSON_Delete(o);
     if (!text)
         return -1;
-    int rc = send_all(fd, text, strlen(text)) || send_all(fd, "\n", 1);
+    int rc = sf_send_all(fd, text, strlen(text)) || sf_send_all(fd, "\n", 1);
     free(text);
     return rc;
 }
@@ -125,7 +112,7 @@ static int do_frame(node_stbt *s, int fd, const cJSON *req)
     cJSON_AddNumberToObject(o, "time", (double)frame->pts / 1e6);
     cJSON_AddNumberToObject(o, "size", (double)len);
     av_frame_free(&frame);
-    rc = send_json(fd, o) || send_all(fd, bgr, len);
+    rc = send_json(fd, o) || sf_send_all(fd, bgr, len);
     free(bgr);
     return rc;
 }

@@ -7,6 +7,7 @@
  * The picture is a function of the state alone (vstb_state.h, vstb_render.h) and is encoded
  * once per state change, so every frame of one state carries the same JPEG bytes. */
 #include "sf_config.h"
+#include "sf_proc.h"
 #include "sf_lirc.h"
 #include "sf_log.h"
 #include "sf_time.h"
@@ -160,20 +161,6 @@ static int press(vstb *v, const char *key)
 
 /* ---- connections ---- */
 
-static int send_all(int fd, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 /* Register a connection's socket so that stopping can shut it down; -1 when stopping. */
 static int conn_enter(vstb *v, int fd)
@@ -227,7 +214,7 @@ static void reply(int fd, const char *command, int success, const char *const *d
     char buf[8192];
     size_t len = sf_lirc_reply_format(buf, sizeof(buf), command, success, data, n);
     if (len)
-        send_all(fd, buf, len);
+        sf_send_all(fd, buf, len);
 }
 
 static void reply_error(int fd, const char *command, const char *fmt, ...)
@@ -364,12 +351,7 @@ static void *repeat_thread(void *arg)
             v->held_next_ms = now + REPEAT_EVERY_MS;
         }
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        sf_timespec_after(CLOCK_MONOTONIC, 50, &ts);
         pthread_cond_timedwait(&v->changed, &v->lock, &ts);
     }
     pthread_mutex_unlock(&v->lock);
@@ -407,7 +389,7 @@ static void serve_video(vstb *v, int fd)
     char path[256];
     if (read_request(fd, path, sizeof(path))) {
         static const char bad[] = "HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
-        send_all(fd, bad, sizeof(bad) - 1);
+        sf_send_all(fd, bad, sizeof(bad) - 1);
         return;
     }
     char *q = strchr(path, '?');
@@ -416,7 +398,7 @@ static void serve_video(vstb *v, int fd)
     int single = !strcmp(path, "/frame.jpg");
     if (!single && strcmp(path, "/video.mjpeg") && strcmp(path, "/")) {
         static const char nf[] = "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n";
-        send_all(fd, nf, sizeof(nf) - 1);
+        sf_send_all(fd, nf, sizeof(nf) - 1);
         return;
     }
     char head[256];
@@ -428,8 +410,8 @@ static void serve_video(vstb *v, int fd)
         snprintf(head, sizeof(head), "HTTP/1.0 200 OK\r\nContent-Type: image/jpeg\r\n"
                                      "Content-Length: %zu\r\nCache-Control: no-cache\r\n\r\n",
                  p->len);
-        if (!send_all(fd, head, strlen(head)))
-            send_all(fd, p->data, p->len);
+        if (!sf_send_all(fd, head, strlen(head)))
+            sf_send_all(fd, p->data, p->len);
         picture_unref(p);
         return;
     }
@@ -437,7 +419,7 @@ static void serve_video(vstb *v, int fd)
     snprintf(head, sizeof(head), "HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace;"
                                  "boundary=" BOUNDARY "\r\nCache-Control: no-cache\r\n"
                                  "Connection: close\r\n\r\n");
-    if (!send_all(fd, head, strlen(head)))
+    if (!sf_send_all(fd, head, strlen(head)))
         stream_mjpeg(v, fd);
 }
 
@@ -462,8 +444,8 @@ static void stream_mjpeg(vstb *v, int fd)
         }
         snprintf(head, sizeof(head), "--" BOUNDARY "\r\nContent-Type: image/jpeg\r\n"
                                      "Content-Length: %zu\r\n\r\n", p->len);
-        int rc = send_all(fd, head, strlen(head)) || send_all(fd, p->data, p->len) ||
-                 send_all(fd, "\r\n", 2);
+        int rc = sf_send_all(fd, head, strlen(head)) || sf_send_all(fd, p->data, p->len) ||
+                 sf_send_all(fd, "\r\n", 2);
         picture_unref(p);
         if (rc)
             return;
@@ -620,11 +602,7 @@ int main(int argc, char **argv)
     av_log_set_level(AV_LOG_ERROR);
 
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    sf_stop_block(&sigs);
 
     pthread_mutex_init(&v.lock, NULL);
     pthread_condattr_t ca;
@@ -658,9 +636,7 @@ int main(int argc, char **argv)
     repeating = 1;
     sf_info("stbfarm-vstb ready: remote '%s', %dx%d at %ld fps", v.cfg.remote, VSTB_WIDTH,
             VSTB_HEIGHT, v.cfg.fps);
-    int sig;
-    sigwait(&sigs, &sig);
-    sf_info("stopping on signal %d", sig);
+    sf_stop_wait(&sigs);
     rc = 0;
 cleanup:
     stop_listener(&lirc);

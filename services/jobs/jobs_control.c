@@ -107,18 +107,22 @@ int jobs_get_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply
     return rc;
 }
 
+/* The job running on a node, else its latest: SF_ENOTFOUND naming an unknown node, or a node
+ * that never ran a job. */
+static int registered_node_job(sf_redis *r, const char *node_id, jobs_record *rec, sf_error *err)
+{
+    nodes_record node;
+    int rc = nodes_get(r, node_id, &node, err);
+    nodes_record_clear(&node);
+    return rc ? rc : jobs_node_job(r, node_id, rec, err);
+}
+
 int jobs_get_node_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
                       sf_error *err)
 {
     const Stbfarm__NodeJobRequest *q = (const Stbfarm__NodeJobRequest *)req;
-    sf_redis *r = sf_worker_of(call)->redis;
-    nodes_record node;
-    int rc = nodes_get(r, q->node_id, &node, err);
-    nodes_record_clear(&node);
-    if (rc)
-        return rc;
     jobs_record rec;
-    rc = jobs_node_job(r, q->node_id, &rec, err);
+    int rc = registered_node_job(sf_worker_of(call)->redis, q->node_id, &rec, err);
     if (!rc)
         rc = jobs_reply_job(reply, &rec, call->base_url, err);
     jobs_record_clear(&rec);
@@ -190,14 +194,8 @@ int jobs_stop_node_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
                        sf_error *err)
 {
     const Stbfarm__NodeJobRequest *q = (const Stbfarm__NodeJobRequest *)req;
-    sf_redis *r = sf_worker_of(call)->redis;
-    nodes_record node;
-    int rc = nodes_get(r, q->node_id, &node, err);
-    nodes_record_clear(&node);
-    if (rc)
-        return rc;
     jobs_record rec;
-    rc = jobs_node_job(r, q->node_id, &rec, err);
+    int rc = registered_node_job(sf_worker_of(call)->redis, q->node_id, &rec, err);
     if (!rc)
         rc = stop_job(call, &rec, reply, err);
     jobs_record_clear(&rec);
@@ -401,10 +399,7 @@ static void *reaper(void *arg)
         reap_once(s, r);
         pthread_mutex_lock(&s->lock);
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += (s->cfg.reap_interval_ms % 1000) * 1000000L;
-        until.tv_sec += s->cfg.reap_interval_ms / 1000 + until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        sf_timespec_after(CLOCK_REALTIME, s->cfg.reap_interval_ms, &until);
         while (!s->stopping && pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
             ;
     }

@@ -11,6 +11,7 @@
 #include "resv_store.h"
 #include "sf_log.h"
 #include "sf_service.h"
+#include "sf_time.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -58,13 +59,7 @@ static void *sweep_loop(void *arg)
                 wait_ms = next - now + 1; /* Redis drops a key once its time has passed */
         }
         struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += wait_ms / 1000;
-        until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        sf_timespec_after(CLOCK_MONOTONIC, wait_ms, &until);
         pthread_mutex_lock(&s->lock);
         while (!s->stopping && !s->poked &&
                pthread_cond_timedwait(&s->cond, &s->lock, &until) == 0) {

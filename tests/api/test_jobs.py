@@ -80,6 +80,20 @@ def results_of(api, job):
     return r.json()
 
 
+def start_slow_job(farm):
+    """On a fresh farm of one node: a job of tests/slow.py::test_that_sleeps, its test started."""
+    commit_files(farm.test_pack, EXTRA_TESTS)
+    farm.wait_node(1)
+    s = farm.session()
+    r = s.post("/api/v2/run_tests", json={"node_id": NODE, "test_pack_revision": "master",
+                                          "test_cases": ["tests/slow.py::test_that_sleeps"]})
+    assert r.status_code == 200, r.text
+    job = r.json()
+    wait_until(lambda: "Running tests/slow.py" in s.get("/api/v2/jobs%s/log" % job["job_uid"])
+               .text, 15, what="the test to start")
+    return s, job
+
+
 # ---- the spec's examples ----
 
 def test_run_tests_example_of_the_spec(api):
@@ -287,12 +301,7 @@ def test_await_completion_of_a_finished_job_returns_at_once(api):
 @pytest.mark.parametrize("fresh_farm", [{"nodes": 1, "gateway_args": [
     "--max-long-polls", "2", "--threads", "16", "--long-poll-secs", "5"]}], indirect=True)
 def test_long_polls_above_the_cap_get_503(fresh_farm):
-    commit_files(fresh_farm.test_pack, EXTRA_TESTS)
-    fresh_farm.wait_node(1)
-    s = fresh_farm.session()
-    job = s.post("/api/v2/run_tests", json={"node_id": NODE, "test_pack_revision": "master",
-                                            "test_cases": ["tests/slow.py::test_that_sleeps"]}
-                 ).json()
+    s, job = start_slow_job(fresh_farm)
     url = "/api/v2/jobs%s/await_completion" % job["job_uid"]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         replies = list(pool.map(lambda _: s.get(url), range(4)))
@@ -307,14 +316,7 @@ def test_long_polls_above_the_cap_get_503(fresh_farm):
 
 @pytest.mark.parametrize("fresh_farm", [{"nodes": 1}], indirect=True)
 def test_node_agent_killed_mid_job_ends_the_job_with_an_error(fresh_farm):
-    commit_files(fresh_farm.test_pack, EXTRA_TESTS)
-    fresh_farm.wait_node(1)
-    s = fresh_farm.session()
-    r = s.post("/api/v2/run_tests", json={"node_id": NODE, "test_pack_revision": "master",
-                                          "test_cases": ["tests/slow.py::test_that_sleeps"]})
-    job = r.json()
-    wait_until(lambda: "Running tests/slow.py" in s.get("/api/v2/jobs%s/log" % job["job_uid"])
-               .text, 15, what="the test to start")
+    s, job = start_slow_job(fresh_farm)
     fresh_farm.proc("nodesvc1").kill()
     r = s.get("/api/v2/jobs%s/await_completion" % job["job_uid"], timeout=70)
     assert r.status_code == 200, r.text
@@ -328,14 +330,7 @@ def test_node_agent_killed_mid_job_ends_the_job_with_an_error(fresh_farm):
 
 @pytest.mark.parametrize("fresh_farm", [{"nodes": 1}], indirect=True)
 def test_node_agent_restarted_mid_job_ends_the_job_with_an_error(fresh_farm):
-    commit_files(fresh_farm.test_pack, EXTRA_TESTS)
-    fresh_farm.wait_node(1)
-    s = fresh_farm.session()
-    job = s.post("/api/v2/run_tests", json={"node_id": NODE, "test_pack_revision": "master",
-                                            "test_cases": ["tests/slow.py::test_that_sleeps"]}
-                 ).json()
-    wait_until(lambda: "Running tests/slow.py" in s.get("/api/v2/jobs%s/log" % job["job_uid"])
-               .text, 15, what="the test to start")
+    s, job = start_slow_job(fresh_farm)
     time.sleep(3.5)  # past the reaper's grace after the job's start
     fresh_farm.proc("nodesvc1").kill()
     fresh_farm.start_nodesvc(1)  # back before the node would count as offline
@@ -385,14 +380,7 @@ def test_a_test_that_hangs_is_stopped_by_the_timeout_as_an_error(fresh_farm):
 @pytest.mark.parametrize("fresh_farm", [{"nodes": 1, "service_args": {
     "jobs": ["--stop-timeout-ms", "1"]}}], indirect=True)
 def test_stop_answers_202_while_the_node_is_still_stopping(fresh_farm):
-    commit_files(fresh_farm.test_pack, EXTRA_TESTS)
-    fresh_farm.wait_node(1)
-    s = fresh_farm.session()
-    job = s.post("/api/v2/run_tests", json={"node_id": NODE, "test_pack_revision": "master",
-                                            "test_cases": ["tests/slow.py::test_that_sleeps"]}
-                 ).json()
-    wait_until(lambda: "Running tests/slow.py" in s.get("/api/v2/jobs%s/log" % job["job_uid"])
-               .text, 15, what="the test to start")
+    s, job = start_slow_job(fresh_farm)
     r = s.put("/api/v2/jobs%s/stop" % job["job_uid"])
     assert r.status_code == 202
     assert r.json()["status"] == "running"

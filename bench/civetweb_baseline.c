@@ -1,12 +1,14 @@
-/* The baseline of bench/gateway.sh: civetweb with one handler answering a fixed JSON body the
- * size of a node status, configured as the gateway configures civetweb. Whatever the gateway
- * does beyond this (auth, rate limit, routing, RPC, Redis, JSON) is the cost being measured. */
+/* civetweb_baseline HOST:PORT THREADS [DIRECTORY] - the baselines the benches compare the
+ * gateway with: civetweb configured as the gateway configures it (keep-alive, tcp_nodelay,
+ * THREADS workers), either serving DIRECTORY as static files (bench/results.sh: an artifact
+ * download through the gateway does all this does, plus auth, rate limit, the RPC to the results
+ * service and its checks) or, without one, answering every request with a fixed JSON body the
+ * size of a node status (bench/gateway.sh). The ratio of the rates is the gateway's cost. */
+#include "sf_proc.h"
+
 #include <civetweb.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char body[] =
     "{\"available\":true,\"config\":{},\"device_type\":null,\"external_ip_address\":null,"
@@ -31,29 +33,27 @@ static int handle(struct mg_connection *conn, void *cbdata)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: bare_civetweb HOST:PORT THREADS\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: civetweb_baseline HOST:PORT THREADS [DIRECTORY]\n");
         return 2;
     }
     const char *options[] = {"listening_ports", argv[1], "num_threads", argv[2],
                              "enable_keep_alive", "yes", "keep_alive_timeout_ms", "5000",
-                             "tcp_nodelay", "1", NULL};
+                             "tcp_nodelay", "1", argc == 4 ? "document_root" : NULL,
+                             argc == 4 ? argv[3] : NULL, NULL};
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    sf_stop_block(&sigs);
     mg_init_library(0);
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof(cb));
     struct mg_context *ctx = mg_start(&cb, NULL, options);
     if (!ctx) {
-        fprintf(stderr, "bare_civetweb: cannot listen on %s\n", argv[1]);
+        fprintf(stderr, "civetweb_baseline: cannot listen on %s\n", argv[1]);
         return 1;
     }
-    mg_set_request_handler(ctx, "/", handle, NULL);
-    int sig;
-    sigwait(&sigs, &sig);
+    if (argc == 3)
+        mg_set_request_handler(ctx, "/", handle, NULL);
+    sf_stop_wait(&sigs);
     mg_stop(ctx);
     mg_exit_library();
     return 0;
