@@ -37,10 +37,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: civetweb_baseline HOST:PORT THREADS [DIRECTORY]\n");
         return 2;
     }
-    const char *options[] = {"listening_ports", argv[1], "num_threads", argv[2],
-                             "enable_keep_alive", "yes", "keep_alive_timeout_ms", "5000",
-                             "tcp_nodelay", "1", argc == 4 ? "document_root" : NULL,
-                             argc == 4 ? argv[3] : NULL, NULL};
+    const char *options[] = {"listening_ports",
+                             argv[1],
+                             "num_threads",
+                             argv[2],
+                             "enable_keep_alive",
+                             "yes",
+                             "keep_alive_timeout_ms",
+                             "5000",
+                             "tcp_nodelay",
+                             "1",
+                             argc == 4 ? "document_root" : NULL,
+                             argc == 4 ? argv[3] : NULL,
+                             NULL};
     sigset_t sigs;
     sf_stop_block(&sigs);
     mg_init_library(0);

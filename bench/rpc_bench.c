@@ -40,7 +40,8 @@ int main(int argc, char **argv)
     int n = atoi(argv[2]), secs = atoi(argv[3]);
     bench b = {0};
     sf_error err = SF_ERROR_INIT;
-    if (n < 1 || n > 256 || secs < 1 || sf_rpc_client_open(&b.client, argv[1], SF_SVC_NODES, &err)) {
+    if (n < 1 || n > 256 || secs < 1 ||
+        sf_rpc_client_open(&b.client, argv[1], SF_SVC_NODES, &err)) {
         fprintf(stderr, "rpc_bench: %s\n", err.msg[0] ? err.msg : "bad arguments");
         return 2;
     }

@@ -100,8 +100,8 @@ int gw_reply_error(gw_request *rq, int status, const char *fmt, ...)
 /* As gw_reply_error, with extra header lines ("Retry-After: 3\r\n"). */
 int gw_reply_error_headers(gw_request *rq, int status, const char *headers, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-int gw_reply_raw(gw_request *rq, int status, const char *content_type, const void *data,
-                 size_t len, const char *extra_headers);
+int gw_reply_raw(gw_request *rq, int status, const char *content_type, const void *data, size_t len,
+                 const char *extra_headers);
 /* An sf error code as its status and message. */
 int gw_reply_sf_error(gw_request *rq, int code, const sf_error *err);
 

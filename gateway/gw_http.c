@@ -28,8 +28,8 @@ static int gw_send(gw_request *rq, int status, const char *content_type, const v
     return status;
 }
 
-int gw_reply_raw(gw_request *rq, int status, const char *content_type, const void *data,
-                 size_t len, const char *extra_headers)
+int gw_reply_raw(gw_request *rq, int status, const char *content_type, const void *data, size_t len,
+                 const char *extra_headers)
 {
     return gw_send(rq, status, content_type, data, len, extra_headers);
 }
@@ -105,8 +105,7 @@ int gw_read_body(gw_request *rq, long max, char **out, size_t *len, sf_error *er
                 break;
             if (cap >= (size_t)max) {
                 free(buf);
-                return sf_fail(err, SF_ETOOLARGE, "the request body is larger than %ld bytes",
-                               max);
+                return sf_fail(err, SF_ETOOLARGE, "the request body is larger than %ld bytes", max);
             }
             cap = cap * 2 > (size_t)max ? (size_t)max : cap * 2;
             char *bigger = realloc(buf, cap + 1);

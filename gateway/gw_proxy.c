@@ -128,8 +128,8 @@ int gw_build_request(gw_request *rq, ProtobufCMessage **out, sf_error *err)
     for (size_t i = 0; !rc && i < rq->params.n; i++) {
         char name[64];
         snprintf(name, sizeof(name), "%.*s", (int)rq->params.name_len[i], rq->params.name[i]);
-        rc = set_field(obj, route->req, "path parameter", name, rq->params.value[i],
-                       SF_ENOTFOUND, err);
+        rc = set_field(obj, route->req, "path parameter", name, rq->params.value[i], SF_ENOTFOUND,
+                       err);
     }
     if (!rc)
         rc = sf_pb_from_json(route->req, obj, out, err);
@@ -153,8 +153,8 @@ static void header_lines(const sf_rpc_result *res, const char *more, char *out, 
     size_t o = 0;
     out[0] = '\0';
     for (size_t i = 0; i < res->n_headers && o < len; i++) {
-        int n = snprintf(out + o, len - o, "%s: %s\r\n", res->headers[i]->name,
-                         res->headers[i]->value);
+        int n =
+            snprintf(out + o, len - o, "%s: %s\r\n", res->headers[i]->name, res->headers[i]->value);
         if (n < 0 || (size_t)n >= len - o)
             break;
         for (int k = 0; k < n - 2; k++) {

@@ -28,8 +28,8 @@ typedef struct gw_params {
     size_t n;
     const char *name[GW_MAX_PARAMS];
     size_t name_len[GW_MAX_PARAMS];
-    char *value[GW_MAX_PARAMS]; /* NUL-terminated, in vbuf */
-    char buf[GW_PATH_MAX + 1];  /* the path split into segments */
+    char *value[GW_MAX_PARAMS];                 /* NUL-terminated, in vbuf */
+    char buf[GW_PATH_MAX + 1];                  /* the path split into segments */
     char vbuf[GW_PATH_MAX + 2 * GW_MAX_PARAMS]; /* the values */
 } gw_params;
 

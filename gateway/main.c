@@ -76,8 +76,7 @@ static void set_base_url(gw_request *rq)
                 safe[n++] = *p;
         }
         safe[n] = '\0';
-        snprintf(rq->base_url, sizeof(rq->base_url), "http://%s",
-                 n ? safe : rq->ri->remote_addr);
+        snprintf(rq->base_url, sizeof(rq->base_url), "http://%s", n ? safe : rq->ri->remote_addr);
     }
     size_t n = strlen(rq->base_url);
     while (n > 0 && rq->base_url[n - 1] == '/')
@@ -164,8 +163,9 @@ static int handle(struct mg_connection *conn, void *cbdata)
     serve(rq);
     if (rq->gw->cfg.access_log)
         sf_info("%s %s %d %lldB %.1fms user=%s", rq->ri->request_method,
-                rq->ri->local_uri_raw ? rq->ri->local_uri_raw : "?", rq->status, (long long)rq->bytes,
-                (double)(sf_now_us() - t0) / 1000.0, rq->user[0] ? rq->user : "-");
+                rq->ri->local_uri_raw ? rq->ri->local_uri_raw : "?", rq->status,
+                (long long)rq->bytes, (double)(sf_now_us() - t0) / 1000.0,
+                rq->user[0] ? rq->user : "-");
     int status = rq->status ? rq->status : 500;
     free(rq);
     return status;

@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const service_names[SF_SVC_COUNT] = {"nodes", "jobs", "results",
-                                                         "reservations"};
+static const char *const service_names[SF_SVC_COUNT] = {"nodes", "jobs", "results", "reservations"};
 
 const char *sf_service_name(sf_service svc)
 {

@@ -16,7 +16,7 @@ typedef struct sf_option {
     const char *flag; /* "port" is given as --port 8080 or --port=8080 */
     const char *env;  /* "STBF_PORT", or NULL */
     sf_opt_type type;
-    const char *def;  /* default, as text; NULL: none (a string option stays NULL) */
+    const char *def; /* default, as text; NULL: none (a string option stays NULL) */
     const char *help;
     void *dest; /* const char ** (SF_OPT_STR), long * (SF_OPT_INT), int * (SF_OPT_BOOL) */
 } sf_option;
@@ -29,16 +29,24 @@ typedef struct sf_common_config {
     long threads;          /* requests served at once */
 } sf_common_config;
 
-#define SF_COMMON_OPTIONS(c, default_threads)                                                    \
-    {"redis", "STBF_REDIS", SF_OPT_STR, "tcp://127.0.0.1:6379",                                  \
-     "Redis address: unix:/path/to.sock or tcp://host:port", &(c)->redis},                      \
-        {"broker", "STBF_BROKER", SF_OPT_STR, "tcp://127.0.0.1:7100",                            \
-         "broker base URL(s), comma-separated (see docs/architecture.md)", &(c)->broker},        \
-        {"log-level", "STBF_LOG_LEVEL", SF_OPT_STR, "info", "debug, info, warn or error",        \
-         &(c)->log_level},                                                                       \
-    {                                                                                            \
-        "threads", "STBF_THREADS", SF_OPT_INT, default_threads, "requests served at once",      \
-            &(c)->threads                                                                        \
+#define SF_COMMON_OPTIONS(c, default_threads)                                                      \
+    {"redis",                                                                                      \
+     "STBF_REDIS",                                                                                 \
+     SF_OPT_STR,                                                                                   \
+     "tcp://127.0.0.1:6379",                                                                       \
+     "Redis address: unix:/path/to.sock or tcp://host:port",                                       \
+     &(c)->redis},                                                                                 \
+        {"broker",                                                                                 \
+         "STBF_BROKER",                                                                            \
+         SF_OPT_STR,                                                                               \
+         "tcp://127.0.0.1:7100",                                                                   \
+         "broker base URL(s), comma-separated (see docs/architecture.md)",                         \
+         &(c)->broker},                                                                            \
+        {"log-level",    "STBF_LOG_LEVEL", SF_OPT_STR, "info", "debug, info, warn or error",       \
+         &(c)->log_level},                                                                         \
+    {                                                                                              \
+        "threads", "STBF_THREADS", SF_OPT_INT, default_threads, "requests served at once",         \
+            &(c)->threads                                                                          \
     }
 
 /* Fill every dest from argv, environment and defaults. Returns 0, or SF_EINVAL with a message

@@ -31,7 +31,13 @@ typedef struct sf_error {
     char msg[SF_ERROR_MSG_MAX];
 } sf_error;
 
-#define SF_ERROR_INIT {0, {0}}
+#define SF_ERROR_INIT                                                                              \
+    {                                                                                              \
+        0,                                                                                         \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
 
 /* Record code and message in err (which may be NULL) and return code, so that a failing path
  * reads `return sf_fail(err, SF_ENOTFOUND, "unknown node_id '%s'", id);`. */

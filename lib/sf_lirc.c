@@ -85,9 +85,8 @@ int sf_lirc_reply_line(sf_lirc_reply *r, const char *line, size_t len)
         return 0; /* anything else is a broadcast IR event */
     case SF_LIRC_WAIT_COMMAND:
         /* lircd echoes the command; another block (SIGHUP) is skipped to its END */
-        r->wait = len == strlen(r->command) && !memcmp(line, r->command, len)
-                      ? SF_LIRC_WAIT_STATUS
-                      : SF_LIRC_SKIP_BLOCK;
+        r->wait = len == strlen(r->command) && !memcmp(line, r->command, len) ? SF_LIRC_WAIT_STATUS
+                                                                              : SF_LIRC_SKIP_BLOCK;
         return 0;
     case SF_LIRC_SKIP_BLOCK:
         if (is(line, len, "END"))

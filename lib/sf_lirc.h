@@ -12,9 +12,9 @@
 
 #include <stddef.h>
 
-#define SF_LIRC_LINE_MAX  512 /* longest command line either side accepts */
-#define SF_LIRC_ARGS_MAX  4
-#define SF_LIRC_WORD_MAX  128
+#define SF_LIRC_LINE_MAX 512 /* longest command line either side accepts */
+#define SF_LIRC_ARGS_MAX 4
+#define SF_LIRC_WORD_MAX 128
 
 /* ---- daemon side ---- */
 

@@ -13,7 +13,7 @@ typedef struct parser {
     sf_lircd_conf *conf;
     sf_lircd_remote *cur; /* the remote being read */
     place where;
-    int raw_has_name;     /* in raw_codes: a "name" line came before these numbers */
+    int raw_has_name; /* in raw_codes: a "name" line came before these numbers */
     int lineno;
     sf_error *err;
 } parser;
@@ -227,15 +227,25 @@ int sf_lircd_parse(const char *text, size_t len, sf_lircd_conf **out, sf_error *
         if (n > MAX_WORDS)
             n = MAX_WORDS; /* raw code lines may be long; the first words are checked */
         switch (p.where) {
-        case OUTSIDE: rc = line_outside(&p, w, n); break;
-        case IN_REMOTE: rc = line_remote(&p, w, n); break;
-        case IN_CODES: rc = line_codes(&p, w, n); break;
-        case IN_RAW_CODES: rc = line_raw_codes(&p, w, n); break;
+        case OUTSIDE:
+            rc = line_outside(&p, w, n);
+            break;
+        case IN_REMOTE:
+            rc = line_remote(&p, w, n);
+            break;
+        case IN_CODES:
+            rc = line_codes(&p, w, n);
+            break;
+        case IN_RAW_CODES:
+            rc = line_raw_codes(&p, w, n);
+            break;
         }
     }
     if (!rc && p.where != OUTSIDE)
         rc = sf_fail(err, SF_EINVAL, "lircd.conf: the file ends inside a \"begin %s\"",
-                     p.where == IN_REMOTE ? "remote" : p.where == IN_CODES ? "codes" : "raw_codes");
+                     p.where == IN_REMOTE  ? "remote"
+                     : p.where == IN_CODES ? "codes"
+                                           : "raw_codes");
     if (!rc && p.conf->n_remotes == 0)
         rc = sf_fail(err, SF_EINVAL, "lircd.conf: no \"begin remote\" in the file");
     if (rc) {

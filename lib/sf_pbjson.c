@@ -195,17 +195,24 @@ static int message_from_json(const ProtobufCMessageDescriptor *d, const cJSON *j
 static const char *field_kind(const ProtobufCFieldDescriptor *f)
 {
     switch (f->type) {
-    case PROTOBUF_C_TYPE_BOOL: return "a boolean";
-    case PROTOBUF_C_TYPE_STRING: return "a string";
-    case PROTOBUF_C_TYPE_BYTES: return "a string";
+    case PROTOBUF_C_TYPE_BOOL:
+        return "a boolean";
+    case PROTOBUF_C_TYPE_STRING:
+        return "a string";
+    case PROTOBUF_C_TYPE_BYTES:
+        return "a string";
     case PROTOBUF_C_TYPE_FLOAT:
-    case PROTOBUF_C_TYPE_DOUBLE: return "a number";
-    case PROTOBUF_C_TYPE_MESSAGE: return "an object";
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return "a number";
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return "an object";
     case PROTOBUF_C_TYPE_UINT32:
     case PROTOBUF_C_TYPE_FIXED32:
     case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64: return "a non-negative integer";
-    default: return "an integer";
+    case PROTOBUF_C_TYPE_FIXED64:
+        return "a non-negative integer";
+    default:
+        return "an integer";
     }
 }
 
@@ -351,8 +358,8 @@ static int map_from_json(const ProtobufCFieldDescriptor *f, const cJSON *j, cons
         arr[(*count)++] = e; /* counted before filling, so a failure frees it */
         if (cJSON_IsNull(item))
             return sf_fail(err, SF_EINVAL, "%s must not be null", sub);
-        int rc = value_from_json(&ed->fields[1], item, sub, member_mut(e, ed->fields[1].offset),
-                                 err);
+        int rc =
+            value_from_json(&ed->fields[1], item, sub, member_mut(e, ed->fields[1].offset), err);
         if (rc)
             return rc;
     }
@@ -409,8 +416,8 @@ static int message_from_json(const ProtobufCMessageDescriptor *d, const cJSON *j
             rc = repeated_from_json(f, v, sub, m, err);
         } else {
             rc = value_from_json(f, v, sub, member_mut(m, f->offset), err);
-            if (!rc && f->label == PROTOBUF_C_LABEL_OPTIONAL &&
-                f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE) {
+            if (!rc && f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
+                f->type != PROTOBUF_C_TYPE_MESSAGE) {
                 if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
                     *(uint32_t *)member_mut(m, f->quantifier_offset) = f->id;
                 else
@@ -467,7 +474,8 @@ int sf_json_parse_object(const char *text, size_t len, cJSON **out, sf_error *er
         end++;
     if (end && (size_t)(end - text) < len) {
         cJSON_Delete(j);
-        return sf_fail(err, SF_EINVAL, "the request body has text after the JSON value (at byte %zu)",
+        return sf_fail(err, SF_EINVAL,
+                       "the request body has text after the JSON value (at byte %zu)",
                        (size_t)(end - text));
     }
     if (!cJSON_IsObject(j)) {

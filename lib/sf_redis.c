@@ -51,8 +51,8 @@ redisContext *sf_redis_connect_raw(const char *addr, int with_timeout, sf_error 
         return NULL;
     }
     struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000};
-    redisContext *c = is_unix ? redisConnectUnixWithTimeout(host, tv)
-                              : redisConnectWithTimeout(host, port, tv);
+    redisContext *c =
+        is_unix ? redisConnectUnixWithTimeout(host, tv) : redisConnectWithTimeout(host, port, tv);
     if (!c || c->err) {
         sf_fail(err, SF_EUNAVAIL, "Redis at %s is unavailable: %s", addr,
                 c ? c->errstr : "out of memory");
@@ -72,7 +72,8 @@ int sf_redis_open(sf_redis **out, const char *addr, sf_error *err)
     char host[256];
     int port, is_unix;
     if (!addr || parse_addr(addr, host, sizeof(host), &port, &is_unix))
-        return sf_fail(err, SF_EINVAL, "bad Redis address '%s' (want unix:/path or tcp://host:port)",
+        return sf_fail(err, SF_EINVAL,
+                       "bad Redis address '%s' (want unix:/path or tcp://host:port)",
                        addr ? addr : "");
     sf_redis *r = calloc(1, sizeof(*r));
     if (!r || !(r->addr = strdup(addr))) {

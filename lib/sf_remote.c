@@ -28,15 +28,18 @@ static int default_name(sf_testpack *tp, const char *sha, char *out, size_t len,
     cJSON *ini = NULL;
     int rc = sf_testpack_read(tp, sha, ".stbt.conf", &text, &n, err);
     if (rc == SF_ENOTFOUND)
-        rc = sf_fail(err, SF_EINVAL, "remote_control is required: the test pack has no "
-                                     ".stbt.conf to set [test_pack] default_remote_control");
+        rc = sf_fail(err, SF_EINVAL,
+                     "remote_control is required: the test pack has no "
+                     ".stbt.conf to set [test_pack] default_remote_control");
     if (!rc && sf_ini_parse(text, n, &ini, err))
-        rc = sf_wrap(err, SF_EINVAL, "remote_control is required, and the test pack's "
-                                     ".stbt.conf cannot be read: ");
+        rc = sf_wrap(err, SF_EINVAL,
+                     "remote_control is required, and the test pack's "
+                     ".stbt.conf cannot be read: ");
     const char *def = rc ? NULL : sf_ini_get(ini, "test_pack", "default_remote_control");
     if (!rc && (!def || !*def))
-        rc = sf_fail(err, SF_EINVAL, "remote_control is required: the test pack's .stbt.conf "
-                                     "sets no [test_pack] default_remote_control");
+        rc = sf_fail(err, SF_EINVAL,
+                     "remote_control is required: the test pack's .stbt.conf "
+                     "sets no [test_pack] default_remote_control");
     if (!rc)
         snprintf(out, len, "%s", def);
     cJSON_Delete(ini);
@@ -64,8 +67,10 @@ int sf_remote_open(sf_testpack *tp, const char *sha, const char *given, sf_remot
     snprintf(path, sizeof(path), "config/remote-control/%s.lircd.conf", out->name);
     rc = sf_testpack_read(tp, sha, path, &text, &len, err);
     if (rc == SF_ENOTFOUND)
-        rc = sf_fail(err, SF_EINVAL, "unknown remote_control '%s': the test pack has no %s at "
-                                     "%.12s", out->name, path, sha);
+        rc = sf_fail(err, SF_EINVAL,
+                     "unknown remote_control '%s': the test pack has no %s at "
+                     "%.12s",
+                     out->name, path, sha);
     if (!rc && sf_lircd_parse(text, len, &out->conf, err))
         rc = sf_wrap(err, SF_EINVAL, "remote_control '%s': %s: ", out->name, path);
     free(text);

@@ -199,7 +199,8 @@ int sf_rpc_call(sf_rpc_client *c, const char *method, const ProtobufCMessage *re
         nng_msg_free(msg);
         return sf_fail(err, SF_EUNAVAIL, "%s: %s", c->name, nng_strerror(nrv));
     }
-    nng_ctx_set_ms(ctx, NNG_OPT_REQ_RESENDTIME, o->resend_ms > 0 ? o->resend_ms : DEFAULT_RESEND_MS);
+    nng_ctx_set_ms(ctx, NNG_OPT_REQ_RESENDTIME,
+                   o->resend_ms > 0 ? o->resend_ms : DEFAULT_RESEND_MS);
     nng_msg *reply = NULL;
     nrv = exchange(ctx, msg, o->timeout_ms, &reply);
     nng_ctx_close(ctx);
@@ -374,7 +375,8 @@ static int handle_ping(const sf_rpc_server *s, sf_rpc_reply *reply)
  * there is a reply to send, 0 when the request is dropped (its caller already gave up). */
 static int dispatch(const sf_rpc_server *s, void *tls, nng_msg *in, nng_msg **out)
 {
-    Stbfarm__RpcRequest *env = stbfarm__rpc_request__unpack(NULL, nng_msg_len(in), nng_msg_body(in));
+    Stbfarm__RpcRequest *env =
+        stbfarm__rpc_request__unpack(NULL, nng_msg_len(in), nng_msg_body(in));
     sf_rpc_reply reply = {0};
     sf_error err = SF_ERROR_INIT;
     int rc = 0;
@@ -393,16 +395,16 @@ static int dispatch(const sf_rpc_server *s, void *tls, nng_msg *in, nng_msg **ou
             rc = sf_fail(&err, SF_ENOTFOUND, "the %s service has no method '%s'", s->o.service,
                          env->method);
         } else if (m->req &&
-                   !(req = protobuf_c_message_unpack(m->req, NULL, env->has_body ? env->body.len : 0,
-                                                     env->body.data))) {
+                   !(req = protobuf_c_message_unpack(
+                         m->req, NULL, env->has_body ? env->body.len : 0, env->body.data))) {
             rc = sf_fail(&err, SF_EINVAL, "malformed %s for %s", m->req->name, env->method);
         } else {
             sf_call call = {env->method,
-                                env->request_id,
-                                env->user ? env->user : "",
-                                env->base_url ? env->base_url : "",
-                                env->deadline_ms,
-                                tls};
+                            env->request_id,
+                            env->user ? env->user : "",
+                            env->base_url ? env->base_url : "",
+                            env->deadline_ms,
+                            tls};
             rc = m->fn(&call, req, &reply, &err);
             if (rc && !err.msg[0])
                 sf_fail(&err, rc, "%s failed", env->method);

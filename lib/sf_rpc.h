@@ -46,16 +46,19 @@ typedef struct sf_rpc_opts {
     const char *request_id; /* NULL: a fresh random id */
 } sf_rpc_opts;
 
-#define SF_RPC_OPTS_INIT {5000, 0, NULL, NULL, NULL}
+#define SF_RPC_OPTS_INIT                                                                           \
+    {                                                                                              \
+        5000, 0, NULL, NULL, NULL                                                                  \
+    }
 
 /* What a call returned. All pointers belong to the result; free with sf_rpc_result_free. */
 typedef struct sf_rpc_result {
-    int status;                 /* the HTTP status the service chose */
-    ProtobufCMessage *msg;      /* the reply message, when a descriptor was given and not raw */
-    const char *content_type;   /* raw reply: its type, and body/body_len its bytes */
+    int status;               /* the HTTP status the service chose */
+    ProtobufCMessage *msg;    /* the reply message, when a descriptor was given and not raw */
+    const char *content_type; /* raw reply: its type, and body/body_len its bytes */
     const uint8_t *body;
     size_t body_len;
-    const char *file_path;      /* the service asks the gateway to stream this file */
+    const char *file_path; /* the service asks the gateway to stream this file */
     size_t n_headers;
     Stbfarm__Header **headers;
     Stbfarm__RpcReply *envelope; /* owns everything above */
@@ -99,20 +102,20 @@ int sf_rpc_reply_header(sf_rpc_reply *r, const char *name, const char *value);
 
 /* A handler returns 0 (the reply as built, status 200 unless set) or an error code with err
  * filled; the caller then sees that status and message. */
-typedef int (*sf_rpc_handler)(sf_call *call, const ProtobufCMessage *req,
-                              sf_rpc_reply *reply, sf_error *err);
+typedef int (*sf_rpc_handler)(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                              sf_error *err);
 
 typedef struct sf_rpc_method {
-    const char *name;                        /* "nodes.get" */
-    const ProtobufCMessageDescriptor *req;   /* the request message type; NULL: no body */
+    const char *name;                      /* "nodes.get" */
+    const ProtobufCMessageDescriptor *req; /* the request message type; NULL: no body */
     sf_rpc_handler fn;
 } sf_rpc_method;
 
 typedef struct sf_rpc_server_opts {
-    const char *service;      /* name answered by "<service>.ping" */
-    const char *brokers;      /* dial each broker's back side for svc ... */
+    const char *service; /* name answered by "<service>.ping" */
+    const char *brokers; /* dial each broker's back side for svc ... */
     sf_service svc;
-    const char *listen_url;   /* ... or, when set, listen here for direct calls */
+    const char *listen_url; /* ... or, when set, listen here for direct calls */
     int threads;
     const sf_rpc_method *methods;
     size_t n_methods;

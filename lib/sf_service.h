@@ -29,10 +29,10 @@ typedef struct sf_service_def {
     const sf_option *options; /* the service's own flags, beyond the common ones */
     size_t n_options;
     const char *default_threads;
-    void *state;                                 /* handed to the hooks below and to workers */
+    void *state; /* handed to the hooks below and to workers */
     int (*start)(void *state, const sf_common_config *common); /* after config, before serving */
-    void (*stop)(void *state);                   /* after serving stopped */
-    void *(*thread_init)(void *state);           /* per-thread extra state, or NULL */
+    void (*stop)(void *state);                                 /* after serving stopped */
+    void *(*thread_init)(void *state);                         /* per-thread extra state, or NULL */
     void (*thread_fini)(void *local);
 } sf_service_def;
 

@@ -16,8 +16,8 @@
 
 struct sf_testpack {
     git_repository *repo;
-    char *url;       /* NULL for a local repository */
-    char *mirror;    /* the bare mirror of url */
+    char *url;    /* NULL for a local repository */
+    char *mirror; /* the bare mirror of url */
 };
 
 static int git_fail(sf_error *err, int code, const char *what)
@@ -160,9 +160,9 @@ void sf_testpack_free(sf_testpack *tp)
 int sf_testpack_rev_valid(const char *rev)
 {
     size_t n = strlen(rev);
-    if (n == 0 || n > 200 || rev[0] == '-' || rev[0] == '/' || rev[0] == '.' ||
-        rev[n - 1] == '/' || rev[n - 1] == '.' || strstr(rev, "..") || strstr(rev, "//") ||
-        strstr(rev, "@{") || strstr(rev, ".lock"))
+    if (n == 0 || n > 200 || rev[0] == '-' || rev[0] == '/' || rev[0] == '.' || rev[n - 1] == '/' ||
+        rev[n - 1] == '.' || strstr(rev, "..") || strstr(rev, "//") || strstr(rev, "@{") ||
+        strstr(rev, ".lock"))
         return 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)rev[i];
@@ -212,8 +212,7 @@ static int resolve_once(sf_testpack *tp, const char *rev, sf_revision *out)
         git_oid oid;
         if (git_oid_fromstrp(&oid, rev) == 0) {
             git_object *any = NULL;
-            if (git_object_lookup_prefix(&any, tp->repo, &oid, strlen(rev), GIT_OBJECT_ANY) ==
-                0) {
+            if (git_object_lookup_prefix(&any, tp->repo, &oid, strlen(rev), GIT_OBJECT_ANY) == 0) {
                 if (git_object_peel(&obj, any, GIT_OBJECT_COMMIT) != 0)
                     obj = NULL;
                 git_object_free(any);
@@ -257,8 +256,8 @@ static int commit_tree(sf_testpack *tp, const char *sha, git_tree **tree, sf_err
     return rc;
 }
 
-int sf_testpack_read(sf_testpack *tp, const char *sha, const char *path, char **data,
-                     size_t *len, sf_error *err)
+int sf_testpack_read(sf_testpack *tp, const char *sha, const char *path, char **data, size_t *len,
+                     sf_error *err)
 {
     git_tree *tree = NULL;
     git_tree_entry *entry = NULL;
@@ -271,8 +270,8 @@ int sf_testpack_read(sf_testpack *tp, const char *sha, const char *path, char **
     if (git_tree_entry_bypath(&entry, tree, path) < 0 ||
         git_tree_entry_type(entry) != GIT_OBJECT_BLOB ||
         git_blob_lookup(&blob, tp->repo, git_tree_entry_id(entry)) < 0) {
-        rc = sf_fail(err, SF_ENOTFOUND, "%.200s: no such file in the test pack at %.12s", path,
-                     sha);
+        rc =
+            sf_fail(err, SF_ENOTFOUND, "%.200s: no such file in the test pack at %.12s", path, sha);
         goto cleanup;
     }
     size_t n = (size_t)git_blob_rawsize(blob);

@@ -18,12 +18,16 @@ typedef struct sf_testpack sf_testpack;
 
 /* The two options of every process that reads the test pack, for its sf_option table (with
  * sf_config.h): --test-pack (STBF_TEST_PACK) and --test-pack-cache (STBF_TEST_PACK_CACHE). */
-#define SF_TESTPACK_OPTIONS(source, cache_dir)                                                   \
-    {"test-pack", "STBF_TEST_PACK", SF_OPT_STR, NULL,                                            \
-     "the test pack: a git repository's path or URL (docs/operations.md)", (source)},           \
-    {                                                                                            \
-        "test-pack-cache", "STBF_TEST_PACK_CACHE", SF_OPT_STR, "/tmp/stbfarm-testpack-cache",    \
-            "where a test pack given by URL is mirrored", (cache_dir)                            \
+#define SF_TESTPACK_OPTIONS(source, cache_dir)                                                     \
+    {"test-pack",                                                                                  \
+     "STBF_TEST_PACK",                                                                             \
+     SF_OPT_STR,                                                                                   \
+     NULL,                                                                                         \
+     "the test pack: a git repository's path or URL (docs/operations.md)",                         \
+     (source)},                                                                                    \
+    {                                                                                              \
+        "test-pack-cache", "STBF_TEST_PACK_CACHE", SF_OPT_STR, "/tmp/stbfarm-testpack-cache",      \
+            "where a test pack given by URL is mirrored", (cache_dir)                              \
     }
 
 /* A process whose threads use test packs holds libgit2 open from before its first thread
@@ -34,8 +38,7 @@ void sf_testpack_process_shutdown(void);
 
 /* Open source ("/srv/test-pack", "file:///srv/tp.git", "https://..."), cloning a URL into
  * cache_dir on first use. Returns 0, or SF_EUNAVAIL when it cannot be opened or fetched. */
-int sf_testpack_open(sf_testpack **out, const char *source, const char *cache_dir,
-                     sf_error *err);
+int sf_testpack_open(sf_testpack **out, const char *source, const char *cache_dir, sf_error *err);
 void sf_testpack_free(sf_testpack *tp);
 
 typedef struct sf_revision {
@@ -50,8 +53,8 @@ int sf_testpack_resolve(sf_testpack *tp, const char *rev, sf_revision *out, sf_e
 
 /* The bytes of path at commit sha. SF_ENOTFOUND when there is no such file. *data (malloc'd,
  * NUL-terminated, freed by the caller) holds *len bytes. */
-int sf_testpack_read(sf_testpack *tp, const char *sha, const char *path, char **data,
-                     size_t *len, sf_error *err);
+int sf_testpack_read(sf_testpack *tp, const char *sha, const char *path, char **data, size_t *len,
+                     sf_error *err);
 
 /* Call fn for every file (blob) at commit sha, in tree order, with its path. fn returning
  * non-zero stops the walk and is returned. */

@@ -58,8 +58,8 @@ int sf_username_valid(const char *user)
 int sf_token_create(sf_redis *r, const char *user, char *out, sf_error *err)
 {
     if (!sf_username_valid(user))
-        return sf_fail(err, SF_EINVAL,
-                       "invalid username '%s': use 1 to 64 of A-Z a-z 0-9 . _ -", user);
+        return sf_fail(err, SF_EINVAL, "invalid username '%s': use 1 to 64 of A-Z a-z 0-9 . _ -",
+                       user);
     unsigned char raw[32];
     if (sf_random_bytes(raw, sizeof(raw)))
         return sf_fail(err, SF_EINTERNAL, "no randomness available");

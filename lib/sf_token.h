@@ -12,10 +12,10 @@
 
 #include <stddef.h>
 
-#define SF_TOKEN_LEN      43
-#define SF_TOKEN_MAX      256 /* longest token the gateway will look at */
-#define SF_TOKEN_KEY      "sf:token:"
-#define SF_USERNAME_MAX   64
+#define SF_TOKEN_LEN    43
+#define SF_TOKEN_MAX    256 /* longest token the gateway will look at */
+#define SF_TOKEN_KEY    "sf:token:"
+#define SF_USERNAME_MAX 64
 
 typedef struct sf_token_digest {
     char selector[33];

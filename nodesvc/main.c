@@ -67,8 +67,7 @@ int main(int argc, char **argv)
         {"video-format", "STBF_VIDEO_FORMAT", SF_OPT_STR, NULL,
          "libav input format: mpjpeg, v4l2, lavfi... (default: probe)", &c.video_format},
         {"video-options", "STBF_VIDEO_OPTIONS", SF_OPT_STR, NULL,
-         "libav input options, k=v,k=v (video_size=1280x720,input_format=mjpeg)",
-         &c.video_options},
+         "libav input options, k=v,k=v (video_size=1280x720,input_format=mjpeg)", &c.video_options},
         {"video-lost-ms", "STBF_VIDEO_LOST_MS", SF_OPT_INT, "2000",
          "no frame for this long: video lost, reconnect", &c.video_lost_ms},
         {"lircd", "STBF_LIRCD", SF_OPT_STR, "127.0.0.1:8765",
@@ -96,8 +95,9 @@ int main(int argc, char **argv)
         {"log-level", "STBF_LOG_LEVEL", SF_OPT_STR, "info", "debug, info, warn or error",
          &c.log_level},
     };
-    sf_config_load("stbfarm-nodesvc", "The node agent: video capture, screenshots, recording "
-                                      "and remote control of one device under test.",
+    sf_config_load("stbfarm-nodesvc",
+                   "The node agent: video capture, screenshots, recording "
+                   "and remote control of one device under test.",
                    options, sizeof(options) / sizeof(options[0]), argc, argv);
     if (!c.agent.node_id || !nodes_valid_id(c.agent.node_id)) {
         fprintf(stderr, "stbfarm-nodesvc: --node-id must be given: 1 to 64 of "
@@ -150,8 +150,7 @@ int main(int argc, char **argv)
     }
 
     agent.cfg = c.agent;
-    node_capture_opts co = {c.video_source, c.video_format, c.video_options,
-                            (int)c.video_lost_ms};
+    node_capture_opts co = {c.video_source, c.video_format, c.video_options, (int)c.video_lost_ms};
     if (node_capture_start(&agent.cap, &co, &err)) {
         sf_error("%s", err.msg);
         goto cleanup;

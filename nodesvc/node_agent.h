@@ -25,7 +25,7 @@ typedef struct node_agent_config {
     const char *advertise; /* the URL callers dial; NULL: derived from listen */
     const char *local_ip;  /* NULL: the address of the interface that reaches the broker */
     const char *brokers;
-    const char *lircd;     /* LIRC daemon: host:port or a unix socket path */
+    const char *lircd; /* LIRC daemon: host:port or a unix socket path */
     long lirc_timeout_ms;
     long heartbeat_ms;
     node_video_opts video;
@@ -34,7 +34,7 @@ typedef struct node_agent_config {
 typedef struct node_agent {
     node_agent_config cfg;
     node_capture *cap;
-    char address[512];  /* what the heartbeat registers */
+    char address[512]; /* what the heartbeat registers */
     char local_ip[64];
     pthread_mutex_t video_lock; /* guards video */
     node_video *video;

@@ -72,8 +72,7 @@ static void nap(node_capture *c, int ms)
     struct timespec ts;
     sf_timespec_after(CLOCK_MONOTONIC, ms, &ts);
     pthread_mutex_lock(&c->lock);
-    while (!atomic_load(&c->stopping) &&
-           pthread_cond_timedwait(&c->cond, &c->lock, &ts) == 0) {
+    while (!atomic_load(&c->stopping) && pthread_cond_timedwait(&c->cond, &c->lock, &ts) == 0) {
     }
     pthread_mutex_unlock(&c->lock);
 }
@@ -134,8 +133,9 @@ static int capture_once(node_capture *c)
         rc = av_read_frame(fmt, pkt);
         if (rc < 0) {
             if (!atomic_load(&c->stopping))
-                set_error(c, rc == AVERROR_EOF ? "the video source ended%s"
-                                               : "the video source failed: %s",
+                set_error(c,
+                          rc == AVERROR_EOF ? "the video source ended%s"
+                                            : "the video source failed: %s",
                           rc == AVERROR_EOF ? "" : av_err(rc, ebuf, sizeof(ebuf)));
             break;
         }
@@ -249,8 +249,7 @@ static int fresh(const node_capture *c)
 
 static int lost(const node_capture *c, sf_error *err)
 {
-    return sf_fail(err, SF_EUNAVAIL, "no video: %s",
-                   c->error[0] ? c->error : "no frame recently");
+    return sf_fail(err, SF_EUNAVAIL, "no video: %s", c->error[0] ? c->error : "no frame recently");
 }
 
 int node_capture_frame(node_capture *c, AVFrame **out, uint64_t *seq, sf_error *err)
@@ -268,8 +267,8 @@ int node_capture_frame(node_capture *c, AVFrame **out, uint64_t *seq, sf_error *
     return rc;
 }
 
-int node_capture_next(node_capture *c, uint64_t after, int timeout_ms, AVFrame **out,
-                      uint64_t *seq, sf_error *err)
+int node_capture_next(node_capture *c, uint64_t after, int timeout_ms, AVFrame **out, uint64_t *seq,
+                      sf_error *err)
 {
     struct timespec ts;
     sf_timespec_after(CLOCK_MONOTONIC, timeout_ms, &ts);

@@ -33,14 +33,14 @@ int node_capture_frame(node_capture *c, AVFrame **out, uint64_t *seq, sf_error *
 
 /* As node_capture_frame, for a frame newer than `after`: waits up to timeout_ms for one.
  * SF_EUNAVAIL when none came. */
-int node_capture_next(node_capture *c, uint64_t after, int timeout_ms, AVFrame **out,
-                      uint64_t *seq, sf_error *err);
+int node_capture_next(node_capture *c, uint64_t after, int timeout_ms, AVFrame **out, uint64_t *seq,
+                      sf_error *err);
 
 typedef struct node_capture_status {
-    int ok;             /* a frame arrived within lost_after_ms */
-    char error[256];    /* why not */
-    int width, height;  /* of the newest frame; 0 before the first */
-    uint64_t frames;    /* decoded since start */
+    int ok;            /* a frame arrived within lost_after_ms */
+    char error[256];   /* why not */
+    int width, height; /* of the newest frame; 0 before the first */
+    uint64_t frames;   /* decoded since start */
     uint64_t reconnects;
 } node_capture_status;
 

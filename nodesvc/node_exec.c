@@ -98,8 +98,8 @@ int node_exec_run(const node_exec_opts *o, node_exec_result *res, sf_error *err)
                 continue;
             ssize_t got = read(p[i].fd, buf, sizeof(buf));
             if (got > 0) {
-                o->output(o->arg, i == 0 ? NODE_EXEC_STDOUT : NODE_EXEC_STDERR, sf_now_us(),
-                          buf, (size_t)got);
+                o->output(o->arg, i == 0 ? NODE_EXEC_STDOUT : NODE_EXEC_STDERR, sf_now_us(), buf,
+                          (size_t)got);
             } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
                 close(p[i].fd);
                 p[i].fd = -1;

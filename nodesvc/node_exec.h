@@ -23,10 +23,10 @@ typedef struct node_exec_opts {
 } node_exec_opts;
 
 typedef struct node_exec_result {
-    int exited;    /* exit status is valid */
-    int status;    /* exit status, or the signal that ended it */
+    int exited; /* exit status is valid */
+    int status; /* exit status, or the signal that ended it */
     int timed_out;
-    int stopped;   /* ended because stop_fd became readable */
+    int stopped; /* ended because stop_fd became readable */
 } node_exec_result;
 
 /* Run to the end. Returns 0 with *res, or SF_EINTERNAL when the process could not start. */

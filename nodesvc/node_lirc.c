@@ -39,8 +39,7 @@ static int connect_to(const char *address, int64_t deadline, sf_error *err)
     char host[256];
     const char *colon = strrchr(hp, ':');
     if (!colon || (size_t)(colon - hp) >= sizeof(host)) {
-        sf_fail(err, SF_EUNAVAIL, "LIRC address '%s' is not host:port or a socket path",
-                address);
+        sf_fail(err, SF_EUNAVAIL, "LIRC address '%s' is not host:port or a socket path", address);
         return -1;
     }
     memcpy(host, hp, (size_t)(colon - hp));
@@ -93,8 +92,8 @@ static int send_line(int fd, const char *line, int64_t deadline)
     return 0;
 }
 
-int node_lirc_send(const char *address, const char *directive, const char *remote,
-                   const char *key, int timeout_ms, sf_error *err)
+int node_lirc_send(const char *address, const char *directive, const char *remote, const char *key,
+                   int timeout_ms, sf_error *err)
 {
     char command[SF_LIRC_LINE_MAX + 2];
     int n = snprintf(command, sizeof(command), "%s %s %s", directive, remote, key);
@@ -127,8 +126,7 @@ int node_lirc_send(const char *address, const char *directive, const char *remot
         if (got < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (got <= 0) {
-            rc = sf_fail(err, SF_EUNAVAIL, "the LIRC daemon at %s closed the connection",
-                         address);
+            rc = sf_fail(err, SF_EUNAVAIL, "the LIRC daemon at %s closed the connection", address);
             break;
         }
         have += (size_t)got;
@@ -151,8 +149,7 @@ int node_lirc_send(const char *address, const char *directive, const char *remot
         memmove(buf, buf + start, have - start);
         have -= start;
         if (have == sizeof(buf)) {
-            rc = sf_fail(err, SF_EUNAVAIL, "the LIRC daemon at %s sent an overlong line",
-                         address);
+            rc = sf_fail(err, SF_EUNAVAIL, "the LIRC daemon at %s sent an overlong line", address);
             break;
         }
     }

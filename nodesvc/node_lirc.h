@@ -10,7 +10,7 @@
  * ("/var/run/lirc/lircd"). Returns 0 once the daemon answered SUCCESS; SF_EINVAL with the
  * daemon's message when it answered ERROR (an unknown remote or key); SF_EUNAVAIL when it cannot
  * be reached or does not answer within timeout_ms. */
-int node_lirc_send(const char *address, const char *directive, const char *remote,
-                   const char *key, int timeout_ms, sf_error *err);
+int node_lirc_send(const char *address, const char *directive, const char *remote, const char *key,
+                   int timeout_ms, sf_error *err);
 
 #endif

@@ -23,8 +23,8 @@ enum { CHUNK = 1 << 20, CALL_TIMEOUT_MS = 30000, BACKOFF_MIN_MS = 100, BACKOFF_M
 typedef struct item {
     struct item *next;
     char job_uid[160];
-    Stbfarm__JobReport *report;   /* a report, or ... */
-    Stbfarm__ResultMeta *meta;    /* ... a result: */
+    Stbfarm__JobReport *report; /* a report, or ... */
+    Stbfarm__ResultMeta *meta;  /* ... a result: */
     char upload_id[33];
     char *outcome, *failure_reason, *traceback, *dir;
     int64_t end_time_us;
@@ -36,7 +36,7 @@ struct node_outbox {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     item *head, *tail;
-    int busy;  /* the thread is delivering an item it took off the queue */
+    int busy; /* the thread is delivering an item it took off the queue */
     int stopping;
     char stop_job[160]; /* the job the jobs service asked to stop */
 };
@@ -122,8 +122,7 @@ int node_outbox_idle(node_outbox *o, int timeout_ms)
     struct timespec until;
     sf_timespec_after(CLOCK_REALTIME, timeout_ms, &until);
     pthread_mutex_lock(&o->lock);
-    while ((o->head || o->busy) &&
-           pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
+    while ((o->head || o->busy) && pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
         ;
     int idle = !o->head && !o->busy;
     pthread_mutex_unlock(&o->lock);
@@ -213,8 +212,7 @@ static void manifest_clear(manifest *m)
 
 /* Send one file in chunks and add it to the manifest. A file the results service refuses (a
  * name it cannot store) is left out with a warning; a service that is away is waited for. */
-static int put_file(node_outbox *o, const item *it, const char *full, const char *rel,
-                    manifest *m)
+static int put_file(node_outbox *o, const item *it, const char *full, const char *rel, manifest *m)
 {
     int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {

@@ -53,11 +53,11 @@ struct node_runner {
     sf_testpack *tp;      /* used under lock only */
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t changed;
-    job *job;            /* the running job, or NULL */
-    int thread_running;  /* a job thread exists (maybe finished, not joined yet) */
+    job *job;           /* the running job, or NULL */
+    int thread_running; /* a job thread exists (maybe finished, not joined yet) */
     pthread_t thread;
-    int stop_pipe[2];    /* written to stop the running test */
-    int stopping;        /* a stop was asked for the running job */
+    int stop_pipe[2]; /* written to stop the running test */
+    int stopping;     /* a stop was asked for the running job */
 };
 
 static node_runner *runner_of(const sf_call *call)
@@ -118,7 +118,8 @@ static size_t stamp_line(int64_t us, const char *text, size_t len, char *out, si
     return n;
 }
 
-static void job_log(node_runner *r, job *j, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void job_log(node_runner *r, job *j, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void job_log(node_runner *r, job *j, const char *fmt, ...)
 {
@@ -301,13 +302,14 @@ static int run_one(node_runner *r, job *j, size_t index, int64_t seq, double *se
         sf_warn("%s: no video.mp4: %s", name, err.msg);
 
     char config_list[4200], pythonpath[5200];
-    snprintf(config_list, sizeof(config_list), "%s/.stbt.conf:%s/config/test-farm/%s.conf:%s/stbfarm.conf",
-             checkout, checkout, j->spec->node_id, j->dir);
+    snprintf(config_list, sizeof(config_list),
+             "%s/.stbt.conf:%s/config/test-farm/%s.conf:%s/stbfarm.conf", checkout, checkout,
+             j->spec->node_id, j->dir);
     snprintf(pythonpath, sizeof(pythonpath), "%s:%s", r->cfg.stbt_dir, checkout);
     char runner_script[4200];
     snprintf(runner_script, sizeof(runner_script), "%s/stbt_run.py", r->cfg.stbt_dir);
     char *argv[] = {(char *)r->cfg.python, "-u", runner_script, checkout, file, function,
-                    result_path, NULL};
+                    result_path,           NULL};
     char *envp[] = {env_entry("PATH", "/usr/local/bin:/usr/bin:/bin"),
                     env_entry("HOME", dir),
                     env_entry("LANG", "C.UTF-8"),
@@ -316,16 +318,23 @@ static int run_one(node_runner *r, job *j, size_t index, int64_t seq, double *se
                     env_entry("STBFARM_AGENT_SOCKET", sock),
                     env_entry("STBT_CONFIG_FILE", config_list),
                     NULL};
-    run_output out = {r, j, open_log(dir, "stdout.log"), open_log(dir, "stderr.log"),
-                      open_log(dir, "combined.log"), open_log(dir, "stbt.log"), {{0}}, 0};
+    run_output out = {r,
+                      j,
+                      open_log(dir, "stdout.log"),
+                      open_log(dir, "stderr.log"),
+                      open_log(dir, "combined.log"),
+                      open_log(dir, "stbt.log"),
+                      {{0}},
+                      0};
     node_exec_result er = {0};
     int rc = 0;
     if (!out.out || !out.err || !out.combined || !out.stbt) {
         sf_error("%s: cannot write its logs in %s", name, dir);
         rc = -1;
     } else {
-        node_exec_opts eo = {argv, envp, dir, (int)r->cfg.test_timeout_secs * 1000,
-                             r->stop_pipe[0], on_output, &out};
+        node_exec_opts eo = {
+            argv,      envp, dir, (int)r->cfg.test_timeout_secs * 1000, r->stop_pipe[0],
+            on_output, &out};
         if (node_exec_run(&eo, &er, &err)) {
             sf_error("%s: %s", name, err.msg);
             rc = -1;
@@ -563,7 +572,8 @@ static int prepare(node_runner *r, const Stbfarm__RunJob *q, job **out, sf_error
     snprintf(runs, sizeof(runs), "%s/runs", j->dir);
     snprintf(checkout, sizeof(checkout), "%s/checkout", j->dir);
     snprintf(sock, sizeof(sock), "%s/stbt.sock", r->cfg.work_dir);
-    if ((mkdir(r->cfg.work_dir, 0755) && errno != EEXIST) || (mkdir(jobs, 0755) && errno != EEXIST)) {
+    if ((mkdir(r->cfg.work_dir, 0755) && errno != EEXIST) ||
+        (mkdir(jobs, 0755) && errno != EEXIST)) {
         rc = sf_fail(err, SF_EUNAVAIL, "cannot create %s: %s", jobs, strerror(errno));
         goto fail;
     }

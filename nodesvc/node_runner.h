@@ -21,13 +21,13 @@
 typedef struct node_agent node_agent;
 
 typedef struct node_runner_config {
-    const char *work_dir;    /* where jobs check out and runs write; the stbt socket is here,
-                                so keep it short (a unix socket path has 108 bytes) */
-    const char *python;      /* /usr/bin/python3 */
-    const char *stbt_dir;    /* the directory holding stbt/ and stbt_run.py */
-    const char *test_pack;   /* the node's source of the test pack */
+    const char *work_dir;  /* where jobs check out and runs write; the stbt socket is here,
+                              so keep it short (a unix socket path has 108 bytes) */
+    const char *python;    /* /usr/bin/python3 */
+    const char *stbt_dir;  /* the directory holding stbt/ and stbt_run.py */
+    const char *test_pack; /* the node's source of the test pack */
     const char *test_pack_cache;
-    long test_timeout_secs;  /* a test that runs longer is stopped: error */
+    long test_timeout_secs; /* a test that runs longer is stopped: error */
 } node_runner_config;
 
 typedef struct node_runner node_runner;

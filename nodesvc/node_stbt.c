@@ -34,7 +34,6 @@ typedef struct conn {
     int fd;
 } conn;
 
-
 static int send_json(int fd, cJSON *o)
 {
     char *text = cJSON_PrintUnformatted(o);
@@ -75,8 +74,8 @@ static int do_press(node_stbt *s, int fd, const cJSON *req)
             rc = node_lirc_send(s->o.lircd, "SEND_STOP", remote, key->valuestring,
                                 s->o.lirc_timeout_ms, &err);
     } else {
-        rc = node_lirc_send(s->o.lircd, "SEND_ONCE", remote, key->valuestring,
-                            s->o.lirc_timeout_ms, &err);
+        rc = node_lirc_send(s->o.lircd, "SEND_ONCE", remote, key->valuestring, s->o.lirc_timeout_ms,
+                            &err);
     }
     if (rc)
         return send_error(fd, "error", err.msg);

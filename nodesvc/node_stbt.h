@@ -17,7 +17,7 @@
 typedef struct node_stbt node_stbt;
 
 typedef struct node_stbt_opts {
-    const char *path;        /* the socket */
+    const char *path; /* the socket */
     node_capture *cap;
     const sf_remote *remote; /* the job's remote control: keys are checked against it */
     const char *lircd;       /* where presses go */

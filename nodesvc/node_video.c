@@ -113,7 +113,8 @@ static int write_frame(node_video *v, AVFrame *frame)
         if ((rc = av_interleaved_write_frame(v->mux, v->pkt)) < 0)
             return fail_av(v, SF_EINTERNAL, "writing", rc);
     }
-    return rc == AVERROR(EAGAIN) || rc == AVERROR_EOF ? 0 : fail_av(v, SF_EINTERNAL, "encoding", rc);
+    return rc == AVERROR(EAGAIN) || rc == AVERROR_EOF ? 0
+                                                      : fail_av(v, SF_EINTERNAL, "encoding", rc);
 }
 
 static int record_frame(node_video *v, AVFrame *f, uint64_t seq)
@@ -137,8 +138,8 @@ static int record_frame(node_video *v, AVFrame *f, uint64_t seq)
                                       NULL, NULL, NULL);
         if (!v->sws || av_frame_make_writable(v->conv) < 0)
             return sf_fail(&v->err, SF_EINTERNAL, "recording: cannot convert frames");
-        sws_scale(v->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height,
-                  v->conv->data, v->conv->linesize);
+        sws_scale(v->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, v->conv->data,
+                  v->conv->linesize);
         in = v->conv;
     } else if (f->width != v->enc->width || f->height != v->enc->height) {
         return 0;

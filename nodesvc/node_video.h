@@ -19,7 +19,10 @@ typedef struct node_video_opts {
     int crf;            /* libx264 constant rate factor: 23 */
 } node_video_opts;
 
-#define NODE_VIDEO_OPTS_INIT {"veryfast", 23}
+#define NODE_VIDEO_OPTS_INIT                                                                       \
+    {                                                                                              \
+        "veryfast", 23                                                                             \
+    }
 
 typedef struct node_video node_video;
 

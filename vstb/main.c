@@ -32,7 +32,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define BOUNDARY "vstbframe"
+#define BOUNDARY     "vstbframe"
 #define VSTB_VERSION "stbfarm-vstb-0.1.0"
 
 enum { REPEAT_DELAY_MS = 500, REPEAT_EVERY_MS = 200, HEADER_TIMEOUT_MS = 5000 };
@@ -113,8 +113,7 @@ static int encoder_open(vstb *v)
 {
     const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
     if (!codec || !(v->enc = avcodec_alloc_context3(codec)) || !(v->yuv = av_frame_alloc()) ||
-        !(v->pkt = av_packet_alloc()) ||
-        !(v->rgb = malloc((size_t)VSTB_WIDTH * VSTB_HEIGHT * 3)))
+        !(v->pkt = av_packet_alloc()) || !(v->rgb = malloc((size_t)VSTB_WIDTH * VSTB_HEIGHT * 3)))
         return -1;
     v->enc->width = VSTB_WIDTH;
     v->enc->height = VSTB_HEIGHT;
@@ -160,7 +159,6 @@ static int press(vstb *v, const char *key)
 }
 
 /* ---- connections ---- */
-
 
 /* Register a connection's socket so that stopping can shut it down; -1 when stopping. */
 static int conn_enter(vstb *v, int fd)
@@ -407,8 +405,9 @@ static void serve_video(vstb *v, int fd)
     atomic_fetch_add(&p->refs, 1);
     pthread_mutex_unlock(&v->lock);
     if (single) {
-        snprintf(head, sizeof(head), "HTTP/1.0 200 OK\r\nContent-Type: image/jpeg\r\n"
-                                     "Content-Length: %zu\r\nCache-Control: no-cache\r\n\r\n",
+        snprintf(head, sizeof(head),
+                 "HTTP/1.0 200 OK\r\nContent-Type: image/jpeg\r\n"
+                 "Content-Length: %zu\r\nCache-Control: no-cache\r\n\r\n",
                  p->len);
         if (!sf_send_all(fd, head, strlen(head)))
             sf_send_all(fd, p->data, p->len);
@@ -416,9 +415,10 @@ static void serve_video(vstb *v, int fd)
         return;
     }
     picture_unref(p);
-    snprintf(head, sizeof(head), "HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace;"
-                                 "boundary=" BOUNDARY "\r\nCache-Control: no-cache\r\n"
-                                 "Connection: close\r\n\r\n");
+    snprintf(head, sizeof(head),
+             "HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace;"
+             "boundary=" BOUNDARY "\r\nCache-Control: no-cache\r\n"
+             "Connection: close\r\n\r\n");
     if (!sf_send_all(fd, head, strlen(head)))
         stream_mjpeg(v, fd);
 }
@@ -442,8 +442,10 @@ static void stream_mjpeg(vstb *v, int fd)
             picture_unref(p);
             return;
         }
-        snprintf(head, sizeof(head), "--" BOUNDARY "\r\nContent-Type: image/jpeg\r\n"
-                                     "Content-Length: %zu\r\n\r\n", p->len);
+        snprintf(head, sizeof(head),
+                 "--" BOUNDARY "\r\nContent-Type: image/jpeg\r\n"
+                 "Content-Length: %zu\r\n\r\n",
+                 p->len);
         int rc = sf_send_all(fd, head, strlen(head)) || sf_send_all(fd, p->data, p->len) ||
                  sf_send_all(fd, "\r\n", 2);
         picture_unref(p);
@@ -543,8 +545,8 @@ static int listen_on(const char *where, int is_unix)
     return fd;
 }
 
-static int start_listener(listener *l, vstb *v, const char *where, int is_unix,
-                          const char *what, void (*serve)(vstb *, int))
+static int start_listener(listener *l, vstb *v, const char *where, int is_unix, const char *what,
+                          void (*serve)(vstb *, int))
 {
     l->v = v;
     l->what = what;
@@ -578,8 +580,8 @@ int main(int argc, char **argv)
         {"lirc-listen", "STBF_VSTB_LIRC_LISTEN", SF_OPT_STR, "127.0.0.1:8765",
          "LIRC daemon protocol on this host:port (lircd's TCP port is 8765; none: off)",
          &v.cfg.lirc_listen},
-        {"lirc-socket", "STBF_VSTB_LIRC_SOCKET", SF_OPT_STR, NULL,
-         "also on this unix socket path", &v.cfg.lirc_socket},
+        {"lirc-socket", "STBF_VSTB_LIRC_SOCKET", SF_OPT_STR, NULL, "also on this unix socket path",
+         &v.cfg.lirc_socket},
         {"video-listen", "STBF_VSTB_VIDEO_LISTEN", SF_OPT_STR, "127.0.0.1:8766",
          "MJPEG over HTTP on this host:port: /video.mjpeg, /frame.jpg (none: off)",
          &v.cfg.video_listen},
@@ -627,9 +629,8 @@ int main(int argc, char **argv)
         (strcmp(v.cfg.video_listen, "none") &&
          start_listener(&video, &v, v.cfg.video_listen, 0, "video (MJPEG over HTTP)",
                         serve_video)) ||
-        (v.cfg.video_socket &&
-         start_listener(&video_unix, &v, v.cfg.video_socket, 1, "video (bare MJPEG)",
-                        stream_mjpeg)))
+        (v.cfg.video_socket && start_listener(&video_unix, &v, v.cfg.video_socket, 1,
+                                              "video (bare MJPEG)", stream_mjpeg)))
         goto cleanup;
     if (pthread_create(&repeater, NULL, repeat_thread, &v))
         goto cleanup;

@@ -166,9 +166,17 @@ static void render_live(const vstb_state *s, uint8_t *img)
 void vstb_render(const vstb_state *s, uint8_t *rgb_out)
 {
     switch (s->screen) {
-    case VSTB_HOME: render_home(rgb_out); break;
-    case VSTB_MENU: render_menu(s, rgb_out); break;
-    case VSTB_LIVE: render_live(s, rgb_out); break;
-    case VSTB_STANDBY: fill(rgb_out, 0, 0, VSTB_WIDTH, VSTB_HEIGHT, BLACK); break;
+    case VSTB_HOME:
+        render_home(rgb_out);
+        break;
+    case VSTB_MENU:
+        render_menu(s, rgb_out);
+        break;
+    case VSTB_LIVE:
+        render_live(s, rgb_out);
+        break;
+    case VSTB_STANDBY:
+        fill(rgb_out, 0, 0, VSTB_WIDTH, VSTB_HEIGHT, BLACK);
+        break;
     }
 }

@@ -3,16 +3,20 @@
 #include <string.h>
 
 const char *const vstb_keys[] = {
-    "KEY_POWER", "KEY_HOME", "KEY_MENU", "KEY_BACK", "KEY_OK", "KEY_UP", "KEY_DOWN",
-    "KEY_LEFT", "KEY_RIGHT", "KEY_TV", "KEY_INFO", "KEY_EPG", "KEY_CHANNELUP",
-    "KEY_CHANNELDOWN", "KEY_VOLUMEUP", "KEY_VOLUMEDOWN", "KEY_MUTE", "KEY_PLAY", "KEY_PAUSE",
-    "KEY_PLAYPAUSE", "KEY_STOP", "KEY_FASTFORWARD", "KEY_REWIND", "KEY_RECORD", "KEY_RED",
-    "KEY_GREEN", "KEY_YELLOW", "KEY_BLUE", "KEY_0", "KEY_1", "KEY_2", "KEY_3", "KEY_4",
-    "KEY_5", "KEY_6", "KEY_7", "KEY_8", "KEY_9", NULL,
+    "KEY_POWER",     "KEY_HOME",        "KEY_MENU",     "KEY_BACK",
+    "KEY_OK",        "KEY_UP",          "KEY_DOWN",     "KEY_LEFT",
+    "KEY_RIGHT",     "KEY_TV",          "KEY_INFO",     "KEY_EPG",
+    "KEY_CHANNELUP", "KEY_CHANNELDOWN", "KEY_VOLUMEUP", "KEY_VOLUMEDOWN",
+    "KEY_MUTE",      "KEY_PLAY",        "KEY_PAUSE",    "KEY_PLAYPAUSE",
+    "KEY_STOP",      "KEY_FASTFORWARD", "KEY_REWIND",   "KEY_RECORD",
+    "KEY_RED",       "KEY_GREEN",       "KEY_YELLOW",   "KEY_BLUE",
+    "KEY_0",         "KEY_1",           "KEY_2",        "KEY_3",
+    "KEY_4",         "KEY_5",           "KEY_6",        "KEY_7",
+    "KEY_8",         "KEY_9",           NULL,
 };
 
-const char *const vstb_menu_items[VSTB_MENU_ITEMS] = {"LIVE TV", "GUIDE", "RECORDINGS",
-                                                      "SETTINGS", "HELP"};
+const char *const vstb_menu_items[VSTB_MENU_ITEMS] = {"LIVE TV", "GUIDE", "RECORDINGS", "SETTINGS",
+                                                      "HELP"};
 
 enum { MAX_CHANNEL = 999 };
 
@@ -139,10 +143,17 @@ int vstb_state_press(vstb_state *s, const char *key)
         return 1;
     }
     switch (s->screen) {
-    case VSTB_HOME: press_home(s, key); break;
-    case VSTB_MENU: press_menu(s, key); break;
-    case VSTB_LIVE: press_live(s, key); break;
-    case VSTB_STANDBY: break;
+    case VSTB_HOME:
+        press_home(s, key);
+        break;
+    case VSTB_MENU:
+        press_menu(s, key);
+        break;
+    case VSTB_LIVE:
+        press_live(s, key);
+        break;
+    case VSTB_STANDBY:
+        break;
     }
     return 1;
 }

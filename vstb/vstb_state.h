@@ -20,7 +20,7 @@
 
 typedef enum { VSTB_HOME, VSTB_MENU, VSTB_LIVE, VSTB_STANDBY } vstb_screen;
 
-#define VSTB_MENU_ITEMS 5
+#define VSTB_MENU_ITEMS    5
 #define VSTB_FIRST_CHANNEL 1
 
 typedef struct vstb_state {
@@ -29,8 +29,8 @@ typedef struct vstb_state {
     int menu_index;        /* 0 .. VSTB_MENU_ITEMS-1 */
     int channel;           /* 1 .. 999 */
     int paused;
-    int n_digits;          /* channel digits typed so far (0..2) */
-    int digits;            /* their value */
+    int n_digits; /* channel digits typed so far (0..2) */
+    int digits;   /* their value */
 } vstb_state;
 
 /* The names of every key of the vstb's remote control, NULL-terminated. */

@@ -22,7 +22,7 @@ typedef struct jobs_config {
 typedef struct jobs_state {
     jobs_config cfg;
     const sf_common_config *common;
-    node_clients *agents; /* the node agents, shared by every thread (node_client.h) */
+    node_clients *agents;   /* the node agents, shared by every thread (node_client.h) */
     sf_rpc_client *results; /* the results service: the reaper records lost runs there */
     pthread_t reaper;
     int reaper_running;

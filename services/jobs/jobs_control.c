@@ -41,7 +41,8 @@ static const char *const COUNT_SCRIPT =
 /* A test started: it is the current one; a soak job's total grows with each run. */
 static const char *const STARTED_SCRIPT =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('404 unknown job') end\n"
-    "redis.call('HSET', KEYS[1], 'current', ARGV[1], 'current_us', ARGV[3], 'current_seq', ARGV[2])\n"
+    "redis.call('HSET', KEYS[1], 'current', ARGV[1], 'current_us', ARGV[3], 'current_seq', "
+    "ARGV[2])\n"
     "if redis.call('HGET', KEYS[1], 'soak') == 'run forever' then\n"
     "  local seq = tonumber(ARGV[2])\n"
     "  if seq > tonumber(redis.call('HGET', KEYS[1], 'total')) then\n"
@@ -88,8 +89,7 @@ int jobs_end(sf_redis *r, const char *uid, sf_error *err)
     return ended;
 }
 
-int jobs_reply_job(sf_rpc_reply *reply, const jobs_record *rec, const char *base_url,
-                   sf_error *err)
+int jobs_reply_job(sf_rpc_reply *reply, const jobs_record *rec, const char *base_url, sf_error *err)
 {
     jobs_view v;
     jobs_view_of(&v, rec, base_url);
@@ -243,8 +243,8 @@ int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
                (!strcmp(q->outcome, "pass") || !strcmp(q->outcome, "fail") ||
                 !strcmp(q->outcome, "error"))) {
         rc = count_result(r, q->job_uid, q->result_id, q->outcome, err);
-    } else if (!strcmp(q->event, "log") && q->log_text && q->has_log_offset &&
-               q->log_offset >= 0 && q->log_offset < (64LL << 20)) {
+    } else if (!strcmp(q->event, "log") && q->log_text && q->has_log_offset && q->log_offset >= 0 &&
+               q->log_offset < (64LL << 20)) {
         rc = sf_redis_cmd(r, &out, err, "SETRANGE sf:job:%s:log %lld %s", q->job_uid,
                           (long long)q->log_offset, q->log_text);
     } else if (!strcmp(q->event, "finished")) {
@@ -342,8 +342,8 @@ static int record_lost_run(jobs_state *s, sf_redis *r, const jobs_record *rec, c
 }
 
 /* Why a running job's node can no longer be running it, or NULL while it may be. */
-static const char *vanished(const jobs_record *rec, int found, const nodes_record *node,
-                            char *why, size_t len)
+static const char *vanished(const jobs_record *rec, int found, const nodes_record *node, char *why,
+                            size_t len)
 {
     if (!found) {
         snprintf(why, len, "node %s was removed during the test", rec->node_id);

@@ -18,8 +18,7 @@
 /* Take the node for a new job, all or nothing: refused when another user holds a reservation on
  * it (res_refusal, resv_store.h; KEYS[2] is the key it reads) or a job runs on it. A request id
  * seen before answers with the job it created, so an nng resend never starts a second job. */
-static const char *const START_SCRIPT =
-    RES_LUA_MAY_USE
+static const char *const START_SCRIPT = RES_LUA_MAY_USE
     "local node_job, node_resv, job, lastjob, running, req = KEYS[1], KEYS[2], KEYS[3], KEYS[4],"
     " KEYS[5], KEYS[6]\n"
     "local uid, node, user = ARGV[1], ARGV[2], ARGV[3]\n"
@@ -29,7 +28,8 @@ static const char *const START_SCRIPT =
     "if why then return redis.error_reply('409 ' .. why) end\n"
     "local busy = redis.call('GET', node_job)\n"
     "if busy then\n"
-    "  return redis.error_reply('409 A test job is already running on node ' .. node .. ': ' .. busy)\n"
+    "  return redis.error_reply('409 A test job is already running on node ' .. node .. ': ' .. "
+    "busy)\n"
     "end\n"
     "redis.call('HSET', job, unpack(ARGV, 4))\n"
     "local prev = redis.call('GET', lastjob)\n"
@@ -80,8 +80,8 @@ static int check_test_cases(jobs_thread *t, const Stbfarm__RunTestsRequest *q, c
                            i, name);
         if (!jobs_catalog_has(&t->catalog, name))
             return sf_fail(err, SF_EINVAL,
-                           "test_cases[%zu] '%.200s' is not a test case at revision %.12s", i,
-                           name, sha);
+                           "test_cases[%zu] '%.200s' is not a test case at revision %.12s", i, name,
+                           sha);
     }
     return 0;
 }
@@ -209,13 +209,47 @@ int jobs_run(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf
     snprintf(k_job, sizeof(k_job), "sf:job:%s", uid);
     snprintf(k_last, sizeof(k_last), "sf:node:%s:lastjob", q->node_id);
     snprintf(k_req, sizeof(k_req), "sf:jobs:req:%s", call->request_id);
-    const char *args[] = {k_node_job, k_resv, k_job, k_last, "sf:jobs:running", k_req,
-                          uid, q->node_id, call->user,
-                          "node_id", q->node_id, "user", call->user, "status", "running",
-                          "start_us", start, "sha", rev.sha, "branch", rev.branch,
-                          "category", category, "soak", soak, "shuffle", shuffle,
-                          "remote_control", remote.name, "tags", tags, "test_cases", cases,
-                          "pass", "0", "fail", "0", "error", "0", "total", total};
+    const char *args[] = {k_node_job,
+                          k_resv,
+                          k_job,
+                          k_last,
+                          "sf:jobs:running",
+                          k_req,
+                          uid,
+                          q->node_id,
+                          call->user,
+                          "node_id",
+                          q->node_id,
+                          "user",
+                          call->user,
+                          "status",
+                          "running",
+                          "start_us",
+                          start,
+                          "sha",
+                          rev.sha,
+                          "branch",
+                          rev.branch,
+                          "category",
+                          category,
+                          "soak",
+                          soak,
+                          "shuffle",
+                          shuffle,
+                          "remote_control",
+                          remote.name,
+                          "tags",
+                          tags,
+                          "test_cases",
+                          cases,
+                          "pass",
+                          "0",
+                          "fail",
+                          "0",
+                          "error",
+                          "0",
+                          "total",
+                          total};
     redisReply *started;
     rc = sf_redis_eval(r, START_SCRIPT, &started, err, 6, sizeof(args) / sizeof(args[0]), args,
                        NULL);

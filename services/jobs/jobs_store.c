@@ -119,8 +119,8 @@ int jobs_node_job(sf_redis *r, const char *node_id, jobs_record *out, sf_error *
 {
     memset(out, 0, sizeof(*out));
     redisReply *reply;
-    int rc = sf_redis_cmd(r, &reply, err, "MGET sf:node:%s:job sf:node:%s:lastjob", node_id,
-                          node_id);
+    int rc =
+        sf_redis_cmd(r, &reply, err, "MGET sf:node:%s:job sf:node:%s:lastjob", node_id, node_id);
     if (rc)
         return rc;
     const char *uid = sf_reply_str(reply->element[0]);

@@ -48,8 +48,8 @@ size_t jobs_scan_python(const char *text, size_t len, void (*fn)(const char *nam
                         void *arg)
 {
     const char *p = text, *end = text + len;
-    char quote = 0;   /* the quote character of the string we are in, or 0 */
-    int triple = 0;   /* whether that string is triple-quoted */
+    char quote = 0; /* the quote character of the string we are in, or 0 */
+    int triple = 0; /* whether that string is triple-quoted */
     int at_line_start = 1;
     size_t found = 0;
     while (p < end) {

@@ -76,8 +76,7 @@ static int testpack(const sf_call *call, sf_testpack **out, sf_error *err)
         if (!cfg->test_pack || !*cfg->test_pack)
             return sf_fail(err, SF_EUNAVAIL, "no test pack is configured (--test-pack)");
         if (sf_mono_ms() < l->retry_at_ms)
-            return sf_fail(err, SF_EUNAVAIL, "the test pack %s cannot be opened",
-                           cfg->test_pack);
+            return sf_fail(err, SF_EUNAVAIL, "the test pack %s cannot be opened", cfg->test_pack);
         int rc = sf_testpack_open(&l->tp, cfg->test_pack, cfg->test_pack_cache, err);
         if (rc) {
             l->retry_at_ms = sf_mono_ms() + TESTPACK_RETRY_MS;
@@ -200,8 +199,7 @@ static void build_node(const sf_call *call, node_view *v, const sf_revision *hea
         n->friendly_name = conf->friendly_name;
     }
     n->node_id = rec->node_id;
-    snprintf(v->node_url, sizeof(v->node_url), "%s/api/v2/nodes/%s", call->base_url,
-             rec->node_id);
+    snprintf(v->node_url, sizeof(v->node_url), "%s/api/v2/nodes/%s", call->base_url, rec->node_id);
     n->node_url = v->node_url;
     n->online = rec->online;
     n->local_ip_address = rec->local_ip_address;
@@ -368,8 +366,8 @@ static int nodes_heartbeat(sf_call *call, const ProtobufCMessage *req, sf_rpc_re
         return sf_fail(err, SF_EINVAL, "invalid node id '%.64s'", hb->node_id);
     char ip[64];
     if (address_ip(hb->address, ip, sizeof(ip)))
-        return sf_fail(err, SF_EINVAL, "node %s: cannot reach the address '%.200s'",
-                       hb->node_id, hb->address);
+        return sf_fail(err, SF_EINVAL, "node %s: cannot reach the address '%.200s'", hb->node_id,
+                       hb->address);
     nodes_info info = {0};
     info.address = hb->address;
     info.version = hb->version;
@@ -400,8 +398,8 @@ static int forward_image(sf_call *call, const char *node_id, const char *method,
     if (rc)
         return rc;
     Stbfarm__AgentImageRequest q = STBFARM__AGENT_IMAGE_REQUEST__INIT;
-    rc = node_call(state_of(call)->clients, &rec, method, &q.base, NULL, agent_timeout(call),
-                   &res, err);
+    rc = node_call(state_of(call)->clients, &rec, method, &q.base, NULL, agent_timeout(call), &res,
+                   err);
     if (!rc && !res.content_type)
         rc = sf_fail(err, SF_EINTERNAL, "the agent of node %s sent no image", node_id);
     if (!rc && sf_rpc_reply_raw(reply, res.content_type, res.body, res.body_len))
@@ -457,8 +455,8 @@ static int nodes_press(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
         goto cleanup;
     }
     if ((rc = testpack(call, &tp, err)) ||
-        (rc = sf_testpack_resolve(tp, q->test_pack_revision ? q->test_pack_revision : "HEAD",
-                                  &rev, err)) ||
+        (rc = sf_testpack_resolve(tp, q->test_pack_revision ? q->test_pack_revision : "HEAD", &rev,
+                                  err)) ||
         (rc = sf_remote_open(tp, rev.sha, q->remote_control, &remote, err)) ||
         (rc = sf_remote_key(&remote, q->key, err)))
         goto cleanup;

@@ -8,7 +8,7 @@
 /* One dialled client, shared by the calls using it. */
 typedef struct held {
     sf_rpc_client *client;
-    int refs;    /* calls in flight, plus one while it is the node's current client */
+    int refs; /* calls in flight, plus one while it is the node's current client */
 } held;
 
 typedef struct entry {
@@ -66,8 +66,7 @@ static entry *find(node_clients *nc, const char *id)
 
 /* The client of node id at address, dialled now if the node is new or moved; referenced for
  * the caller. Called with the lock held. */
-static int acquire(node_clients *nc, const char *id, const char *address, held **out,
-                   sf_error *err)
+static int acquire(node_clients *nc, const char *id, const char *address, held **out, sf_error *err)
 {
     entry *e = find(nc, id);
     if (e && !strcmp(e->address, address)) {
@@ -104,8 +103,10 @@ static int acquire(node_clients *nc, const char *id, const char *address, held *
             sf_rpc_client_free(h->client);
         free(h);
         free(addr);
-        return rc == SF_EINVAL ? sf_fail(err, SF_EUNAVAIL, "node %s registered an address "
-                                                           "that cannot be dialled: %s", id, address)
+        return rc == SF_EINVAL ? sf_fail(err, SF_EUNAVAIL,
+                                         "node %s registered an address "
+                                         "that cannot be dialled: %s",
+                                         id, address)
                                : rc;
     }
     if (e->h)

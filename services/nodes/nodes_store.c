@@ -180,8 +180,8 @@ void nodes_ids_free(char **ids, size_t n)
 int nodes_touch(sf_redis *r, const char *id, const char *user, sf_error *err)
 {
     redisReply *reply;
-    int rc = sf_redis_cmd(r, &reply, err, "HSET sf:node:%s last_used_by %s last_used_time %lld",
-                          id, user, (long long)sf_now_us());
+    int rc = sf_redis_cmd(r, &reply, err, "HSET sf:node:%s last_used_by %s last_used_time %lld", id,
+                          user, (long long)sf_now_us());
     if (rc)
         return rc;
     freeReplyObject(reply);

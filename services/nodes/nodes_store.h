@@ -22,11 +22,11 @@
 typedef struct nodes_record {
     char node_id[NODES_ID_MAX + 1];
     int online;
-    char *address;             /* nng URL where the node agent answers, or NULL */
+    char *address; /* nng URL where the node agent answers, or NULL */
     char *version;
     char *local_ip_address;
     char *external_ip_address;
-    char *licence_expiry;      /* YYYY-MM-DD, or NULL */
+    char *licence_expiry; /* YYYY-MM-DD, or NULL */
     char *last_used_by;
     int64_t last_used_time_us; /* 0: never */
     char *agent_job;           /* what the agent's last heartbeat said it runs, NULL: unknown */
@@ -48,8 +48,7 @@ typedef struct nodes_info {
 int nodes_valid_id(const char *id);
 
 /* Add or update a node in the registry; with alive set, also count it online for the TTL. */
-int nodes_register(sf_redis *r, const char *id, const nodes_info *info, int alive,
-                   sf_error *err);
+int nodes_register(sf_redis *r, const char *id, const nodes_info *info, int alive, sf_error *err);
 
 /* Read one node. SF_ENOTFOUND (with a message naming it) when it is not registered. The record
  * is freed with nodes_record_clear. */

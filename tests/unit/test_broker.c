@@ -7,16 +7,15 @@ static void test_tcp_urls_take_two_ports_per_service(void)
     CHECK(sf_broker_url("tcp://127.0.0.1:7100", SF_SVC_NODES, SF_BROKER_FRONT, url, sizeof(url),
                         NULL) == 0);
     CHECK_STR(url, "tcp://127.0.0.1:7100");
-    CHECK(sf_broker_url("tcp://broker:7100", SF_SVC_JOBS, SF_BROKER_BACK, url, sizeof(url),
-                        NULL) == 0);
+    CHECK(sf_broker_url("tcp://broker:7100", SF_SVC_JOBS, SF_BROKER_BACK, url, sizeof(url), NULL) ==
+          0);
     CHECK_STR(url, "tcp://broker:7103");
 }
 
 static void test_ipc_urls_name_service_and_side(void)
 {
     char url[256];
-    CHECK(sf_broker_url("ipc:///run/b", SF_SVC_NODES, SF_BROKER_BACK, url, sizeof(url), NULL) ==
-          0);
+    CHECK(sf_broker_url("ipc:///run/b", SF_SVC_NODES, SF_BROKER_BACK, url, sizeof(url), NULL) == 0);
     CHECK_STR(url, "ipc:///run/b-nodes-back.sock");
 }
 

@@ -56,9 +56,10 @@ static void test_raw_codes_name_their_keys(void)
 
 static void test_several_remotes_in_one_file(void)
 {
-    sf_lircd_conf *c = parse("begin remote\nname a\nbegin codes\nKEY_A 1\nend codes\nend remote\n"
-                             "\nBEGIN REMOTE\nname b\nbegin codes\nKEY_B 2\nend codes\nEND REMOTE\n",
-                             NULL);
+    sf_lircd_conf *c =
+        parse("begin remote\nname a\nbegin codes\nKEY_A 1\nend codes\nend remote\n"
+              "\nBEGIN REMOTE\nname b\nbegin codes\nKEY_B 2\nend codes\nEND REMOTE\n",
+              NULL);
     CHECK(c && c->n_remotes == 2);
     CHECK(c && sf_lircd_has_key(sf_lircd_remote_find(c, "b"), "KEY_B"));
     CHECK(c && !sf_lircd_has_key(sf_lircd_remote_find(c, "a"), "KEY_B"));

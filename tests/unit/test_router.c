@@ -69,13 +69,13 @@ static void test_one_segment_parameter(void)
 static void test_counted_parameter_keeps_leading_slash(void)
 {
     gw_params p;
-    CHECK(gw_pattern_match("/api/v2/jobs/{job_uid:3}/stop", "/api/v2/jobs/stb-1/0a23/972/stop",
-                           &p));
+    CHECK(
+        gw_pattern_match("/api/v2/jobs/{job_uid:3}/stop", "/api/v2/jobs/stb-1/0a23/972/stop", &p));
     CHECK_STR(p.value[0], "/stb-1/0a23/972");
     CHECK(p.name_len[0] == 7);
     CHECK(!gw_pattern_match("/api/v2/jobs/{job_uid:3}/stop", "/api/v2/jobs/stb-1/0a23/stop", &p));
-    CHECK(gw_pattern_match("/api/v2/results/{result_id:4}", "/api/v2/results/n/a/1/2015-05-28_14.46.34",
-                           &p));
+    CHECK(gw_pattern_match("/api/v2/results/{result_id:4}",
+                           "/api/v2/results/n/a/1/2015-05-28_14.46.34", &p));
     CHECK_STR(p.value[0], "/n/a/1/2015-05-28_14.46.34");
 }
 
