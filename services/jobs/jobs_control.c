@@ -112,6 +112,7 @@ int jobs_get_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply
 static int registered_node_job(sf_redis *r, const char *node_id, jobs_record *rec, sf_error *err)
 {
     nodes_record node;
+    memset(rec, 0, sizeof(*rec));
     int rc = nodes_get(r, node_id, &node, err);
     nodes_record_clear(&node);
     return rc ? rc : jobs_node_job(r, node_id, rec, err);
