@@ -442,6 +442,18 @@ int sf_pb_from_json(const ProtobufCMessageDescriptor *desc, const cJSON *json,
     return message_from_json(desc, json, "", out, err);
 }
 
+ProtobufCMessage *sf_pb_copy(const ProtobufCMessage *m)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf)
+        return NULL;
+    protobuf_c_message_pack(m, buf);
+    ProtobufCMessage *c = protobuf_c_message_unpack(m->descriptor, NULL, n, buf);
+    free(buf);
+    return c;
+}
+
 /* A \u0000 escape inside a JSON string. Outside strings a backslash is not valid JSON anyway,
  * so pairing backslashes is enough to tell an escape from an escaped backslash. */
 static int has_nul_escape(const char *text, size_t len)

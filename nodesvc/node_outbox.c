@@ -2,6 +2,7 @@
 
 #include "sf_crypto.h"
 #include "sf_log.h"
+#include "sf_pbjson.h"
 #include "sf_proc.h"
 #include "sf_rpc.h"
 #include "sf_time.h"
@@ -68,23 +69,10 @@ static void push(node_outbox *o, item *it)
     pthread_mutex_unlock(&o->lock);
 }
 
-/* A deep copy of a message through its wire form: the simplest way to own one. */
-static ProtobufCMessage *copy_msg(const ProtobufCMessage *m)
-{
-    size_t n = protobuf_c_message_get_packed_size(m);
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf)
-        return NULL;
-    protobuf_c_message_pack(m, buf);
-    ProtobufCMessage *c = protobuf_c_message_unpack(m->descriptor, NULL, n, buf);
-    free(buf);
-    return c;
-}
-
 void node_outbox_report(node_outbox *o, const Stbfarm__JobReport *report)
 {
     item *it = calloc(1, sizeof(*it));
-    if (!it || !(it->report = (Stbfarm__JobReport *)copy_msg(&report->base))) {
+    if (!it || !(it->report = (Stbfarm__JobReport *)sf_pb_copy(&report->base))) {
         sf_error("outbox: out of memory; a %s report of %s is lost", report->event,
                  report->job_uid);
         free(it);
@@ -102,7 +90,7 @@ static char *dup_or_null(const char *s)
 void node_outbox_result(node_outbox *o, const node_result *r)
 {
     item *it = calloc(1, sizeof(*it));
-    if (!it || !(it->meta = (Stbfarm__ResultMeta *)copy_msg(&r->meta->base)) ||
+    if (!it || !(it->meta = (Stbfarm__ResultMeta *)sf_pb_copy(&r->meta->base)) ||
         !(it->outcome = strdup(r->outcome)) || !(it->dir = strdup(r->dir))) {
         sf_error("outbox: out of memory; the result of %s is lost", r->meta->test_case);
         if (it)

@@ -8,6 +8,7 @@
 #include "node_video.h"
 #include "runner.pb-c.h"
 #include "sf_log.h"
+#include "sf_pbjson.h"
 #include "sf_proc.h"
 #include "sf_remote.h"
 #include "sf_testpack.h"
@@ -540,14 +541,7 @@ static int prepare(node_runner *r, const Stbfarm__RunJob *q, job **out, sf_error
     if (!j)
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     int rc = 0;
-    /* own a copy of the request: through its wire form, the simplest deep copy */
-    size_t len = protobuf_c_message_get_packed_size(&q->base);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (buf) {
-        protobuf_c_message_pack(&q->base, buf);
-        j->spec = stbfarm__run_job__unpack(NULL, len, buf);
-        free(buf);
-    }
+    j->spec = (Stbfarm__RunJob *)sf_pb_copy(&q->base);
     j->stats = calloc(q->n_test_cases ? q->n_test_cases : 1, sizeof(case_stats));
     if (!j->spec || !j->stats) {
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
