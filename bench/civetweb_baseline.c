@@ -9,6 +9,7 @@
 #include <civetweb.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const char body[] =
     "{\"available\":true,\"config\":{},\"device_type\":null,\"external_ip_address\":null,"
@@ -18,16 +19,20 @@ static const char body[] =
     "\"http://127.0.0.1:8080/api/v2/nodes/stb-tester-000000000001\",\"not_available_reason\":"
     "null,\"online\":true,\"reservation\":null}";
 
+/* The fastest way to answer with civetweb: the whole response in one write (its header
+ * functions would send each header line as a packet of its own), as the gateway does. */
 static int handle(struct mg_connection *conn, void *cbdata)
 {
     (void)cbdata;
-    char len[32];
-    snprintf(len, sizeof(len), "%zu", sizeof(body) - 1);
-    mg_response_header_start(conn, 200);
-    mg_response_header_add(conn, "Content-Type", "application/json", -1);
-    mg_response_header_add(conn, "Content-Length", len, -1);
-    mg_response_header_send(conn);
-    mg_write(conn, body, sizeof(body) - 1);
+    char response[2048], date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+    int n = snprintf(response, sizeof(response),
+                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Date: %s\r\nConnection: keep-alive\r\n\r\n%s",
+                     sizeof(body) - 1, date, body);
+    mg_write(conn, response, (size_t)n);
     return 200;
 }
 

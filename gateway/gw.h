@@ -9,6 +9,7 @@
 #define GW_H
 
 #include "gw_router.h"
+#include "gw_share.h"
 #include "sf_broker.h"
 #include "sf_config.h"
 #include "sf_events.h"
@@ -27,6 +28,8 @@ typedef struct gw_rate {
     long burst;
 } gw_rate;
 
+typedef struct gw_tokens gw_tokens;
+
 typedef struct gw_config {
     sf_common_config common;
     const char *listen;
@@ -38,6 +41,7 @@ typedef struct gw_config {
     long max_long_polls;
     long long_poll_secs;
     long max_body_bytes;
+    long token_cache_secs;
     int access_log;
 } gw_config;
 
@@ -46,6 +50,8 @@ typedef struct gw_state {
     gw_rate rate, artifact_rate;
     sf_rpc_client *clients[SF_SVC_COUNT];
     sf_events *events;
+    gw_tokens *tokens;
+    gw_share *share;
     atomic_int long_polls;
 } gw_state;
 
@@ -55,10 +61,13 @@ typedef struct gw_thread {
 } gw_thread;
 
 enum {
-    GW_BODY = 1 << 0,     /* the request body is a JSON object of request fields */
-    GW_UNWRAP = 1 << 1,   /* answer the reply's only field, not the reply object */
-    GW_ARTIFACT = 1 << 2, /* rate-limited in the generous artifact bucket */
-    GW_PUBLIC = 1 << 3,   /* no access token needed (health check) */
+    GW_BODY = 1 << 0,      /* the request body is a JSON object of request fields */
+    GW_UNWRAP = 1 << 1,    /* answer the reply's only field, not the reply object */
+    GW_ARTIFACT = 1 << 2,  /* rate-limited in the generous artifact bucket */
+    GW_PUBLIC = 1 << 3,    /* no access token needed (health check) */
+    GW_SHARED = 1 << 4,    /* a read whose reply depends only on path, query, user and base
+                              URL: identical concurrent requests share one call (gw_share.c) */
+    GW_IMMUTABLE = 1 << 5, /* GW_SHARED, and the file it answers never changes: kept */
 };
 
 typedef struct gw_request gw_request;
@@ -123,10 +132,28 @@ int gw_call(gw_request *rq, sf_service svc, const char *method, const ProtobufCM
 /* Answer a successful call's result: file, raw body or JSON. */
 int gw_reply_result(gw_request *rq, const sf_rpc_result *res);
 
+/* A reply message as the route's JSON text (malloc'd), or NULL when out of memory. */
+char *gw_render_json(const gw_request *rq, const ProtobufCMessage *msg);
+
+/* As gw_reply_result, except that when the result names a file that is no longer in the
+ * artifact store, it sends nothing, sets *missing and returns 0. */
+int gw_reply_result_file(gw_request *rq, const sf_rpc_result *res, int *missing);
+
+/* Shared calls (gw_share.h) for GW_SHARED routes: the operations that make them RPCs, and the
+ * listener (deleted results) that must be passed to sf_events_start. */
+extern const gw_share_ops gw_rpc_share_ops;
+sf_events_listener gw_share_listener(gw_share *s);
+
 /* ---- auth and rate limits (gw_auth.c) ---- */
 
 /* Parse "RPS:BURST" or "off". Returns 0 or SF_EINVAL. */
 int gw_rate_parse(const char *text, gw_rate *out);
+
+/* What the gateway keeps of verified tokens and rate buckets (see gw_auth.c); ttl_secs 0 keeps
+ * nothing. Its listener must be passed to sf_events_start. */
+int gw_tokens_new(gw_tokens **out, const char *redis, long ttl_secs, sf_error *err);
+void gw_tokens_free(gw_tokens *t);
+sf_events_listener gw_tokens_listener(gw_tokens *t);
 
 /* Authenticate the request and charge its rate bucket. Returns 0 with rq->user set;
  * SF_EFORBIDDEN; SF_ETOOMANY with *retry_after_s; SF_EUNAVAIL when Redis is down. */

@@ -6,22 +6,60 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* civetweb's header functions send each header line in a write of its own, and with
+ * tcp_nodelay each write is a packet. A response is therefore built here, status line, headers
+ * and (when small) body, and written at once. */
+static int keep_alive(const gw_request *rq)
+{
+    if (!rq->ri)
+        return 0; /* an error civetweb found in the request itself */
+    const char *c = mg_get_header(rq->conn, "Connection");
+    if (c)
+        return strcasestr(c, "keep-alive") != NULL;
+    return rq->ri->http_version && !strcmp(rq->ri->http_version, "1.1");
+}
 
 static int gw_send(gw_request *rq, int status, const char *content_type, const void *data,
                    size_t len, const char *extra_headers)
 {
-    char clen[32];
-    mg_response_header_start(rq->conn, status);
-    if (content_type)
-        mg_response_header_add(rq->conn, "Content-Type", content_type, -1);
-    if (status != 204 && status != 304) {
-        snprintf(clen, sizeof(clen), "%zu", len);
-        mg_response_header_add(rq->conn, "Content-Length", clen, -1);
+    enum { WHOLE = 16384 };
+    char buf[WHOLE], date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+    int body = !rq->head && len && status != 204 && status != 304;
+    int n = snprintf(buf, sizeof(buf), "HTTP/1.1 %d %s\r\n", status, sf_http_reason(status));
+    if (content_type && n > 0 && (size_t)n < sizeof(buf))
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "Content-Type: %s\r\n", content_type);
+    if (status != 204 && status != 304 && n > 0 && (size_t)n < sizeof(buf))
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "Content-Length: %zu\r\n", len);
+    if (n > 0 && (size_t)n < sizeof(buf))
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%sDate: %s\r\nConnection: %s\r\n\r\n",
+                      extra_headers ? extra_headers : "", date,
+                      keep_alive(rq) ? "keep-alive" : "close");
+    if (n < 0 || (size_t)n >= sizeof(buf)) { /* headers this long: civetweb's way */
+        char clen[32];
+        mg_response_header_start(rq->conn, status);
+        if (content_type)
+            mg_response_header_add(rq->conn, "Content-Type", content_type, -1);
+        if (status != 204 && status != 304) {
+            snprintf(clen, sizeof(clen), "%zu", len);
+            mg_response_header_add(rq->conn, "Content-Length", clen, -1);
+        }
+        if (extra_headers)
+            mg_response_header_add_lines(rq->conn, extra_headers);
+        mg_response_header_send(rq->conn);
+        n = 0;
+    } else if (body && len <= sizeof(buf) - (size_t)n) {
+        memcpy(buf + n, data, len);
+        n += (int)len;
+        body = 0;
     }
-    if (extra_headers)
-        mg_response_header_add_lines(rq->conn, extra_headers);
-    mg_response_header_send(rq->conn);
-    if (!rq->head && len && status != 204)
+    if (n)
+        mg_write(rq->conn, buf, (size_t)n);
+    if (body)
         mg_write(rq->conn, data, len);
     rq->status = status;
     rq->bytes = (int64_t)len;

@@ -253,15 +253,20 @@ static int reply_part(gw_request *rq, const char *path, const struct stat *st,
  * the path must still resolve inside the store, so a bug there cannot serve /etc/passwd.
  * civetweb answers whole files (sendfile, conditional requests); its Range handling gets the
  * end of the file wrong, so ranges are answered here. */
-static int reply_file(gw_request *rq, const sf_rpc_result *res)
+static int reply_file(gw_request *rq, const sf_rpc_result *res, int *missing)
 {
     const char *root = rq->gw->cfg.artifact_root;
     char real_root[PATH_MAX], real[PATH_MAX];
     struct stat st;
     if (!root || !realpath(root, real_root) || !realpath(res->file_path, real) ||
         strncmp(real, real_root, strlen(real_root)) || real[strlen(real_root)] != '/' ||
-        stat(real, &st) || !S_ISREG(st.st_mode))
+        stat(real, &st) || !S_ISREG(st.st_mode)) {
+        if (missing) {
+            *missing = 1;
+            return 0;
+        }
         return gw_reply_error(rq, 404, "file not found");
+    }
     /* civetweb's validators: ETag "<mtime hex>.<size>" and Last-Modified */
     char etag[64], modified[64], validators[192];
     struct tm tm;
@@ -290,10 +295,27 @@ static int reply_file(gw_request *rq, const sf_rpc_result *res)
     return 200;
 }
 
+/* A reply message as the JSON the route answers. */
+static cJSON *reply_json(const gw_request *rq, const ProtobufCMessage *msg)
+{
+    cJSON *json = sf_pb_to_json(msg);
+    if (json && (rq->route->flags & GW_UNWRAP) && json->child) {
+        cJSON *only = cJSON_DetachItemViaPointer(json, json->child);
+        cJSON_Delete(json);
+        json = only;
+    }
+    return json;
+}
+
 int gw_reply_result(gw_request *rq, const sf_rpc_result *res)
 {
+    return gw_reply_result_file(rq, res, NULL);
+}
+
+int gw_reply_result_file(gw_request *rq, const sf_rpc_result *res, int *missing)
+{
     if (res->file_path)
-        return reply_file(rq, res);
+        return reply_file(rq, res, missing);
     if (res->content_type) {
         char headers[2048];
         header_lines(res, NULL, headers, sizeof(headers));
@@ -302,13 +324,114 @@ int gw_reply_result(gw_request *rq, const sf_rpc_result *res)
     }
     if (res->status == 204 || !res->msg)
         return gw_reply_raw(rq, res->status, NULL, NULL, 0, NULL);
-    cJSON *json = sf_pb_to_json(res->msg);
-    if (json && (rq->route->flags & GW_UNWRAP) && json->child) {
-        cJSON *only = cJSON_DetachItemViaPointer(json, json->child);
-        cJSON_Delete(json);
-        json = only;
+    return gw_reply_json(rq, res->status, reply_json(rq, res->msg));
+}
+
+char *gw_render_json(const gw_request *rq, const ProtobufCMessage *msg)
+{
+    cJSON *json = reply_json(rq, msg);
+    char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+    cJSON_Delete(json);
+    return text;
+}
+
+/* ---- shared calls (gw_share.h) as RPCs ---- */
+
+typedef struct answer {
+    int rc;
+    sf_error err;
+    sf_rpc_result res;
+    char *json; /* a JSON answer, rendered once for every request sharing it */
+} answer;
+
+typedef struct share_call {
+    gw_request *rq;
+    const ProtobufCMessage *req;
+} share_call;
+
+static void *rpc_call(void *arg)
+{
+    share_call *c = arg;
+    answer *a = calloc(1, sizeof(*a));
+    if (!a)
+        return NULL;
+    a->err = (sf_error)SF_ERROR_INIT;
+    a->rc = gw_call(c->rq, (sf_service)c->rq->route->svc, c->rq->route->rpc, c->req,
+                    c->rq->route->reply, &a->res, &a->err);
+    if (!a->rc && a->res.msg && !a->res.file_path && !a->res.content_type && a->res.status != 204)
+        a->json = gw_render_json(c->rq, a->res.msg);
+    return a;
+}
+
+static void free_answer(void *p)
+{
+    answer *a = p;
+    sf_rpc_result_free(&a->res);
+    free(a->json);
+    free(a);
+}
+
+/* A stored result's file never changes: where it is may be kept. */
+static int keepable(const void *p)
+{
+    const answer *a = p;
+    return !a->rc && a->res.file_path;
+}
+
+const gw_share_ops gw_rpc_share_ops = {rpc_call, free_answer, keepable};
+
+static void results_deleted(void *arg, const char *payload, size_t len)
+{
+    (void)payload;
+    (void)len;
+    gw_share_invalidate(arg);
+}
+
+static void share_state(void *arg, int live)
+{
+    gw_share_set_live(arg, live);
+}
+
+sf_events_listener gw_share_listener(gw_share *s)
+{
+    sf_events_listener l = {SF_RESULTS_DELETED_CHANNEL, results_deleted, share_state, s};
+    return l;
+}
+
+static int reply_answer(gw_request *rq, const gw_flight *f, int *missing)
+{
+    const answer *a = f ? gw_flight_answer(f) : NULL;
+    if (!a)
+        return gw_reply_error(rq, 503, "out of memory");
+    if (a->rc)
+        return gw_reply_sf_error(rq, a->rc, &a->err);
+    if (a->json)
+        return gw_reply_raw(rq, a->res.status, "application/json", a->json, strlen(a->json), NULL);
+    return gw_reply_result_file(rq, &a->res, missing);
+}
+
+/* Answer a GW_SHARED route's request through the gateway's share; -1 when its key is too long
+ * to share (the caller calls alone). The key: route, raw path, query string, user, base URL. */
+static int shared_proxy(gw_request *rq, const ProtobufCMessage *req)
+{
+    const struct mg_request_info *ri = rq->ri;
+    char key[GW_PATH_MAX + 1024];
+    int n = snprintf(key, sizeof(key), "%d %s?%s %s %s", (int)(rq->route - gw_routes),
+                     ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri,
+                     ri->query_string ? ri->query_string : "", rq->user, rq->base_url);
+    if (n < 0 || (size_t)n >= sizeof(key))
+        return -1;
+    share_call c = {rq, req};
+    int keep = (rq->route->flags & GW_IMMUTABLE) != 0, missing = 0;
+    gw_flight *f = gw_share_call(rq->gw->share, key, keep, &c, NULL);
+    int status = reply_answer(rq, f, &missing);
+    if (missing) { /* a kept answer whose file has gone (retention): ask again */
+        gw_flight *again = gw_share_call(rq->gw->share, key, keep, &c, f);
+        status = reply_answer(rq, again, NULL);
+        gw_flight_unref(again);
     }
-    return gw_reply_json(rq, res->status, json);
+    gw_flight_unref(f);
+    return status;
 }
 
 int gw_proxy(gw_request *rq)
@@ -318,6 +441,10 @@ int gw_proxy(gw_request *rq)
     int rc = gw_build_request(rq, &req, &err);
     if (rc)
         return gw_reply_sf_error(rq, rc, &err);
+    if ((rq->route->flags & GW_SHARED) && (rc = shared_proxy(rq, req)) >= 0) {
+        protobuf_c_message_free_unpacked(req, NULL);
+        return rc;
+    }
     sf_rpc_result res;
     rc = gw_call(rq, (sf_service)rq->route->svc, rq->route->rpc, req, rq->route->reply, &res, &err);
     protobuf_c_message_free_unpacked(req, NULL);

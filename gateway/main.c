@@ -208,6 +208,10 @@ int main(int argc, char **argv)
          "how long await_completion waits before answering 202", &c->long_poll_secs},
         {"max-body-bytes", "STBF_MAX_BODY_BYTES", SF_OPT_INT, "1048576",
          "largest JSON request body", &c->max_body_bytes},
+        {"token-cache-secs", "STBF_TOKEN_CACHE_SECS", SF_OPT_INT, "60",
+         "how long a verified token is trusted without asking Redis (revocations reach every "
+         "gateway at once); 0: ask on every request",
+         &c->token_cache_secs},
         {"access-log", "STBF_ACCESS_LOG", SF_OPT_BOOL, "true", "log one line per request",
          &c->access_log},
     };
@@ -225,6 +229,10 @@ int main(int argc, char **argv)
                         "so that long polls cannot take every worker\n");
         return 2;
     }
+    if (c->token_cache_secs < 0 || c->token_cache_secs > 86400) {
+        fprintf(stderr, "stbfarm-gateway: --token-cache-secs takes 0 to 86400\n");
+        return 2;
+    }
 
     sigset_t sigs;
     sf_stop_block(&sigs);
@@ -239,7 +247,17 @@ int main(int argc, char **argv)
             goto cleanup;
         }
     }
-    if (sf_events_start(&gw->events, c->common.redis, &err)) {
+    if (gw_tokens_new(&gw->tokens, c->common.redis, c->token_cache_secs, &err)) {
+        sf_error("%s", err.msg);
+        goto cleanup;
+    }
+    if (gw_share_new(&gw->share, &gw_rpc_share_ops, 60 * 1000000LL, &err)) {
+        sf_error("%s", err.msg);
+        goto cleanup;
+    }
+    const sf_events_listener listeners[] = {gw_tokens_listener(gw->tokens),
+                                            gw_share_listener(gw->share)};
+    if (sf_events_start(&gw->events, c->common.redis, listeners, 2, &err)) {
         sf_error("%s", err.msg);
         goto cleanup;
     }
@@ -282,6 +300,8 @@ cleanup:
         mg_stop(ctx);
     mg_exit_library();
     sf_events_stop(gw->events);
+    gw_tokens_free(gw->tokens);
+    gw_share_free(gw->share);
     for (int s = 0; s < SF_SVC_COUNT; s++)
         sf_rpc_client_free(gw->clients[s]);
     free(gw);

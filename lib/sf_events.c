@@ -19,6 +19,8 @@ struct sf_events {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     sf_events_waiter *waiters;
+    sf_events_listener *listeners;
+    size_t n_listeners;
     redisContext *sub; /* owned by the thread; shut down by sf_events_stop to unblock it */
     int stopping;
 };
@@ -32,6 +34,41 @@ static void fire(sf_events *e, const char *topic)
     }
     pthread_cond_broadcast(&e->cond);
     pthread_mutex_unlock(&e->lock);
+}
+
+static void set_live(sf_events *e, int live)
+{
+    for (size_t i = 0; i < e->n_listeners; i++) {
+        if (e->listeners[i].on_state)
+            e->listeners[i].on_state(e->listeners[i].arg, live);
+    }
+}
+
+/* One reply on the subscribed connection; counts subscription confirmations in *confirmed and
+ * goes live when all of them (the pattern and every listener's channel) are in. */
+static void on_reply(sf_events *e, const redisReply *r, size_t *confirmed)
+{
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 ||
+        r->element[0]->type != REDIS_REPLY_STRING)
+        return;
+    const char *kind = r->element[0]->str;
+    if (!strcmp(kind, "psubscribe") || !strcmp(kind, "subscribe")) {
+        if (++*confirmed == 1 + e->n_listeners) {
+            fire(e, NULL); /* events may have been missed while disconnected */
+            set_live(e, 1);
+        }
+    } else if (!strcmp(kind, "pmessage") && r->elements == 4 &&
+               r->element[2]->type == REDIS_REPLY_STRING &&
+               !strncmp(r->element[2]->str, CHANNEL_PREFIX, strlen(CHANNEL_PREFIX))) {
+        fire(e, r->element[2]->str + strlen(CHANNEL_PREFIX));
+    } else if (!strcmp(kind, "message") && r->element[1]->type == REDIS_REPLY_STRING &&
+               r->element[2]->type == REDIS_REPLY_STRING) {
+        for (size_t i = 0; i < e->n_listeners; i++) {
+            const sf_events_listener *l = &e->listeners[i];
+            if (!strcmp(l->channel, r->element[1]->str) && l->on_message)
+                l->on_message(l->arg, r->element[2]->str, r->element[2]->len);
+        }
+    }
 }
 
 static void *subscriber(void *arg)
@@ -52,25 +89,23 @@ static void *subscriber(void *arg)
             backoff_ms = backoff_ms < 1000 ? backoff_ms * 2 : 1000;
             continue;
         }
-        redisReply *r = redisCommand(c, "PSUBSCRIBE " CHANNEL_PREFIX "*");
-        if (r)
-            freeReplyObject(r);
+        int ok = redisAppendCommand(c, "PSUBSCRIBE " CHANNEL_PREFIX "*") == REDIS_OK;
+        for (size_t i = 0; ok && i < e->n_listeners; i++)
+            ok = redisAppendCommand(c, "SUBSCRIBE %s", e->listeners[i].channel) == REDIS_OK;
         pthread_mutex_lock(&e->lock);
         e->sub = c;
         stopping = e->stopping;
         pthread_mutex_unlock(&e->lock);
-        if (!stopping && r) {
-            backoff_ms = 50;
-            fire(e, NULL); /* events may have been missed while disconnected */
+        if (!stopping && ok) {
+            size_t confirmed = 0;
+            redisReply *r;
             while (redisGetReply(c, (void **)&r) == REDIS_OK && r) {
-                /* pmessage, pattern, channel, payload */
-                if (r->type == REDIS_REPLY_ARRAY && r->elements == 4 &&
-                    r->element[2]->type == REDIS_REPLY_STRING &&
-                    !strncmp(r->element[2]->str, CHANNEL_PREFIX, strlen(CHANNEL_PREFIX)))
-                    fire(e, r->element[2]->str + strlen(CHANNEL_PREFIX));
+                backoff_ms = 50;
+                on_reply(e, r, &confirmed);
                 freeReplyObject(r);
             }
         }
+        set_live(e, 0);
         pthread_mutex_lock(&e->lock);
         e->sub = NULL;
         pthread_mutex_unlock(&e->lock);
@@ -80,13 +115,20 @@ static void *subscriber(void *arg)
     return NULL;
 }
 
-int sf_events_start(sf_events **out, const char *redis_addr, sf_error *err)
+int sf_events_start(sf_events **out, const char *redis_addr, const sf_events_listener *listeners,
+                    size_t n, sf_error *err)
 {
     sf_events *e = calloc(1, sizeof(*e));
-    if (!e || !(e->addr = strdup(redis_addr))) {
+    if (!e || !(e->addr = strdup(redis_addr)) ||
+        (n && !(e->listeners = malloc(n * sizeof(*listeners))))) {
+        if (e)
+            free(e->addr);
         free(e);
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     }
+    if (n)
+        memcpy(e->listeners, listeners, n * sizeof(*listeners));
+    e->n_listeners = n;
     pthread_mutex_init(&e->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -94,6 +136,7 @@ int sf_events_start(sf_events **out, const char *redis_addr, sf_error *err)
     pthread_cond_init(&e->cond, &ca);
     pthread_condattr_destroy(&ca);
     if (pthread_create(&e->thread, NULL, subscriber, e)) {
+        free(e->listeners);
         free(e->addr);
         free(e);
         return sf_fail(err, SF_EINTERNAL, "cannot start the event thread");
@@ -114,6 +157,7 @@ void sf_events_stop(sf_events *e)
     pthread_join(e->thread, NULL);
     pthread_cond_destroy(&e->cond);
     pthread_mutex_destroy(&e->lock);
+    free(e->listeners);
     free(e->addr);
     free(e);
 }

@@ -25,9 +25,27 @@ typedef struct sf_events_waiter {
     struct sf_events_waiter *next;
 } sf_events_waiter;
 
-/* Start the subscriber thread of a process on the Redis at addr. Returns 0 even when Redis is
- * down (the thread keeps reconnecting). Stop with sf_events_stop. */
-int sf_events_start(sf_events **out, const char *redis_addr, sf_error *err);
+/* A process that keeps a copy of some state (the gateway's verified tokens) listens on a
+ * channel of its own for invalidations. Unlike topics, such a channel is outside the sf:ev:
+ * namespace, so PUBLISH on it counts exactly its listeners (which a publisher waiting for
+ * acknowledgements needs). Both callbacks run on the subscriber thread. */
+/* Announces each result deleted (retention); the payload is its id. */
+#define SF_RESULTS_DELETED_CHANNEL "sf:results:deleted"
+
+typedef struct sf_events_listener {
+    const char *channel; /* a whole Redis channel name, e.g. "sf:tokens:revoked" */
+    void (*on_message)(void *arg, const char *payload, size_t len);
+    /* live 1: subscribed, every message from now on arrives; live 0: the subscription is
+     * lost, and messages may be missed until the next call with 1. Starts at 0. */
+    void (*on_state)(void *arg, int live);
+    void *arg;
+} sf_events_listener;
+
+/* Start the subscriber thread of a process on the Redis at addr, with n listeners (copied;
+ * n may be 0). Returns 0 even when Redis is down (the thread keeps reconnecting). Stop with
+ * sf_events_stop. */
+int sf_events_start(sf_events **out, const char *redis_addr, const sf_events_listener *listeners,
+                    size_t n, sf_error *err);
 void sf_events_stop(sf_events *e);
 
 void sf_events_watch(sf_events *e, sf_events_waiter *w, const char *topic);

@@ -20,6 +20,13 @@ int64_t sf_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t sf_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void sf_timespec_after(clockid_t clock, int64_t ms, struct timespec *out)
 {
     clock_gettime(clock, out);

@@ -9,6 +9,7 @@
 
 int64_t sf_now_us(void);  /* wall clock */
 int64_t sf_mono_ms(void); /* monotonic, for timeouts */
+int64_t sf_mono_us(void);
 
 /* The time ms milliseconds from now on clock, as pthread_cond_timedwait wants it (a condition
  * variable waits on CLOCK_REALTIME unless made with pthread_condattr_setclock). */

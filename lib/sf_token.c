@@ -1,12 +1,14 @@
 #include "sf_token.h"
 
 #include "sf_crypto.h"
+#include "sf_log.h"
 #include "sf_time.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 int sf_token_parse_header(const char *header, const char **tok, size_t *len, sf_error *err)
 {
@@ -77,6 +79,40 @@ int sf_token_create(sf_redis *r, const char *user, char *out, sf_error *err)
     return 0;
 }
 
+/* Publish the revocation and wait until every listener acknowledged it. */
+static int tell_gateways(sf_redis *r, const char *selector, sf_error *err)
+{
+    unsigned char raw[12];
+    char nonce[17], ack[64];
+    if (sf_random_bytes(raw, sizeof(raw)))
+        return sf_fail(err, SF_EINTERNAL, "no randomness available");
+    sf_base64url(raw, sizeof(raw), nonce);
+    snprintf(ack, sizeof(ack), SF_TOKEN_ACK_PREFIX "%s", nonce);
+    redisReply *reply;
+    int rc =
+        sf_redis_cmd(r, &reply, err, "PUBLISH " SF_TOKEN_REVOKED_CHANNEL " %s:%s", selector, ack);
+    if (rc)
+        return rc;
+    long long listeners = sf_reply_int(reply, 0), acked = 0;
+    freeReplyObject(reply);
+    int64_t until = sf_mono_ms() + SF_TOKEN_ACK_WAIT_MS;
+    while (acked < listeners && sf_mono_ms() < until) {
+        struct timespec pause = {0, 2 * 1000000L};
+        nanosleep(&pause, NULL);
+        if ((rc = sf_redis_cmd(r, &reply, err, "LLEN %s", ack)))
+            return rc;
+        acked = sf_reply_int(reply, 0);
+        freeReplyObject(reply);
+    }
+    if (acked < listeners)
+        sf_warn("token revoked, but only %lld of %lld gateways confirmed within %d ms; the others "
+                "forget it when their copy expires",
+                acked, listeners, SF_TOKEN_ACK_WAIT_MS);
+    if (!sf_redis_cmd(r, &reply, err, "DEL %s", ack))
+        freeReplyObject(reply);
+    return 0;
+}
+
 int sf_token_revoke(sf_redis *r, const char *token, sf_error *err)
 {
     sf_token_digest d;
@@ -87,5 +123,7 @@ int sf_token_revoke(sf_redis *r, const char *token, sf_error *err)
         return rc;
     long long n = sf_reply_int(reply, 0);
     freeReplyObject(reply);
+    if ((rc = tell_gateways(r, d.selector, err)))
+        return rc;
     return n ? 0 : sf_fail(err, SF_ENOTFOUND, "no such token");
 }

@@ -1,5 +1,6 @@
 #include "res_store.h"
 
+#include "sf_events.h"
 #include "sf_time.h"
 #include "sf_utf8.h"
 
@@ -112,6 +113,7 @@ static const char *const DELETE_LUA =
     "redis.call('ZADD', 'sf:res:dead', seq, ARGV[1])\n"
     "redis.call('ZADD', 'sf:res:gone', ARGV[2], ARGV[1])\n"
     "redis.call('SADD', 'sf:res:purge', ARGV[1])\n"
+    "redis.call('PUBLISH', '" SF_RESULTS_DELETED_CHANNEL "', ARGV[1])\n"
     "local n = redis.call('ZCARD', 'sf:res:dead')\n"
     "local keep = tonumber(ARGV[3])\n"
     "if n > keep then\n"

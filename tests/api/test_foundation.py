@@ -55,6 +55,50 @@ def test_revoked_token_is_403(farm):
     assert requests.get(farm.url + "/api/v2/user", headers=h).status_code == 403
 
 
+@pytest.mark.parametrize("fresh_farm", [{"gateways": 2}], indirect=True)
+def test_revocation_reaches_every_gateway_before_revoke_returns(fresh_farm):
+    """Gateways keep the tokens they verified; a revocation is pushed to each of them, and the
+    revoke command waits until every one has dropped the token."""
+    tok = fresh_farm.admin("token", "create", "mallory").stdout.strip()
+    h = {"Authorization": "token " + tok}
+    urls = [fresh_farm.url_of(0), fresh_farm.url_of(1)]
+    for _ in range(3):  # each gateway now holds the verified token
+        for u in urls:
+            assert requests.get(u + "/api/v2/user", headers=h).status_code == 200
+    t0 = time.monotonic()
+    fresh_farm.admin("token", "revoke", tok)
+    assert time.monotonic() - t0 < 2.5  # both acknowledged; nobody waited out the timeout
+    for u in urls:
+        r = requests.get(u + "/api/v2/user", headers=h)
+        assert r.status_code == 403
+        assert r.json() == {"error": "invalid or revoked access token"}
+    assert fresh_farm.admin("token", "revoke", tok, check=False).returncode != 0
+
+
+@pytest.mark.parametrize("fresh_farm", [{"gateway_args": ["--token-cache-secs", "1"]}],
+                         indirect=True)
+def test_token_deleted_by_hand_stops_working_within_the_cache_time(fresh_farm):
+    tok = fresh_farm.admin("token", "create", "mallory").stdout.strip()
+    h = {"Authorization": "token " + tok}
+    assert requests.get(fresh_farm.url + "/api/v2/user", headers=h).status_code == 200
+    for key in fresh_farm.redis("--scan", "--pattern", "sf:token:*").split():
+        if fresh_farm.redis("hget", key, "user").strip() == "mallory":
+            fresh_farm.redis("del", key)
+    wait_until(lambda: requests.get(fresh_farm.url + "/api/v2/user", headers=h).status_code
+               == 403, 3, what="the gateway's copy to expire")
+
+
+@pytest.mark.parametrize("fresh_farm", [{"gateway_args": ["--token-cache-secs", "0"]}],
+                         indirect=True)
+def test_token_cache_off_asks_redis_every_time(fresh_farm):
+    tok = fresh_farm.admin("token", "create", "mallory").stdout.strip()
+    h = {"Authorization": "token " + tok}
+    assert requests.get(fresh_farm.url + "/api/v2/user", headers=h).status_code == 200
+    for key in fresh_farm.redis("--scan", "--pattern", "sf:token:*").split():
+        fresh_farm.redis("del", key)
+    assert requests.get(fresh_farm.url + "/api/v2/user", headers=h).status_code == 403
+
+
 def test_token_scheme_is_case_insensitive(farm):
     r = requests.get(farm.url + "/api/v2/user",
                      headers={"Authorization": "Token " + farm.token("alice")})
@@ -92,7 +136,8 @@ def test_nodes_list_is_a_json_array_of_nodes(api):
     assert [n["node_id"] for n in nodes] == [NODE, "stb-tester-000000000002"]
 
 
-def test_node_status_has_every_field_of_the_spec(api):
+def test_node_status_has_every_field_of_the_spec(farm, api):
+    farm.admin("node", "register", NODE, "--alive")  # online for the next few seconds
     n = api.get("/api/v2/nodes/" + NODE).json()
     assert set(n) == {"available", "config", "device_type", "external_ip_address",
                       "friendly_name", "geoip_city", "geoip_country", "job", "last_used_by",
@@ -264,6 +309,9 @@ def test_redis_restart_is_survived_and_tokens_persist(fresh_farm):
     r = s.get("/api/v2/nodes")
     assert r.status_code == 503
     assert r.headers["Content-Type"] == "application/json"
+    # the gateway's copies of verified tokens go with the subscription that keeps them true
+    wait_until(lambda: s.get("/api/v2/user").status_code == 503, 5,
+               what="the gateway to stop trusting its copy of the token")
     os.unlink(fresh_farm.redis_sock)
     fresh_farm.start_redis()
     wait_until(lambda: s.get("/api/v2/nodes").status_code == 200, 15, what="redis back")

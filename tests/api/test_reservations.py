@@ -563,3 +563,38 @@ def test_reservations_survive_restarts_of_redis_and_of_every_service(fresh_farm)
     (new,) = reserve_ok(b, [N4])
     assert new["reservation_id"] > gone["reservation_id"]
 
+
+
+@pytest.mark.parametrize("fresh_farm", [{"gateways": 2, "gateway_args": ["--rate-limit", "off"]}],
+                         indirect=True)
+def test_node_status_polled_by_many_shows_each_change_at_once(fresh_farm):
+    """Identical GETs arriving together share one call to the nodes service, yet every answer
+    is read after its request arrived: a change made through either gateway shows at once in
+    the next GET through both, however many clients poll the same node meanwhile."""
+    register_nodes(fresh_farm)
+    a0, a1 = fresh_farm.session("alice", 0), fresh_farm.session("alice", 1)
+    stop, errors = threading.Event(), []
+
+    def poll(s):
+        while not stop.is_set():
+            r = s.get("/api/v2/nodes/" + N1)
+            if r.status_code != 200:
+                errors.append(r.text)
+
+    pollers = [threading.Thread(target=poll, args=(s,)) for s in (a0, a1) for _ in range(6)]
+    for t in pollers:
+        t.start()
+    try:
+        for i in range(10):
+            writer, other = (a0, a1) if i % 2 else (a1, a0)
+            rid = reserve_ok(writer, [N1])[0]["reservation_id"]
+            for s in (writer, other):
+                assert node(s, N1)["reservation"]["reservation_id"] == rid
+            assert other.delete("/api/v2/reservations/%d" % rid).status_code == 204
+            for s in (writer, other):
+                assert node(s, N1)["reservation"] is None
+    finally:
+        stop.set()
+        for t in pollers:
+            t.join()
+    assert not errors, errors[:3]

@@ -735,3 +735,26 @@ def test_results_older_than_the_retention_are_gone_with_their_files(fresh_farm):
     assert s.get("/api/v2/results" + new).status_code == 200
     assert s.get("/api/v2/results%s/artifacts/d/y.log" % new).content == b"y"
     assert s.get("/api/v2/results/n/0a/1/2001-01-01_00.00.00").status_code == 404
+
+
+@pytest.mark.parametrize("fresh_farm", [{"service_args": {
+    "results": ["--retention", "1h", "--sweep-interval-secs", "1"]}}], indirect=True)
+def test_an_artifact_downloaded_before_its_result_is_deleted_is_gone_after(fresh_farm):
+    """Gateways keep where a stored result's files are (they never change); a deletion is
+    announced to them, so the kept answer is not served once the result is gone."""
+    local = os.path.join(fresh_farm.dir, "a")
+    write_artifacts(local, {"stbt.log": b"x\n", "d/y.log": b"y" * 1000})
+    now = time.time()
+
+    def iso(t):
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+    rid = push_id(fresh_farm, record(job_uid="/n/0b/1", start_time=iso(now - 3600 + 5),
+                                     end_time=iso(now - 3600 + 6)), local)
+    s = fresh_farm.session()
+    for _ in range(3):
+        r = s.get("/api/v2/results%s/artifacts/d/y.log" % rid)
+        assert r.status_code == 200 and r.content == b"y" * 1000
+    wait_until(lambda: s.get("/api/v2/results" + rid).status_code == 410, 20,
+               what="retention to delete the result")
+    assert s.get("/api/v2/results%s/artifacts/d/y.log" % rid).status_code == 410

@@ -1,0 +1,221 @@
+/* Identical reads share one call (gw_share.h). */
+#include "gw_share.h"
+
+#include "sf_time.h"
+
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+enum { SLOTS = 256 };
+
+struct gw_flight {
+    atomic_int refs;
+    atomic_int done; /* a futex word: 1 once the answer is in */
+    int calling;     /* under the slot's lock: the call has started, join a newer flight */
+    const gw_share *share;
+    void *answer;
+    uint64_t epoch; /* the share's epoch when the call started */
+    int64_t at_us;
+};
+
+typedef struct slot {
+    pthread_mutex_t lock;
+    char *key;       /* NULL: free */
+    gw_flight *tail; /* the newest unfinished flight for key */
+    gw_flight *kept; /* an answer kept for reuse */
+} slot;
+
+struct gw_share {
+    gw_share_ops ops;
+    int64_t keep_us;
+    slot slots[SLOTS];
+    _Atomic uint64_t epoch;
+    atomic_int live;
+};
+
+int gw_share_new(gw_share **out, const gw_share_ops *ops, int64_t keep_us, sf_error *err)
+{
+    gw_share *s = calloc(1, sizeof(*s));
+    if (!s)
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    s->ops = *ops;
+    s->keep_us = keep_us;
+    for (int i = 0; i < SLOTS; i++)
+        pthread_mutex_init(&s->slots[i].lock, NULL);
+    *out = s;
+    return 0;
+}
+
+const void *gw_flight_answer(const gw_flight *f)
+{
+    return f->answer;
+}
+
+void gw_flight_unref(gw_flight *f)
+{
+    if (f && atomic_fetch_sub(&f->refs, 1) == 1) {
+        if (f->answer)
+            f->share->ops.free_answer(f->answer);
+        free(f);
+    }
+}
+
+static gw_flight *ref(gw_flight *f)
+{
+    atomic_fetch_add(&f->refs, 1);
+    return f;
+}
+
+/* Waiters sleep on the flight itself, so that an answer wakes each of them once (a condition
+ * variable would make them all fight for the slot's lock on the way out). */
+static void wait_done(gw_flight *f)
+{
+    while (!atomic_load(&f->done))
+        syscall(SYS_futex, (int *)&f->done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+}
+
+static void set_done(gw_flight *f)
+{
+    atomic_store(&f->done, 1);
+    syscall(SYS_futex, (int *)&f->done, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+void gw_share_free(gw_share *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < SLOTS; i++) {
+        gw_flight_unref(s->slots[i].kept);
+        free(s->slots[i].key);
+        pthread_mutex_destroy(&s->slots[i].lock);
+    }
+    free(s);
+}
+
+void gw_share_invalidate(gw_share *s)
+{
+    atomic_fetch_add(&s->epoch, 1);
+}
+
+void gw_share_set_live(gw_share *s, int live)
+{
+    atomic_fetch_add(&s->epoch, 1);
+    atomic_store(&s->live, live);
+}
+
+static int keepable(const gw_share *s, const gw_flight *f)
+{
+    return f && f->answer && s->ops.keepable && s->ops.keepable(f->answer) &&
+           atomic_load(&s->live) && f->epoch == atomic_load(&s->epoch) &&
+           sf_mono_us() - f->at_us < s->keep_us;
+}
+
+static gw_flight *new_flight(gw_share *s, int refs)
+{
+    gw_flight *f = calloc(1, sizeof(*f));
+    if (f) {
+        atomic_init(&f->refs, refs);
+        f->share = s;
+    }
+    return f;
+}
+
+static void call_into(gw_share *s, gw_flight *f, void *arg)
+{
+    f->answer = s->ops.call(arg);
+    f->at_us = sf_mono_us();
+}
+
+/* A call made alone, shared with nobody. */
+static gw_flight *alone(gw_share *s, void *arg)
+{
+    gw_flight *f = new_flight(s, 1);
+    if (f) {
+        call_into(s, f, arg);
+        atomic_store(&f->done, 1);
+    }
+    return f;
+}
+
+gw_flight *gw_share_call(gw_share *s, const char *key, int keep, void *arg, gw_flight *stale)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    slot *sl = &s->slots[h % SLOTS];
+
+    pthread_mutex_lock(&sl->lock);
+    if (sl->key && strcmp(sl->key, key)) {
+        if (sl->tail) { /* busy with another key */
+            pthread_mutex_unlock(&sl->lock);
+            return alone(s, arg);
+        }
+        gw_flight_unref(sl->kept);
+        sl->kept = NULL;
+        free(sl->key);
+        sl->key = NULL;
+    }
+    if (!sl->key && !(sl->key = strdup(key))) {
+        pthread_mutex_unlock(&sl->lock);
+        return alone(s, arg);
+    }
+    if (sl->kept && (sl->kept == stale || !keepable(s, sl->kept))) {
+        gw_flight_unref(sl->kept);
+        sl->kept = NULL;
+    }
+    if (keep && sl->kept) {
+        gw_flight *f = ref(sl->kept);
+        pthread_mutex_unlock(&sl->lock);
+        return f;
+    }
+    if (sl->tail && !sl->tail->calling) { /* its call starts after we arrived: join it */
+        gw_flight *f = ref(sl->tail);
+        pthread_mutex_unlock(&sl->lock);
+        wait_done(f);
+        return f;
+    }
+    /* A new flight, which calls once the one in flight (which may have read the store before we
+     * arrived) has finished; requests arriving until then join it. */
+    gw_flight *f = new_flight(s, 2), *prev = sl->tail ? ref(sl->tail) : NULL;
+    if (!f) {
+        gw_flight_unref(prev);
+        pthread_mutex_unlock(&sl->lock);
+        return alone(s, arg);
+    }
+    sl->tail = f; /* the slot's reference */
+    pthread_mutex_unlock(&sl->lock);
+    if (prev) {
+        wait_done(prev);
+        gw_flight_unref(prev);
+    }
+    pthread_mutex_lock(&sl->lock);
+    f->calling = 1;
+    f->epoch = atomic_load(&s->epoch);
+    pthread_mutex_unlock(&sl->lock);
+
+    call_into(s, f, arg);
+    set_done(f);
+
+    pthread_mutex_lock(&sl->lock);
+    if (sl->tail == f) {
+        sl->tail = NULL;
+        if (keep && keepable(s, f)) {
+            gw_flight_unref(sl->kept);
+            sl->kept = ref(f);
+        }
+        if (!sl->kept) {
+            free(sl->key);
+            sl->key = NULL;
+        }
+    }
+    pthread_mutex_unlock(&sl->lock);
+    gw_flight_unref(f); /* the slot's reference, taken over from sl->tail */
+    return f;
+}
