@@ -111,6 +111,9 @@ int gw_reply_error_headers(gw_request *rq, int status, const char *headers, cons
     __attribute__((format(printf, 4, 5)));
 int gw_reply_raw(gw_request *rq, int status, const char *content_type, const void *data, size_t len,
                  const char *extra_headers);
+/* Only the status line and headers, for a body the caller sends (content_length < 0: none). */
+int gw_reply_head(gw_request *rq, int status, const char *content_type, int64_t content_length,
+                  const char *extra_headers);
 /* An sf error code as its status and message. */
 int gw_reply_sf_error(gw_request *rq, int code, const sf_error *err);
 

@@ -21,48 +21,79 @@ static int keep_alive(const gw_request *rq)
     return rq->ri->http_version && !strcmp(rq->ri->http_version, "1.1");
 }
 
-static int gw_send(gw_request *rq, int status, const char *content_type, const void *data,
-                   size_t len, const char *extra_headers)
+/* The status line and headers of a response, into buf: its length, or -1 when they do not fit.
+ * content_length < 0: none (204, 304). */
+static int build_head(const gw_request *rq, int status, const char *content_type,
+                      int64_t content_length, const char *extra_headers, char *buf, size_t size)
 {
-    enum { WHOLE = 16384 };
-    char buf[WHOLE], date[64];
+    char date[64];
     time_t now = time(NULL);
     struct tm tm;
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
-    int body = !rq->head && len && status != 204 && status != 304;
-    int n = snprintf(buf, sizeof(buf), "HTTP/1.1 %d %s\r\n", status, sf_http_reason(status));
-    if (content_type && n > 0 && (size_t)n < sizeof(buf))
-        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "Content-Type: %s\r\n", content_type);
-    if (status != 204 && status != 304 && n > 0 && (size_t)n < sizeof(buf))
-        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "Content-Length: %zu\r\n", len);
-    if (n > 0 && (size_t)n < sizeof(buf))
-        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%sDate: %s\r\nConnection: %s\r\n\r\n",
-                      extra_headers ? extra_headers : "", date,
-                      keep_alive(rq) ? "keep-alive" : "close");
-    if (n < 0 || (size_t)n >= sizeof(buf)) { /* headers this long: civetweb's way */
-        char clen[32];
-        mg_response_header_start(rq->conn, status);
-        if (content_type)
-            mg_response_header_add(rq->conn, "Content-Type", content_type, -1);
-        if (status != 204 && status != 304) {
-            snprintf(clen, sizeof(clen), "%zu", len);
-            mg_response_header_add(rq->conn, "Content-Length", clen, -1);
-        }
-        if (extra_headers)
-            mg_response_header_add_lines(rq->conn, extra_headers);
-        mg_response_header_send(rq->conn);
-        n = 0;
-    } else if (body && len <= sizeof(buf) - (size_t)n) {
-        memcpy(buf + n, data, len);
-        n += (int)len;
-        body = 0;
+    char type[320] = "", length[64] = "";
+    if (content_type)
+        snprintf(type, sizeof(type), "Content-Type: %s\r\n", content_type);
+    if (content_length >= 0)
+        snprintf(length, sizeof(length), "Content-Length: %lld\r\n", (long long)content_length);
+    int n =
+        snprintf(buf, size, "HTTP/1.1 %d %s\r\n%s%s%sDate: %s\r\nConnection: %s\r\n\r\n", status,
+                 sf_http_reason(status), type, length, extra_headers ? extra_headers : "", date,
+                 keep_alive(rq) ? "keep-alive" : "close");
+    return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+/* civetweb's way, for headers too long for build_head's buffer. */
+static void send_head_civetweb(gw_request *rq, int status, const char *content_type,
+                               int64_t content_length, const char *extra_headers)
+{
+    char clen[32];
+    mg_response_header_start(rq->conn, status);
+    if (content_type)
+        mg_response_header_add(rq->conn, "Content-Type", content_type, -1);
+    if (content_length >= 0) {
+        snprintf(clen, sizeof(clen), "%lld", (long long)content_length);
+        mg_response_header_add(rq->conn, "Content-Length", clen, -1);
     }
-    if (n)
+    if (extra_headers)
+        mg_response_header_add_lines(rq->conn, extra_headers);
+    mg_response_header_send(rq->conn);
+}
+
+static int gw_send(gw_request *rq, int status, const char *content_type, const void *data,
+                   size_t len, const char *extra_headers)
+{
+    char buf[16384];
+    int no_body = status == 204 || status == 304;
+    int n = build_head(rq, status, content_type, no_body ? -1 : (int64_t)len, extra_headers, buf,
+                       sizeof(buf));
+    int body = !rq->head && len && !no_body;
+    if (n < 0) {
+        send_head_civetweb(rq, status, content_type, no_body ? -1 : (int64_t)len, extra_headers);
+    } else {
+        if (body && len <= sizeof(buf) - (size_t)n) { /* headers and body in one write */
+            memcpy(buf + n, data, len);
+            n += (int)len;
+            body = 0;
+        }
         mg_write(rq->conn, buf, (size_t)n);
+    }
     if (body)
         mg_write(rq->conn, data, len);
     rq->status = status;
     rq->bytes = (int64_t)len;
+    return status;
+}
+
+int gw_reply_head(gw_request *rq, int status, const char *content_type, int64_t content_length,
+                  const char *extra_headers)
+{
+    char buf[8192];
+    int n = build_head(rq, status, content_type, content_length, extra_headers, buf, sizeof(buf));
+    if (n < 0)
+        send_head_civetweb(rq, status, content_type, content_length, extra_headers);
+    else
+        mg_write(rq->conn, buf, (size_t)n);
+    rq->status = status;
     return status;
 }
 

@@ -209,33 +209,52 @@ static int parse_range(const char *h, int64_t size, int64_t *from, int64_t *to)
     return 1;
 }
 
-/* Answer [from, to] of a file ourselves: 206 with Content-Range for a range, or 200 with the
- * whole file when a Range header was ignored (civetweb would act on it). The validators are
- * civetweb's, so that If-Range works across its answers and ours. */
-static int reply_part(gw_request *rq, const char *path, const struct stat *st,
-                      const sf_rpc_result *res, const char *validators, int partial, int64_t from,
-                      int64_t to)
+/* Whether the client's copy is this version of the file (RFC 9110 13.1.2, 13.1.3). */
+static int not_modified(gw_request *rq, const char *etag, time_t mtime)
+{
+    const char *inm = mg_get_header(rq->conn, "If-None-Match");
+    if (inm) {
+        while (*inm == ' ')
+            inm++;
+        return !strcmp(inm, "*") || strstr(inm, etag) != NULL;
+    }
+    const char *ims = mg_get_header(rq->conn, "If-Modified-Since");
+    struct tm tm = {0};
+    const char *end = ims ? strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
+    return end && !*end && mtime <= timegm(&tm);
+}
+
+/* Send [from, to] of a file: 200 with the whole file (sendfile) or 206 with a part. Headers
+ * go in one write (civetweb's own file answers send each header line as a packet). */
+static int send_file(gw_request *rq, const char *path, const struct stat *st,
+                     const sf_rpc_result *res, const char *validators, int status, int64_t from,
+                     int64_t to)
 {
     char headers[2048], more[512], range[96] = "";
-    if (partial)
+    if (status == 206)
         snprintf(range, sizeof(range), "Content-Range: bytes %lld-%lld/%lld\r\n", (long long)from,
                  (long long)to, (long long)st->st_size);
-    snprintf(more, sizeof(more), "X-Content-Type-Options: nosniff\r\nAccept-Ranges: bytes\r\n%s%s",
+    snprintf(more, sizeof(more),
+             "X-Content-Type-Options: nosniff\r\nAccept-Ranges: bytes\r\n"
+             "Cache-Control: max-age=3600\r\n%s%s",
              validators, range);
     header_lines(res, more, headers, sizeof(headers));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return gw_reply_error(rq, 404, "file not found");
-    char clen[32];
-    snprintf(clen, sizeof(clen), "%lld", (long long)(to - from + 1));
-    rq->status = partial ? 206 : 200;
-    mg_response_header_start(rq->conn, rq->status);
-    mg_response_header_add(rq->conn, "Content-Type", res->content_type, -1);
-    mg_response_header_add(rq->conn, "Content-Length", clen, -1);
-    mg_response_header_add_lines(rq->conn, headers);
-    mg_response_header_send(rq->conn);
+    gw_reply_head(rq, status, res->content_type, to - from + 1, headers);
+    if (rq->head) {
+        close(fd);
+        return status;
+    }
+    if (status == 200) {
+        close(fd);
+        if (mg_send_file_body(rq->conn, path) >= 0)
+            rq->bytes = (int64_t)st->st_size;
+        return status;
+    }
     enum { BLOCK = 256 << 10 };
-    char *buf = rq->head ? NULL : malloc(BLOCK);
+    char *buf = malloc(BLOCK);
     for (int64_t at = from; buf && at <= to;) {
         size_t want = to - at + 1 < BLOCK ? (size_t)(to - at + 1) : BLOCK;
         ssize_t n = pread(fd, buf, want, (off_t)at);
@@ -246,13 +265,13 @@ static int reply_part(gw_request *rq, const char *path, const struct stat *st,
     }
     free(buf);
     close(fd);
-    return rq->status;
+    return status;
 }
 
 /* Serve a file the service resolved in the artifact store. The service has checked the name;
  * the path must still resolve inside the store, so a bug there cannot serve /etc/passwd.
- * civetweb answers whole files (sendfile, conditional requests); its Range handling gets the
- * end of the file wrong, so ranges are answered here. */
+ * Validators are civetweb's (ETag "<mtime hex>.<size>", Last-Modified); ranges, If-Range and
+ * conditional requests are answered here (civetweb 1.15 gets the end of a range wrong). */
 static int reply_file(gw_request *rq, const sf_rpc_result *res, int *missing)
 {
     const char *root = rq->gw->cfg.artifact_root;
@@ -267,14 +286,15 @@ static int reply_file(gw_request *rq, const sf_rpc_result *res, int *missing)
         }
         return gw_reply_error(rq, 404, "file not found");
     }
-    /* civetweb's validators: ETag "<mtime hex>.<size>" and Last-Modified */
     char etag[64], modified[64], validators[192];
     struct tm tm;
     snprintf(etag, sizeof(etag), "\"%lx.%lld\"", (unsigned long)st.st_mtime, (long long)st.st_size);
     strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&st.st_mtime, &tm));
     snprintf(validators, sizeof(validators), "ETag: %s\r\nLast-Modified: %s\r\n", etag, modified);
+    if (not_modified(rq, etag, st.st_mtime))
+        return gw_reply_raw(rq, 304, NULL, NULL, 0, validators);
     const char *if_range = mg_get_header(rq->conn, "If-Range");
-    int64_t from = 0, to = 0;
+    int64_t from = 0, to = (int64_t)st.st_size - 1;
     int range = parse_range(mg_get_header(rq->conn, "Range"), (int64_t)st.st_size, &from, &to);
     if (if_range && strcmp(if_range, etag) && strcmp(if_range, modified))
         range = 0; /* the client's copy is of another version: send all of this one */
@@ -284,15 +304,11 @@ static int reply_file(gw_request *rq, const sf_rpc_result *res, int *missing)
         return gw_reply_error_headers(rq, 416, hdr, "the range is outside the file's %lld bytes",
                                       (long long)st.st_size);
     }
-    if (range > 0 || mg_get_header(rq->conn, "Range"))
-        return reply_part(rq, real, &st, res, validators, range > 0, range > 0 ? from : 0,
-                          range > 0 ? to : (int64_t)st.st_size - 1);
-    char headers[2048];
-    header_lines(res, "X-Content-Type-Options: nosniff\r\n", headers, sizeof(headers));
-    mg_send_mime_file2(rq->conn, real, res->content_type, headers);
-    rq->status = 200;
-    rq->bytes = rq->head ? 0 : (int64_t)st.st_size;
-    return 200;
+    if (range == 0) {
+        from = 0;
+        to = (int64_t)st.st_size - 1;
+    }
+    return send_file(rq, real, &st, res, validators, range > 0 ? 206 : 200, from, to);
 }
 
 /* A reply message as the JSON the route answers. */

@@ -432,6 +432,31 @@ def test_if_range_gets_the_part_only_for_the_same_version(rf, api):
     assert r.status_code == 200 and r.content == full.content
 
 
+def test_conditional_requests_for_the_same_version_are_304(rf, api):
+    url = artifact_url(rf, "video.mp4")
+    full = api.get(url)
+    assert full.headers["Cache-Control"] == "max-age=3600"
+    r = api.get(url, headers={"If-None-Match": full.headers["ETag"]})
+    assert r.status_code == 304 and r.content == b""
+    assert r.headers["ETag"] == full.headers["ETag"]
+    r = api.get(url, headers={"If-Modified-Since": full.headers["Last-Modified"]})
+    assert r.status_code == 304
+    r = api.get(url, headers={"If-None-Match": '"another-version"',
+                              "If-Modified-Since": full.headers["Last-Modified"]})
+    assert r.status_code == 200 and r.content == full.content  # If-None-Match decides
+    r = api.get(url, headers={"If-Modified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"})
+    assert r.status_code == 200 and r.content == full.content
+
+
+def test_head_of_an_artifact_has_its_length_and_no_body(rf, api):
+    url = artifact_url(rf, "video.mp4")
+    r = api.head(url)
+    assert r.status_code == 200
+    assert int(r.headers["Content-Length"]) == rf.listing["video.mp4"]["size"]
+    assert r.content == b""
+    assert api.get(artifact_url(rf, "empty.txt")).content == b""
+
+
 def test_range_requests_keep_the_connection_usable(rf, api):
     # a wrong Content-Length would leave bytes on a kept-alive connection
     video = _video(rf)
