@@ -13,12 +13,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-enum { SLOTS = 256 };
+enum {
+    SLOTS = 256,
+    CALLS_PER_KEY = 4, /* calls in flight at once for one key; more requests share */
+};
 
 struct gw_flight {
     atomic_int refs;
     atomic_int done; /* a futex word: 1 once the answer is in */
-    int calling;     /* under the slot's lock: the call has started, join a newer flight */
     const gw_share *share;
     void *answer;
     uint64_t epoch; /* the share's epoch when the call started */
@@ -28,7 +30,9 @@ struct gw_flight {
 typedef struct slot {
     pthread_mutex_t lock;
     char *key;       /* NULL: free */
-    gw_flight *tail; /* the newest unfinished flight for key */
+    int calling;        /* calls in flight for key */
+    gw_flight *pending; /* a flight waiting for a free call, which requests join */
+    atomic_int ended;   /* a futex word: counts calls ended, for the pending flight's caller */
     gw_flight *kept; /* an answer kept for reuse */
 } slot;
 
@@ -153,7 +157,7 @@ gw_flight *gw_share_call(gw_share *s, const char *key, int keep, void *arg, gw_f
 
     pthread_mutex_lock(&sl->lock);
     if (sl->key && strcmp(sl->key, key)) {
-        if (sl->tail) { /* busy with another key */
+        if (sl->calling || sl->pending) { /* busy with another key */
             pthread_mutex_unlock(&sl->lock);
             return alone(s, arg);
         }
@@ -175,28 +179,31 @@ gw_flight *gw_share_call(gw_share *s, const char *key, int keep, void *arg, gw_f
         pthread_mutex_unlock(&sl->lock);
         return f;
     }
-    if (sl->tail && !sl->tail->calling) { /* its call starts after we arrived: join it */
-        gw_flight *f = ref(sl->tail);
+    if (sl->pending) { /* its call starts after we arrived: join it */
+        gw_flight *f = ref(sl->pending);
         pthread_mutex_unlock(&sl->lock);
         wait_done(f);
         return f;
     }
-    /* A new flight, which calls once the one in flight (which may have read the store before we
-     * arrived) has finished; requests arriving until then join it. */
-    gw_flight *f = new_flight(s, 2), *prev = sl->tail ? ref(sl->tail) : NULL;
+    gw_flight *f = new_flight(s, 1);
     if (!f) {
-        gw_flight_unref(prev);
         pthread_mutex_unlock(&sl->lock);
         return alone(s, arg);
     }
-    sl->tail = f; /* the slot's reference */
-    pthread_mutex_unlock(&sl->lock);
-    if (prev) {
-        wait_done(prev);
-        gw_flight_unref(prev);
+    if (sl->calling >= CALLS_PER_KEY) {
+        /* Enough calls in flight (they may have read the store before we arrived): ours waits
+         * for one of them to end, and requests arriving until then join it. */
+        sl->pending = ref(f);
+        while (sl->calling >= CALLS_PER_KEY) {
+            int ended = atomic_load(&sl->ended);
+            pthread_mutex_unlock(&sl->lock);
+            syscall(SYS_futex, (int *)&sl->ended, FUTEX_WAIT_PRIVATE, ended, NULL, NULL, 0);
+            pthread_mutex_lock(&sl->lock);
+        }
+        sl->pending = NULL;
+        gw_flight_unref(f); /* the slot's reference */
     }
-    pthread_mutex_lock(&sl->lock);
-    f->calling = 1;
+    sl->calling++;
     f->epoch = atomic_load(&s->epoch);
     pthread_mutex_unlock(&sl->lock);
 
@@ -204,18 +211,17 @@ gw_flight *gw_share_call(gw_share *s, const char *key, int keep, void *arg, gw_f
     set_done(f);
 
     pthread_mutex_lock(&sl->lock);
-    if (sl->tail == f) {
-        sl->tail = NULL;
-        if (keep && keepable(s, f)) {
-            gw_flight_unref(sl->kept);
-            sl->kept = ref(f);
-        }
-        if (!sl->kept) {
-            free(sl->key);
-            sl->key = NULL;
-        }
+    sl->calling--;
+    atomic_fetch_add(&sl->ended, 1);
+    if (keep && keepable(s, f)) {
+        gw_flight_unref(sl->kept);
+        sl->kept = ref(f);
+    }
+    if (!sl->calling && !sl->pending && !sl->kept) {
+        free(sl->key);
+        sl->key = NULL;
     }
     pthread_mutex_unlock(&sl->lock);
-    gw_flight_unref(f); /* the slot's reference, taken over from sl->tail */
+    syscall(SYS_futex, (int *)&sl->ended, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     return f;
 }

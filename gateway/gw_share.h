@@ -1,11 +1,11 @@
 /* gw_share.h - identical reads share one call.
  *
  * Many clients poll the same thing (a node's status, a job, a result's artifact). A request
- * joins the *next* call for its key: a call already in flight may have read the store before
- * the request arrived, so the request waits for that call to finish and for one that starts
- * after it. Every request thus gets an answer read after it arrived, exactly as if it had made
- * the call alone; concurrent identical requests just make fewer calls (with 64 clients polling
- * one node, one call answers dozens).
+ * makes its own call while fewer than a few (CALLS_PER_KEY) are in flight for its key; past
+ * that, it joins the *next* call, which starts when one of those ends. It never takes the answer
+ * of a call already in flight, which may have read the store before the request arrived: every
+ * request gets an answer read after it arrived, exactly as if it had made the call alone. A few
+ * clients polling one node see no difference; with 64, one call answers dozens.
  *
  * An answer the owner calls keepable (a stored result's file, which never changes) is also kept
  * and reused without a call, for keep_us, while the share is live and not invalidated since the
