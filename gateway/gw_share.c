@@ -29,11 +29,11 @@ struct gw_flight {
 
 typedef struct slot {
     pthread_mutex_t lock;
-    char *key;       /* NULL: free */
+    char *key;          /* NULL: free */
     int calling;        /* calls in flight for key */
     gw_flight *pending; /* a flight waiting for a free call, which requests join */
     atomic_int ended;   /* a futex word: counts calls ended, for the pending flight's caller */
-    gw_flight *kept; /* an answer kept for reuse */
+    gw_flight *kept;    /* an answer kept for reuse */
 } slot;
 
 struct gw_share {
