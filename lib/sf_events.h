@@ -25,13 +25,13 @@ typedef struct sf_events_waiter {
     struct sf_events_waiter *next;
 } sf_events_waiter;
 
+/* Announces each result deleted (retention); the payload is its id. */
+#define SF_RESULTS_DELETED_CHANNEL "sf:results:deleted"
+
 /* A process that keeps a copy of some state (the gateway's verified tokens) listens on a
  * channel of its own for invalidations. Unlike topics, such a channel is outside the sf:ev:
  * namespace, so PUBLISH on it counts exactly its listeners (which a publisher waiting for
  * acknowledgements needs). Both callbacks run on the subscriber thread. */
-/* Announces each result deleted (retention); the payload is its id. */
-#define SF_RESULTS_DELETED_CHANNEL "sf:results:deleted"
-
 typedef struct sf_events_listener {
     const char *channel; /* a whole Redis channel name, e.g. "sf:tokens:revoked" */
     void (*on_message)(void *arg, const char *payload, size_t len);

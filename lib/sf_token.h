@@ -18,7 +18,7 @@
 #define SF_USERNAME_MAX 64
 
 /* Revocation: the channel every process that caches verified tokens (the gateways) listens on.
- * A message is "<selector> <ack key>"; a listener drops the token, then RPUSHes to the ack key. */
+ * A message is "<selector>:<ack key>"; a listener drops the token, then RPUSHes to the ack key. */
 #define SF_TOKEN_REVOKED_CHANNEL "sf:tokens:revoked"
 #define SF_TOKEN_ACK_PREFIX      "sf:tokens:ack:"
 #define SF_TOKEN_ACK_WAIT_MS     3000
@@ -43,9 +43,9 @@ int sf_token_create(sf_redis *r, const char *user, char *out, sf_error *err);
 
 /* Remove a token, then tell every gateway to forget it and wait (SF_TOKEN_ACK_WAIT_MS at most)
  * until each has: when this returns, no gateway accepts the token. SF_ENOTFOUND when no such
- * token exists (gateways are told all the same, in case its key was deleted by hand). A gateway
- * that does not answer in time is named in the log; it re-reads every token it holds within
- * GW_TOKEN_TTL anyway. */
+ * token exists (gateways are told all the same, in case its key was deleted by hand). Gateways
+ * that do not answer in time are counted in a warning; each refuses the token anyway once its
+ * copy expires (the gateway's --token-cache-secs). */
 int sf_token_revoke(sf_redis *r, const char *token, sf_error *err);
 
 #endif
