@@ -31,8 +31,9 @@ static int build_head(const gw_request *rq, int status, const char *content_type
     struct tm tm;
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
     char type[320] = "", length[64] = "";
-    if (content_type)
-        snprintf(type, sizeof(type), "Content-Type: %s\r\n", content_type);
+    if (content_type &&
+        (size_t)snprintf(type, sizeof(type), "Content-Type: %s\r\n", content_type) >= sizeof(type))
+        return -1;
     if (content_length >= 0)
         snprintf(length, sizeof(length), "Content-Length: %lld\r\n", (long long)content_length);
     int n =
