@@ -21,6 +21,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef struct gw_rate {
     int enabled;
@@ -111,6 +112,10 @@ int gw_reply_error_headers(gw_request *rq, int status, const char *headers, cons
     __attribute__((format(printf, 4, 5)));
 int gw_reply_raw(gw_request *rq, int status, const char *content_type, const void *data, size_t len,
                  const char *extra_headers);
+/* HTTP dates (Date, Last-Modified): format t; parse one, 0 or SF_EINVAL. */
+void gw_http_date(time_t t, char *out, size_t len);
+int gw_http_date_parse(const char *text, time_t *out);
+
 /* Only the status line and headers, for a body the caller sends (content_length < 0: none). */
 int gw_reply_head(gw_request *rq, int status, const char *content_type, int64_t content_length,
                   const char *extra_headers);

@@ -8,6 +8,24 @@
 #include <string.h>
 #include <time.h>
 
+#define HTTP_DATE "%a, %d %b %Y %H:%M:%S GMT" /* RFC 9110 5.6.7 IMF-fixdate */
+
+void gw_http_date(time_t t, char *out, size_t len)
+{
+    struct tm tm;
+    strftime(out, len, HTTP_DATE, gmtime_r(&t, &tm));
+}
+
+int gw_http_date_parse(const char *text, time_t *out)
+{
+    struct tm tm = {0};
+    const char *end = strptime(text, HTTP_DATE, &tm);
+    if (!end || *end)
+        return SF_EINVAL;
+    *out = timegm(&tm);
+    return 0;
+}
+
 /* civetweb's header functions send each header line in a write of its own, and with
  * tcp_nodelay each write is a packet. A response is therefore built here, status line, headers
  * and (when small) body, and written at once. */
@@ -27,9 +45,7 @@ static int build_head(const gw_request *rq, int status, const char *content_type
                       int64_t content_length, const char *extra_headers, char *buf, size_t size)
 {
     char date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+    gw_http_date(time(NULL), date, sizeof(date));
     char type[320] = "", length[64] = "";
     if (content_type &&
         (size_t)snprintf(type, sizeof(type), "Content-Type: %s\r\n", content_type) >= sizeof(type))

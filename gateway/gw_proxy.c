@@ -219,9 +219,8 @@ static int not_modified(gw_request *rq, const char *etag, time_t mtime)
         return !strcmp(inm, "*") || strstr(inm, etag) != NULL;
     }
     const char *ims = mg_get_header(rq->conn, "If-Modified-Since");
-    struct tm tm = {0};
-    const char *end = ims ? strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
-    return end && !*end && mtime <= timegm(&tm);
+    time_t since;
+    return ims && !gw_http_date_parse(ims, &since) && mtime <= since;
 }
 
 /* Send [from, to] of a file: 200 with the whole file (sendfile) or 206 with a part. Headers
@@ -287,9 +286,8 @@ static int reply_file(gw_request *rq, const sf_rpc_result *res, int *missing)
         return gw_reply_error(rq, 404, "file not found");
     }
     char etag[64], modified[64], validators[192];
-    struct tm tm;
     snprintf(etag, sizeof(etag), "\"%lx.%lld\"", (unsigned long)st.st_mtime, (long long)st.st_size);
-    strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&st.st_mtime, &tm));
+    gw_http_date(st.st_mtime, modified, sizeof(modified));
     snprintf(validators, sizeof(validators), "ETag: %s\r\nLast-Modified: %s\r\n", etag, modified);
     if (not_modified(rq, etag, st.st_mtime))
         return gw_reply_raw(rq, 304, NULL, NULL, 0, validators);

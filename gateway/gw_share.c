@@ -77,18 +77,29 @@ static gw_flight *ref(gw_flight *f)
     return f;
 }
 
+/* Sleep while *word is still seen; wake up to n sleepers. */
+static void futex_wait(atomic_int *word, int seen)
+{
+    syscall(SYS_futex, (int *)word, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+}
+
+static void futex_wake(atomic_int *word, int n)
+{
+    syscall(SYS_futex, (int *)word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
 /* Waiters sleep on the flight itself, so that an answer wakes each of them once (a condition
  * variable would make them all fight for the slot's lock on the way out). */
 static void wait_done(gw_flight *f)
 {
     while (!atomic_load(&f->done))
-        syscall(SYS_futex, (int *)&f->done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+        futex_wait(&f->done, 0);
 }
 
 static void set_done(gw_flight *f)
 {
     atomic_store(&f->done, 1);
-    syscall(SYS_futex, (int *)&f->done, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+    futex_wake(&f->done, INT_MAX);
 }
 
 void gw_share_free(gw_share *s)
@@ -197,7 +208,7 @@ gw_flight *gw_share_call(gw_share *s, const char *key, int keep, void *arg, gw_f
         while (sl->calling >= CALLS_PER_KEY) {
             int ended = atomic_load(&sl->ended);
             pthread_mutex_unlock(&sl->lock);
-            syscall(SYS_futex, (int *)&sl->ended, FUTEX_WAIT_PRIVATE, ended, NULL, NULL, 0);
+            futex_wait(&sl->ended, ended);
             pthread_mutex_lock(&sl->lock);
         }
         sl->pending = NULL;
@@ -222,6 +233,6 @@ gw_flight *gw_share_call(gw_share *s, const char *key, int keep, void *arg, gw_f
         sl->key = NULL;
     }
     pthread_mutex_unlock(&sl->lock);
-    syscall(SYS_futex, (int *)&sl->ended, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    futex_wake(&sl->ended, 1);
     return f;
 }
