@@ -15,7 +15,7 @@
 
 enum {
     SLOTS = 256,
-    CALLS_PER_KEY = 4, /* calls in flight at once for one key; more requests share */
+    CALLS_PER_KEY = 2, /* calls in flight at once for one key; more requests share */
 };
 
 struct gw_flight {

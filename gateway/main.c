@@ -162,10 +162,10 @@ static int handle(struct mg_connection *conn, void *cbdata)
     rq->thread = mg_get_thread_pointer(conn);
     serve(rq);
     if (rq->gw->cfg.access_log)
-        sf_info("%s %s %d %lldB %.1fms user=%s", rq->ri->request_method,
-                rq->ri->local_uri_raw ? rq->ri->local_uri_raw : "?", rq->status,
-                (long long)rq->bytes, (double)(sf_now_us() - t0) / 1000.0,
-                rq->user[0] ? rq->user : "-");
+        sf_log_batched(SF_LOG_INFO, "%s %s %d %lldB %.1fms user=%s", rq->ri->request_method,
+                       rq->ri->local_uri_raw ? rq->ri->local_uri_raw : "?", rq->status,
+                       (long long)rq->bytes, (double)(sf_now_us() - t0) / 1000.0,
+                       rq->user[0] ? rq->user : "-");
     int status = rq->status ? rq->status : 500;
     free(rq);
     return status;
@@ -299,6 +299,7 @@ cleanup:
     if (ctx)
         mg_stop(ctx);
     mg_exit_library();
+    sf_log_flush(); /* the last access lines */
     sf_events_stop(gw->events);
     gw_tokens_free(gw->tokens);
     gw_share_free(gw->share);

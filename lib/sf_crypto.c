@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -61,6 +62,28 @@ size_t sf_base64url(const void *in, size_t n, char *out)
     return o;
 }
 
+/* OpenSSL 3 looks a digest up by name on every use of EVP_sha256() and friends (a hash table
+ * behind a lock); fetched once here, each is used for the life of the process. */
+enum { SHA256, SHA1, MD5, N_DIGESTS };
+static EVP_MD *digests[N_DIGESTS];
+static pthread_once_t digests_once = PTHREAD_ONCE_INIT;
+
+static void fetch_digests(void)
+{
+    digests[SHA256] = EVP_MD_fetch(NULL, "SHA256", NULL);
+    digests[SHA1] = EVP_MD_fetch(NULL, "SHA1", NULL);
+    digests[MD5] = EVP_MD_fetch(NULL, "MD5", NULL);
+}
+
+/* The digest, or its implicitly fetched version when the fetch failed. */
+static const EVP_MD *digest(int which)
+{
+    pthread_once(&digests_once, fetch_digests);
+    if (digests[which])
+        return digests[which];
+    return which == SHA256 ? EVP_sha256() : which == SHA1 ? EVP_sha1() : EVP_md5();
+}
+
 static void digest_hex(const EVP_MD *md, const void *data, size_t n, char *out)
 {
     unsigned char d[EVP_MAX_MD_SIZE];
@@ -71,12 +94,12 @@ static void digest_hex(const EVP_MD *md, const void *data, size_t n, char *out)
 
 void sf_sha256_hex(const void *data, size_t n, char out[65])
 {
-    digest_hex(EVP_sha256(), data, n, out);
+    digest_hex(digest(SHA256), data, n, out);
 }
 
 void sf_sha1_hex(const void *data, size_t n, char out[41])
 {
-    digest_hex(EVP_sha1(), data, n, out);
+    digest_hex(digest(SHA1), data, n, out);
 }
 
 int sf_md5_fd_hex(int fd, char out[33], uint64_t *size)
@@ -87,7 +110,7 @@ int sf_md5_fd_hex(int fd, char out[33], uint64_t *size)
     unsigned int len = 0;
     uint64_t total = 0;
     int rc = SF_EINTERNAL;
-    if (!buf || !ctx || !EVP_DigestInit_ex(ctx, EVP_md5(), NULL))
+    if (!buf || !ctx || !EVP_DigestInit_ex(ctx, digest(MD5), NULL))
         goto cleanup;
     for (;;) {
         ssize_t n = read(fd, buf, BLOCK);
