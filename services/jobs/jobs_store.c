@@ -36,23 +36,13 @@ static char *dup_str(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-int jobs_get(sf_redis *r, const char *uid, jobs_record *out, sf_error *err)
+/* Fill out from the job's hash h (as HGETALL gives it). */
+static void record_parse(const char *uid, const redisReply *h, jobs_record *out)
 {
-    memset(out, 0, sizeof(*out));
-    if (!jobs_uid_valid(uid))
-        return sf_fail(err, SF_ENOTFOUND, "unknown job_uid '%.128s'", uid);
-    redisReply *reply;
-    int rc = sf_redis_cmd(r, &reply, err, "HGETALL sf:job:%s", uid);
-    if (rc)
-        return rc;
-    if (reply->elements == 0) {
-        freeReplyObject(reply);
-        return sf_fail(err, SF_ENOTFOUND, "unknown job_uid '%.128s'", uid);
-    }
     snprintf(out->uid, sizeof(out->uid), "%s", uid);
-    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
-        const char *k = sf_reply_str(reply->element[i]);
-        const char *v = sf_reply_str(reply->element[i + 1]);
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        const char *k = sf_reply_str(h->element[i]);
+        const char *v = sf_reply_str(h->element[i + 1]);
         if (!k || !v)
             continue;
         if (!strcmp(k, "node_id"))
@@ -98,6 +88,22 @@ int jobs_get(sf_redis *r, const char *uid, jobs_record *out, sf_error *err)
         else if (!strcmp(k, "current_seq"))
             out->current_seq = strtoll(v, NULL, 10);
     }
+}
+
+int jobs_get(sf_redis *r, const char *uid, jobs_record *out, sf_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!jobs_uid_valid(uid))
+        return sf_fail(err, SF_ENOTFOUND, "unknown job_uid '%.128s'", uid);
+    redisReply *reply;
+    int rc = sf_redis_cmd(r, &reply, err, "HGETALL sf:job:%s", uid);
+    if (rc)
+        return rc;
+    if (reply->elements == 0) {
+        freeReplyObject(reply);
+        return sf_fail(err, SF_ENOTFOUND, "unknown job_uid '%.128s'", uid);
+    }
+    record_parse(uid, reply, out);
     freeReplyObject(reply);
     return 0;
 }
@@ -115,23 +121,31 @@ void jobs_record_clear(jobs_record *rec)
     memset(rec, 0, sizeof(*rec));
 }
 
+int jobs_node_job_of(const redisReply *item, const char *node_id, jobs_record *out, sf_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!item || item->type != REDIS_REPLY_ARRAY || item->elements != 2 ||
+        item->element[1]->type != REDIS_REPLY_ARRAY || !sf_reply_str(item->element[0]) ||
+        !jobs_uid_valid(item->element[0]->str))
+        return sf_fail(err, SF_ENOTFOUND, "node %s has never run a job", node_id);
+    record_parse(item->element[0]->str, item->element[1], out);
+    return 0;
+}
+
+/* ARGV: node id. */
+static const char NODE_JOB_SCRIPT[] = JOBS_LUA_NODE_JOB "return jobs_node_job(ARGV[1])\n";
+
 int jobs_node_job(sf_redis *r, const char *node_id, jobs_record *out, sf_error *err)
 {
     memset(out, 0, sizeof(*out));
+    const char *args[] = {node_id};
     redisReply *reply;
-    int rc =
-        sf_redis_cmd(r, &reply, err, "MGET sf:node:%s:job sf:node:%s:lastjob", node_id, node_id);
+    int rc = sf_redis_eval(r, NODE_JOB_SCRIPT, &reply, err, 0, 1, args, NULL);
     if (rc)
         return rc;
-    const char *uid = sf_reply_str(reply->element[0]);
-    if (!uid)
-        uid = sf_reply_str(reply->element[1]);
-    char copy[JOBS_UID_MAX + 1];
-    snprintf(copy, sizeof(copy), "%s", uid ? uid : "");
+    rc = jobs_node_job_of(reply, node_id, out, err);
     freeReplyObject(reply);
-    if (!copy[0])
-        return sf_fail(err, SF_ENOTFOUND, "node %s has never run a job", node_id);
-    return jobs_get(r, copy, out, err);
+    return rc;
 }
 
 void jobs_view_of(jobs_view *v, const jobs_record *rec, const char *base_url)

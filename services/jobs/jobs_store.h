@@ -55,6 +55,22 @@ void jobs_record_clear(jobs_record *rec);
 /* The job running on node_id, else its latest job. SF_ENOTFOUND when it never ran one. */
 int jobs_node_job(sf_redis *r, const char *node_id, jobs_record *out, sf_error *err);
 
+/* Lua for a script that reads a node's job along with other things (the nodes service's node
+ * status, in one round trip). It defines
+ *   jobs_node_job(node_id) -> {uid, the job's hash as HGETALL gives it} for the job running on
+ *                             the node, else its latest job; false when it never ran one. */
+#define JOBS_LUA_NODE_JOB                                                                          \
+    "local function jobs_node_job(node)\n"                                                         \
+    "  local uid = redis.call('GET', 'sf:node:' .. node .. ':job') or\n"                           \
+    "              redis.call('GET', 'sf:node:' .. node .. ':lastjob')\n"                          \
+    "  if not uid then return false end\n"                                                         \
+    "  local h = redis.call('HGETALL', 'sf:job:' .. uid)\n"                                        \
+    "  if #h == 0 then return false end\n"                                                         \
+    "  return {uid, h}\n"                                                                          \
+    "end\n"
+/* As jobs_node_job, from item, what jobs_node_job() returned in a script of the caller's. */
+int jobs_node_job_of(const redisReply *item, const char *node_id, jobs_record *out, sf_error *err);
+
 /* Fill v with the API view of rec for base_url. v points into rec: rec must outlive it. */
 void jobs_view_of(jobs_view *v, const jobs_record *rec, const char *base_url);
 

@@ -182,6 +182,7 @@ typedef struct node_view {
     res_view resv;       /* the reservation held on the node, if any */
     jobs_record job_rec; /* the node's current or latest job, if any */
     jobs_view job;
+    redisReply *status; /* what STATUS_SCRIPT read, which resv points into */
 } node_view;
 
 /* Fill v->node from v->rec and the node's config at the default branch's head (or none). */
@@ -218,21 +219,35 @@ static void build_node(const sf_call *call, node_view *v, const sf_revision *hea
     }
 }
 
+/* ARGV: node id. Everything a node's status shows from Redis, in one round trip: the node, the
+ * reservation held on it, its current or latest job; nil for the node when it is not
+ * registered. */
+static const char STATUS_SCRIPT[] = NODES_LUA_GET RES_LUA_NODE_VIEW JOBS_LUA_NODE_JOB
+    "local node = nodes_get(ARGV[1])\n"
+    "if not node then return false end\n"
+    "return {node, res_node_view(ARGV[1]), jobs_node_job(ARGV[1])}\n";
+
 /* Everything node status shows: the registry and config (build_node), the reservation, and the
  * current or latest job. A node that is offline, reserved, or running a job is not available;
- * the reason names the first of those. */
-static int fill_node(const sf_call *call, sf_redis *r, node_view *v, const sf_revision *head,
-                     sf_error *err)
+ * the reason names the first of those. SF_ENOTFOUND when id is not registered. */
+static int read_node(const sf_call *call, sf_redis *r, const char *id, node_view *v,
+                     const sf_revision *head, sf_error *err)
 {
+    if (!nodes_valid_id(id))
+        return nodes_get(r, id, &v->rec, err); /* its error */
+    const char *args[] = {id};
+    int rc = sf_redis_eval(r, STATUS_SCRIPT, &v->status, err, 0, 1, args, NULL);
+    if (rc)
+        return rc;
+    const redisReply *st = v->status;
+    int found = st->type == REDIS_REPLY_ARRAY && st->elements == 3;
+    if ((rc = nodes_get_of(found ? st->element[0] : NULL, id, &v->rec, err)))
+        return rc;
     build_node(call, v, head);
-    int rc = res_node_status(r, call->user, &v->node, &v->resv, err);
-    if (rc)
+    if ((rc = res_node_status_of(st->element[1], call->user, &v->node, &v->resv, err)))
         return rc;
-    rc = jobs_node_job(r, v->rec.node_id, &v->job_rec, err);
-    if (rc == SF_ENOTFOUND)
-        return 0;
-    if (rc)
-        return rc;
+    if (jobs_node_job_of(st->element[2], id, &v->job_rec, NULL))
+        return 0; /* it never ran a job */
     jobs_view_of(&v->job, &v->job_rec, call->base_url);
     v->node.job = &v->job.job;
     if (v->job_rec.running) {
@@ -251,6 +266,9 @@ static void clear_view(node_view *v)
     nodes_record_clear(&v->rec);
     res_view_clear(&v->resv);
     jobs_record_clear(&v->job_rec);
+    if (v->status)
+        freeReplyObject(v->status);
+    v->status = NULL;
 }
 
 static int nodes_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
@@ -273,14 +291,13 @@ static int nodes_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
         goto cleanup;
     }
     for (size_t i = 0; i < n; i++) {
-        rc = nodes_get(r, ids[i], &views[k].rec, err);
+        rc = read_node(call, r, ids[i], &views[k], head, err);
         if (rc == SF_ENOTFOUND) { /* removed since the listing */
+            clear_view(&views[k]);
             rc = 0;
             continue;
         }
         if (rc)
-            goto cleanup;
-        if ((rc = fill_node(call, r, &views[k], head, err)))
             goto cleanup;
         ptrs[k] = &views[k].node;
         k++;
@@ -305,11 +322,8 @@ static int nodes_get_one(sf_call *call, const ProtobufCMessage *req, sf_rpc_repl
     const Stbfarm__NodeGetRequest *q = (const Stbfarm__NodeGetRequest *)req;
     sf_redis *r = sf_worker_of(call)->redis;
     node_view v = {0};
-    int rc = nodes_get(r, q->node_id, &v.rec, err);
-    if (rc)
-        return rc;
     sf_revision rev;
-    rc = fill_node(call, r, &v, default_branch(call, &rev), err);
+    int rc = read_node(call, r, q->node_id, &v, default_branch(call, &rev), err);
     if (!rc && sf_rpc_reply_msg(reply, &v.node.base))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
     clear_view(&v);

@@ -70,38 +70,24 @@ int nodes_register(sf_redis *r, const char *id, const nodes_info *info, int aliv
     return 0;
 }
 
-/* One round trip for a node: its hash and whether it is alive. */
-static const char *const GET_SCRIPT =
-    "local h = redis.call('HGETALL', KEYS[1])\n"
-    "if #h == 0 then return redis.error_reply('404 unknown node') end\n"
-    "table.insert(h, 1, redis.call('EXISTS', KEYS[2]))\n"
-    "return h\n";
+/* ARGV: node id. */
+static const char GET_SCRIPT[] = NODES_LUA_GET "return nodes_get(ARGV[1])\n";
 
 static char *dup_or_null(const char *s)
 {
     return s && *s ? strdup(s) : NULL;
 }
 
-int nodes_get(sf_redis *r, const char *id, nodes_record *out, sf_error *err)
+int nodes_get_of(const redisReply *item, const char *id, nodes_record *out, sf_error *err)
 {
     memset(out, 0, sizeof(*out));
-    if (!nodes_valid_id(id))
+    if (!item || item->type != REDIS_REPLY_ARRAY || item->elements < 1)
         return unknown(err, id);
-    char key[96], alive[104];
-    snprintf(key, sizeof(key), "sf:node:%s", id);
-    snprintf(alive, sizeof(alive), "sf:node:%s:alive", id);
-    const char *args[] = {key, alive};
-    redisReply *reply;
-    int rc = sf_redis_eval(r, GET_SCRIPT, &reply, err, 2, 2, args, NULL);
-    if (rc == SF_ENOTFOUND)
-        return unknown(err, id);
-    if (rc)
-        return rc;
     snprintf(out->node_id, sizeof(out->node_id), "%s", id);
-    out->online = (int)sf_reply_int(reply->element[0], 0);
-    for (size_t i = 1; i + 1 < reply->elements; i += 2) {
-        const char *k = sf_reply_str(reply->element[i]);
-        const char *v = sf_reply_str(reply->element[i + 1]);
+    out->online = (int)sf_reply_int(item->element[0], 0);
+    for (size_t i = 1; i + 1 < item->elements; i += 2) {
+        const char *k = sf_reply_str(item->element[i]);
+        const char *v = sf_reply_str(item->element[i + 1]);
         if (!k || !v)
             continue;
         if (!strcmp(k, "address"))
@@ -123,8 +109,22 @@ int nodes_get(sf_redis *r, const char *id, nodes_record *out, sf_error *err)
         else if (!strcmp(k, "heartbeat_us"))
             out->heartbeat_us = strtoll(v, NULL, 10);
     }
-    freeReplyObject(reply);
     return 0;
+}
+
+int nodes_get(sf_redis *r, const char *id, nodes_record *out, sf_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!nodes_valid_id(id))
+        return unknown(err, id);
+    const char *args[] = {id};
+    redisReply *reply;
+    int rc = sf_redis_eval(r, GET_SCRIPT, &reply, err, 0, 1, args, NULL);
+    if (rc)
+        return rc;
+    rc = nodes_get_of(reply, id, out, err);
+    freeReplyObject(reply);
+    return rc;
 }
 
 void nodes_record_clear(nodes_record *rec)

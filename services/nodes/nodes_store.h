@@ -55,6 +55,19 @@ int nodes_register(sf_redis *r, const char *id, const nodes_info *info, int aliv
 int nodes_get(sf_redis *r, const char *id, nodes_record *out, sf_error *err);
 void nodes_record_clear(nodes_record *rec);
 
+/* Lua for a script that reads a node along with other things (its status, in one round trip).
+ * It defines
+ *   nodes_get(node_id) -> the node as nodes_get_of reads it, or false when it is not registered. */
+#define NODES_LUA_GET                                                                              \
+    "local function nodes_get(id)\n"                                                               \
+    "  local h = redis.call('HGETALL', 'sf:node:' .. id)\n"                                        \
+    "  if #h == 0 then return false end\n"                                                         \
+    "  table.insert(h, 1, redis.call('EXISTS', 'sf:node:' .. id .. ':alive'))\n"                   \
+    "  return h\n"                                                                                 \
+    "end\n"
+/* As nodes_get, from item, what nodes_get() returned in a script of the caller's. */
+int nodes_get_of(const redisReply *item, const char *id, nodes_record *out, sf_error *err);
+
 /* All registered node ids, sorted. Free with nodes_ids_free. */
 int nodes_list_ids(sf_redis *r, char ***ids, size_t *n, sf_error *err);
 void nodes_ids_free(char **ids, size_t n);

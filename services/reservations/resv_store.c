@@ -19,17 +19,7 @@
     "  local t = redis.call('TIME')\n"                                                             \
     "  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"                         \
     "end\n"                                                                                        \
-    "local function res_int(x) return string.format('%d', x) end\n"                                \
-    "local function res_view(id)\n"                                                                \
-    "  local h = redis.call('HGETALL', 'sf:resv:' .. id)\n"                                        \
-    "  if #h == 0 then return false end\n"                                                         \
-    "  local node\n"                                                                               \
-    "  for i = 1, #h, 2 do if h[i] == 'node_id' then node = h[i + 1] end end\n"                    \
-    "  local held = node and redis.call('GET', 'sf:node:' .. node .. ':reservation') == id\n"      \
-    "  table.insert(h, 1, held and 1 or 0)\n"                                                      \
-    "  table.insert(h, 1, id)\n"                                                                   \
-    "  return h\n"                                                                                 \
-    "end\n"
+    "local function res_int(x) return string.format('%d', x) end\n" RES_LUA_NODE_VIEW
 
 /* KEYS: per node i, sf:node:<node>, sf:node:<node>:job and sf:node:<node>:reservation; then
  * sf:resv:next_id, sf:resv:current, sf:resv:req:<request_id>.
@@ -188,11 +178,6 @@ static const char GET_SCRIPT[] =
                "  return redis.error_reply(\"404 Reservation \" .. ARGV[1] .. \" doesn't exist\")\n"
                "end\n"
                "return v\n";
-
-/* KEYS: sf:node:<node>:reservation. The reservation held on the node, or nil. */
-static const char NODE_SCRIPT[] = LUA_COMMON "local id = redis.call('GET', KEYS[1])\n"
-                                             "if not id then return false end\n"
-                                             "return res_view(id)\n";
 
 /* ARGV: node id, user. */
 static const char MAY_USE_SCRIPT[] =
@@ -465,26 +450,17 @@ int res_sweep(sf_redis *r, int64_t *now_ms, int64_t *next_ms, sf_error *err)
 
 /* ---- for other services ---- */
 
-int res_node_status(sf_redis *r, const char *caller, Stbfarm__Node *n, res_view *v, sf_error *err)
+int res_node_status_of(const redisReply *item, const char *caller, Stbfarm__Node *n, res_view *v,
+                       sf_error *err)
 {
     memset(v, 0, sizeof(*v));
-    char key[KEY_MAX];
-    node_key(key, n->node_id, ":reservation");
-    const char *args[] = {key};
-    redisReply *reply;
-    int rc = sf_redis_eval(r, NODE_SCRIPT, &reply, err, 1, 1, args, NULL);
-    if (rc)
-        return rc;
-    if (reply->type == REDIS_REPLY_NIL) { /* not reserved */
-        freeReplyObject(reply);
+    if (!item || item->type == REDIS_REPLY_NIL) /* not reserved */
         return 0;
-    }
-    if ((rc = view_parse(v, reply, caller, err))) {
-        freeReplyObject(reply);
+    int rc = view_parse(v, item, caller, err);
+    if (rc) {
         memset(v, 0, sizeof(*v));
         return rc;
     }
-    v->owned = reply;
     n->reservation = &v->msg;
     if (n->available) {
         n->available = 0;

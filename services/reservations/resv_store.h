@@ -63,6 +63,27 @@
     "  return 'Node ' .. node .. ' is reserved by @' .. who .. ': ' .. msg\n"                      \
     "end\n"
 
+/* Lua for a script that reads a node's reservation along with other things (the nodes
+ * service's node status, in one round trip). It defines
+ *   res_view(id)           -> reservation id's record as the API shows it, or false
+ *   res_node_view(node_id) -> the reservation held on the node, or false. */
+#define RES_LUA_NODE_VIEW                                                                          \
+    "local function res_view(id)\n"                                                                \
+    "  local h = redis.call('HGETALL', 'sf:resv:' .. id)\n"                                        \
+    "  if #h == 0 then return false end\n"                                                         \
+    "  local node\n"                                                                               \
+    "  for i = 1, #h, 2 do if h[i] == 'node_id' then node = h[i + 1] end end\n"                    \
+    "  local held = node and redis.call('GET', 'sf:node:' .. node .. ':reservation') == id\n"      \
+    "  table.insert(h, 1, held and 1 or 0)\n"                                                      \
+    "  table.insert(h, 1, id)\n"                                                                   \
+    "  return h\n"                                                                                 \
+    "end\n"                                                                                        \
+    "local function res_node_view(node)\n"                                                         \
+    "  local id = redis.call('GET', 'sf:node:' .. node .. ':reservation')\n"                       \
+    "  if not id then return false end\n"                                                          \
+    "  return res_view(id)\n"                                                                      \
+    "end\n"
+
 /* One reservation as the API shows it (msg), for one caller (reserved_by_you). Its strings point
  * into a Redis reply that either the view (owned) or the list holding it keeps. */
 typedef struct res_view {
@@ -89,9 +110,11 @@ void res_views_clear(res_views *vs);
 
 /* Node status: set n->reservation to the reservation held on n->node_id, if any (with
  * reserved_by_you for caller), and when the node is otherwise available, available = false and
- * not_available_reason "Node <id> reserved by @<user>". v holds what n then points at: clear it
- * with res_view_clear after n is sent. */
-int res_node_status(sf_redis *r, const char *caller, Stbfarm__Node *n, res_view *v, sf_error *err);
+ * not_available_reason "Node <id> reserved by @<user>". item is what res_node_view() returned in
+ * a script of the caller's (RES_LUA_NODE_VIEW). v holds what n then points at, and points into
+ * item: clear v with res_view_clear after n is sent, and before the reply holding item is freed. */
+int res_node_status_of(const redisReply *item, const char *caller, Stbfarm__Node *n, res_view *v,
+                       sf_error *err);
 
 /* May user use node_id (press its keys, start or stop its jobs)? 0 when the node is not reserved
  * or user holds it; SF_ECONFLICT with "Node <id> is reserved by @<user>: <message>" otherwise.

@@ -114,7 +114,12 @@ static void status(const char *caller, int online, Stbfarm__Node *n, res_view *v
     if (!online)
         n->not_available_reason = (char *)"Node " NODE1 " is offline";
     sf_error err = SF_ERROR_INIT;
-    CHECK(res_node_status(r, caller, n, v, &err) == 0);
+    const char *args[] = {NODE1};
+    redisReply *reply = NULL;
+    CHECK(sf_redis_eval(r, RES_LUA_NODE_VIEW "return res_node_view(ARGV[1])\n", &reply, &err, 0, 1,
+                        args, NULL) == 0);
+    CHECK(res_node_status_of(reply, caller, n, v, &err) == 0);
+    v->owned = reply; /* the view keeps the reply its strings point into */
 }
 
 static void test_free_node_shows_no_reservation_and_stays_available(void)
