@@ -125,34 +125,70 @@ static int pack_nng(const ProtobufCMessage *m, nng_msg **out)
     return 0;
 }
 
+/* One request and its reply on a context. The send's completion starts the receive from nng's
+ * callback, so the caller sleeps once, until the reply or an error, not once for each. */
+typedef struct exchange_state {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    nng_ctx ctx;
+    nng_aio *aio;
+    int64_t end_ms;
+    int sending; /* the send is in flight; 0: the receive */
+    int done;
+    int rv;
+    nng_msg *reply;
+} exchange_state;
+
+static void exchanged(void *arg)
+{
+    exchange_state *x = arg;
+    int rv = nng_aio_result(x->aio);
+    nng_msg *reply = NULL;
+    if (x->sending) {
+        if (!rv) {
+            x->sending = 0;
+            int64_t left = x->end_ms - sf_mono_ms();
+            nng_aio_set_timeout(x->aio, left > 0 ? (nng_duration)left : 1);
+            nng_ctx_recv(x->ctx, x->aio);
+            return;
+        }
+        nng_msg_free(nng_aio_get_msg(x->aio)); /* a failed send leaves the message with us */
+    } else if (!rv) {
+        reply = nng_aio_get_msg(x->aio);
+    }
+    pthread_mutex_lock(&x->lock);
+    x->rv = rv;
+    x->reply = reply;
+    x->done = 1;
+    pthread_cond_signal(&x->cond);
+    pthread_mutex_unlock(&x->lock);
+}
+
 /* Send on ctx and wait for the reply, both within timeout_ms. Takes msg in every case. */
 static int exchange(nng_ctx ctx, nng_msg *msg, int timeout_ms, nng_msg **reply)
 {
-    nng_aio *aio;
-    int rv = nng_aio_alloc(&aio, NULL, NULL);
+    exchange_state x = {.ctx = ctx, .sending = 1};
+    int rv = nng_aio_alloc(&x.aio, exchanged, &x);
     if (rv) {
         nng_msg_free(msg);
         return rv;
     }
-    int64_t end = sf_mono_ms() + timeout_ms;
-    nng_aio_set_timeout(aio, timeout_ms);
-    nng_aio_set_msg(aio, msg);
-    nng_ctx_send(ctx, aio);
-    nng_aio_wait(aio);
-    rv = nng_aio_result(aio);
-    if (rv) {
-        nng_msg_free(nng_aio_get_msg(aio)); /* a failed send leaves the message with us */
-    } else {
-        int64_t left = end - sf_mono_ms();
-        nng_aio_set_timeout(aio, left > 0 ? (nng_duration)left : 1);
-        nng_ctx_recv(ctx, aio);
-        nng_aio_wait(aio);
-        rv = nng_aio_result(aio);
-        if (!rv)
-            *reply = nng_aio_get_msg(aio);
-    }
-    nng_aio_free(aio);
-    return rv;
+    pthread_mutex_init(&x.lock, NULL);
+    pthread_cond_init(&x.cond, NULL);
+    x.end_ms = sf_mono_ms() + timeout_ms;
+    nng_aio_set_timeout(x.aio, timeout_ms);
+    nng_aio_set_msg(x.aio, msg);
+    nng_ctx_send(ctx, x.aio);
+    pthread_mutex_lock(&x.lock);
+    while (!x.done)
+        pthread_cond_wait(&x.cond, &x.lock);
+    pthread_mutex_unlock(&x.lock);
+    nng_aio_wait(x.aio); /* until the callback has returned: x lives on this stack */
+    nng_aio_free(x.aio);
+    pthread_cond_destroy(&x.cond);
+    pthread_mutex_destroy(&x.lock);
+    *reply = x.reply;
+    return x.rv;
 }
 
 int sf_rpc_call(sf_rpc_client *c, const char *method, const ProtobufCMessage *req,
