@@ -125,43 +125,46 @@ static void batch_start(void)
     atomic_store(&batching, 1);
 }
 
-void sf_log(sf_log_level level, const char *fmt, ...)
+/* Format one line and write it out, or (batched) add it to the batch. A line written out goes
+ * after the batched lines logged before it. */
+static void log_line(sf_log_level level, int batched, const char *fmt, va_list ap)
 {
-    if (level < log_level)
-        return;
     char line[2048];
-    va_list ap;
-    va_start(ap, fmt);
     size_t n = format_line(line, sizeof(line), level, fmt, ap);
-    va_end(ap);
+    if (batched)
+        pthread_once(&batch_once, batch_start);
     if (!atomic_load(&batching)) {
         write_all(line, n);
         return;
     }
-    pthread_mutex_lock(&batch.lock); /* after the batched lines logged before it */
-    flush_locked();
-    write_all(line, n);
+    pthread_mutex_lock(&batch.lock);
+    if (!batched || batch.len + n > sizeof(batch.buf))
+        flush_locked();
+    if (batched) {
+        memcpy(batch.buf + batch.len, line, n);
+        batch.len += n;
+    } else {
+        write_all(line, n);
+    }
     pthread_mutex_unlock(&batch.lock);
+}
+
+void sf_log(sf_log_level level, const char *fmt, ...)
+{
+    if (level < log_level)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_line(level, 0, fmt, ap);
+    va_end(ap);
 }
 
 void sf_log_batched(sf_log_level level, const char *fmt, ...)
 {
     if (level < log_level)
         return;
-    char line[2048];
     va_list ap;
     va_start(ap, fmt);
-    size_t n = format_line(line, sizeof(line), level, fmt, ap);
+    log_line(level, 1, fmt, ap);
     va_end(ap);
-    pthread_once(&batch_once, batch_start);
-    if (!atomic_load(&batching)) {
-        write_all(line, n);
-        return;
-    }
-    pthread_mutex_lock(&batch.lock);
-    if (batch.len + n > sizeof(batch.buf))
-        flush_locked();
-    memcpy(batch.buf + batch.len, line, n);
-    batch.len += n;
-    pthread_mutex_unlock(&batch.lock);
 }
