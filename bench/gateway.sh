@@ -7,6 +7,9 @@
 # 64 clients polling one node is what the target names; the gateway answers identical concurrent
 # GETs with one call (each still read after its request arrived), so the bench also runs the
 # full path with no two requests alike (every request its own call to the service).
+# Two more baselines show what waiting for a call costs by itself: the bare handler answering
+# after a call to a thread that does nothing, every request its own call, and shared as the
+# gateway shares calls (civetweb_baseline's /call and /shared).
 # Usage: bench/gateway.sh [DURATION_SECONDS]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,6 +64,8 @@ run_wrk() {
 # warm up both (connections, Redis scripts, caches)
 wrk -t1 -c4 -d1s -H "Authorization: token $STBF_TOKEN" "$STBF_URL/api/v2/nodes/$NODE" >/dev/null
 read -r bare_rps bare_p99 < <(run_wrk "http://127.0.0.1:$BARE_PORT/api/v2/nodes/$NODE")
+read -r call_rps call_p99 < <(run_wrk "http://127.0.0.1:$BARE_PORT/call/$NODE")
+read -r shared_rps shared_p99 < <(run_wrk "http://127.0.0.1:$BARE_PORT/shared/$NODE")
 read -r full_rps full_p99 < <(run_wrk "$STBF_URL/api/v2/nodes/$NODE" "Authorization: token $STBF_TOKEN")
 read -r alone_rps alone_p99 < <(run_wrk "$STBF_URL/api/v2/nodes/$NODE" "Authorization: token $STBF_TOKEN" "$UNSHARED")
 # Where the difference goes: the gateway alone (auth and rate limit in Redis, no service), and
@@ -68,10 +73,16 @@ read -r alone_rps alone_p99 < <(run_wrk "$STBF_URL/api/v2/nodes/$NODE" "Authoriz
 read -r user_rps user_p99 < <(run_wrk "$STBF_URL/api/v2/user" "Authorization: token $STBF_TOKEN")
 rpc_rps=$("$ROOT/build/bench/rpc_bench" "ipc://$DATA/run/broker" "$CONNS" "$DURATION")
 
-printf 'bare civetweb handler : %10.0f req/s  p99 %6.2f ms\n' "$bare_rps" "$bare_p99"
-printf 'full path (GET node)  : %10.0f req/s  p99 %6.2f ms\n' "$full_rps" "$full_p99"
-awk -v f="$full_rps" -v b="$bare_rps" 'BEGIN { printf "ratio full/bare       : %10.2f  (target >= 0.50)\n", f / b }'
-printf 'full path, unshared   : %10.0f req/s  p99 %6.2f ms  (no two requests alike: a call each)\n' "$alone_rps" "$alone_p99"
-awk -v f="$alone_rps" -v b="$bare_rps" 'BEGIN { printf "ratio unshared/bare   : %10.2f\n", f / b }'
-printf 'gateway alone (/user) : %10.0f req/s  p99 %6.2f ms  (auth + rate limit, no service)\n' "$user_rps" "$user_p99"
-printf 'broker alone          : %10.0f calls/s  (%d threads calling nodes.ping, no HTTP)\n' "$rpc_rps" "$CONNS"
+row() { local note=${4:-}; printf '%-26s: %10.0f req/s  p99 %6.2f ms%s\n' "$1" "$2" "$3" "${note:+  ($note)}"; }
+ratio() { awk -v f="$2" -v b="$3" -v l="$1" -v n="${4:-}" 'BEGIN { printf "%-26s: %10.2f%s\n", l, f / b, n ? "  (" n ")" : "" }'; }
+row "bare civetweb handler" "$bare_rps" "$bare_p99"
+row "bare + a free call each" "$call_rps" "$call_p99" "a call to a thread that does nothing"
+row "bare + free calls, shared" "$shared_rps" "$shared_p99" "shared as the gateway shares calls"
+ratio "ratio shared free/bare" "$shared_rps" "$bare_rps" "the cost of waiting for a call alone"
+row "full path (GET node)" "$full_rps" "$full_p99"
+ratio "ratio full/bare" "$full_rps" "$bare_rps" "target >= 0.50"
+row "full path, unshared" "$alone_rps" "$alone_p99" "no two requests alike: a call each"
+ratio "ratio unshared/bare" "$alone_rps" "$bare_rps"
+row "gateway alone (/user)" "$user_rps" "$user_p99" "auth + rate limit, no service"
+ratio "ratio /user/bare" "$user_rps" "$bare_rps" "the gateway's own work"
+printf '%-26s: %10.0f calls/s  (%d threads calling nodes.ping, no HTTP)\n' "broker alone" "$rpc_rps" "$CONNS"
