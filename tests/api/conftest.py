@@ -3,6 +3,14 @@ import pytest
 from farm import Farm
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test, so that fixtures can tell a failed test."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)
+
+
 @pytest.fixture(scope="module")
 def farm():
     """One farm shared by a module's tests that do not break it."""
@@ -20,6 +28,9 @@ def fresh_farm(request):
     kwargs = getattr(request, "param", {}) or {}
     f = Farm(**kwargs).start()
     yield f
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        f.print_logs()  # shown under "Captured stdout teardown"
     f.stop()
 
 

@@ -59,6 +59,23 @@ def wait_until(fn, timeout=20.0, interval=0.05, what="condition"):
     raise TimeoutError("timed out waiting for %s (last: %r)" % (what, last))
 
 
+def wait_ok(session, path, timeout, what):
+    """Until GET path answers 200; on time out, say what the last answer was."""
+    last = []
+
+    def ok():
+        r = session.get(path)
+        last[:] = [r]
+        return r.status_code == 200
+
+    try:
+        return wait_until(ok, timeout, what=what)
+    except TimeoutError:
+        r = last[0] if last else None
+        raise TimeoutError("timed out waiting for %s: last answer %s" % (
+            what, "none" if r is None else "%d %s" % (r.status_code, r.text[:300]))) from None
+
+
 class Process:
     """One child process, its log, and how to stop it."""
 
@@ -254,6 +271,13 @@ class Farm:
 
     def proc(self, key):
         return self.procs[key]
+
+    def print_logs(self, lines=40):
+        """The last lines of every process's log, for a test that failed."""
+        for key, p in self.procs.items():
+            tail = p.log().splitlines()[-lines:]
+            print("---- %s (%s) ----" % (key, "running" if p.alive() else "exited"))
+            print("\n".join(tail))
 
     # ---- clients ----
 

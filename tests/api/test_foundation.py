@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from farm import Farm, wait_until
+from farm import Farm, wait_ok, wait_until
 
 NODE = "stb-tester-000000000001"
 
@@ -259,7 +259,7 @@ def test_stopped_service_gives_503_then_recovers_without_gateway_restart(fresh_f
     assert "nodes service did not answer" in r.json()["error"]
     assert time.monotonic() - t0 < 10
     fresh_farm.start_service("nodes")
-    wait_until(lambda: s.get("/api/v2/nodes").status_code == 200, 15, what="nodes back")
+    wait_ok(s, "/api/v2/nodes", 15, "nodes back")
 
 
 @pytest.mark.parametrize("fresh_farm", [{"gateways": 2, "replicas": {"nodes": 2},
@@ -286,7 +286,7 @@ def test_broker_restart_is_survived(fresh_farm):
     fresh_farm.proc("broker0").kill()
     assert s.get("/api/v2/nodes").status_code == 503
     fresh_farm.start_broker(0)
-    wait_until(lambda: s.get("/api/v2/nodes").status_code == 200, 15, what="broker back")
+    wait_ok(s, "/api/v2/nodes", 15, "broker back")
 
 
 @pytest.mark.parametrize("fresh_farm", [{"brokers": 2, "replicas": {"nodes": 2}}], indirect=True)
@@ -316,5 +316,5 @@ def test_redis_restart_is_survived_and_tokens_persist(fresh_farm):
                what="the gateway to stop trusting its copy of the token")
     os.unlink(fresh_farm.redis_sock)
     fresh_farm.start_redis()
-    wait_until(lambda: s.get("/api/v2/nodes").status_code == 200, 15, what="redis back")
+    wait_ok(s, "/api/v2/nodes", 15, "redis back")
     assert s.get("/api/v2/nodes").json()[0]["node_id"] == NODE

@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from farm import Farm, make_test_pack, wait_until
+from farm import Farm, make_test_pack, wait_ok, wait_until
 
 NODES = ["stb-tester-%012d" % i for i in range(1, 5)]
 N1, N2, N3, N4 = NODES
@@ -536,7 +536,7 @@ def test_reservations_survive_restarts_of_redis_and_of_every_service(fresh_farm)
     before = {r["reservation_id"]: r for r in a.get("/api/v2/reservations").json()["reservations"]}
 
     restart_redis(f)  # the services stay up and reconnect
-    wait_until(lambda: a.get("/api/v2/reservations").status_code == 200, 10, what="reconnect")
+    wait_ok(a, "/api/v2/reservations", 10, "reconnect")
     assert {r["reservation_id"]: r for r in
             a.get("/api/v2/reservations").json()["reservations"]} == before
 

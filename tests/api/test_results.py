@@ -16,7 +16,7 @@ import urllib.parse
 import pytest
 from junitparser import Error, Failure, JUnitXml
 
-from farm import Farm, wait_until
+from farm import Farm, wait_ok, wait_until
 from results_push import JOB, NODE, load, png, push, push_id, record, write_artifacts
 
 SPEC_LIST_FIELDS = {"result_id", "job_uid", "result_url", "triage_url", "start_time",
@@ -708,7 +708,7 @@ def test_results_survive_restarts_of_the_service_and_redis(fresh_farm):
     os.unlink(fresh_farm.redis_sock)
     fresh_farm.start_redis()
     fresh_farm.start_service("results")
-    wait_until(lambda: s.get("/api/v2/results").status_code == 200, 20, what="results back")
+    wait_ok(s, "/api/v2/results", 20, "results back")
     assert [x["result_id"] for x in s.get("/api/v2/results").json()] == [rid]
     assert s.get("/api/v2/results%s/artifacts/x.log" % rid).content == b"kept\n"
 
