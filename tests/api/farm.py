@@ -64,16 +64,19 @@ def wait_ok(session, path, timeout, what):
     last = []
 
     def ok():
-        r = session.get(path)
-        last[:] = [r]
+        try:
+            r = session.get(path)
+        except requests.RequestException as e:
+            last[:] = [repr(e)]
+            raise
+        last[:] = ["%d %s" % (r.status_code, r.text[:300])]
         return r.status_code == 200
 
     try:
         return wait_until(ok, timeout, what=what)
     except TimeoutError:
-        r = last[0] if last else None
         raise TimeoutError("timed out waiting for %s: last answer %s" % (
-            what, "none" if r is None else "%d %s" % (r.status_code, r.text[:300]))) from None
+            what, last[0] if last else "none")) from None
 
 
 class Process:
