@@ -28,13 +28,15 @@ typedef struct device {
     pthread_t thread;
 } device;
 
+/* A device that stops (nng ends both directions on any error of either) would leave a broker
+ * that accepts connections and forwards nothing: its callers would not turn to another broker.
+ * Exit instead, so that they do and the supervisor starts a new one. */
 static void *run_device(void *arg)
 {
     device *d = arg;
     int rv = nng_device(d->front, d->back);
-    if (rv != NNG_ECLOSED)
-        sf_error("device %s stopped: %s", sf_service_name(d->svc), nng_strerror(rv));
-    return NULL;
+    sf_error("device %s stopped: %s; exiting", sf_service_name(d->svc), nng_strerror(rv));
+    _exit(1);
 }
 
 static int open_side(nng_socket *s, int front, const char *base, sf_service svc)
