@@ -202,21 +202,31 @@ class Farm:
         return self._add("gateway%d" % i, args)
 
     def start(self):
-        self.start_redis()
-        for i in range(self.n_brokers):
-            self.start_broker(i)
-        for s in self.services:
-            for r in range(self.replicas.get(s, 1)):
-                self.start_service(s, r)
-        for i in range(self.n_gateways):
-            self.start_gateway(i)
-        for n in range(1, self.n_nodes + 1):
-            self.start_vstb(n)
-            self.start_nodesvc(n)
-        for i in range(self.n_gateways):
-            self.wait_healthy(i)
-        for n in range(1, self.n_nodes + 1):
-            self.wait_node(n)
+        """Start everything and wait until it answers. A farm that does not come up prints its
+        logs and stops what it started: no fixture would be left to stop it."""
+        try:
+            self.start_redis()
+            for i in range(self.n_brokers):
+                self.start_broker(i)
+            for s in self.services:
+                for r in range(self.replicas.get(s, 1)):
+                    self.start_service(s, r)
+            for i in range(self.n_gateways):
+                self.start_gateway(i)
+            for n in range(1, self.n_nodes + 1):
+                self.start_vstb(n)
+                self.start_nodesvc(n)
+            for i in range(self.n_gateways):
+                self.wait_healthy(i)
+            for n in range(1, self.n_nodes + 1):
+                self.wait_node(n)
+        except BaseException:
+            self.print_logs()
+            try:
+                self.stop()
+            except AssertionError as e:
+                print(e)
+            raise
         return self
 
     # ---- virtual nodes ----
