@@ -100,7 +100,7 @@ def test_get_config_reads_the_files_in_order(tmp_path, monkeypatch):
 
 def test_press_outside_a_node_is_an_error(monkeypatch):
     monkeypatch.delenv("STBFARM_AGENT_SOCKET", raising=False)
-    monkeypatch.setattr(stbt, "_agent", None)
+    stbt._agent.reset()
     with pytest.raises(stbt.UITestError):
         stbt.press("KEY_OK")
 

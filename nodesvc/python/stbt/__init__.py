@@ -2,15 +2,12 @@
 (press, get_frame, frames, match, wait_for_match, wait_until, get_config, Region, MatchResult
 and the exceptions), so that existing test packs run unchanged.
 
-It talks to its node agent over the unix socket named by $STBFARM_AGENT_SOCKET (one JSON line
-per request; a frame comes back as a JSON header line and then its raw BGR bytes). numpy and
-OpenCV are imported on first use, so a test that never looks at the video starts fast."""
+It reaches its node agent through _agent.py. numpy and OpenCV are imported on first use, so a
+test that never looks at the video starts fast."""
 
 import configparser
 import inspect
-import json
 import os
-import socket
 import time
 
 __all__ = [
@@ -20,37 +17,9 @@ __all__ = [
 ]
 
 
-# ---- exceptions: UITestFailure means the device misbehaved (the test fails); anything else,
-# UITestError included, means the test could not do its job (the test errors). ----
-
-class UITestError(Exception):
-    """The test script could not run as intended: an error, not a failure."""
-
-
-class UITestFailure(Exception):
-    """The device under test did not behave as the test expects: a failure."""
-
-
-class NoVideo(UITestFailure):
-    """No video from the device under test."""
-
-
-class ConfigurationError(UITestError):
-    """A configuration value is missing or malformed."""
-
-
-class MatchTimeout(UITestFailure):
-    """wait_for_match gave up."""
-
-    def __init__(self, screenshot, expected, timeout_secs):
-        super().__init__()
-        self.screenshot = screenshot
-        self.expected = expected
-        self.timeout_secs = timeout_secs
-
-    def __str__(self):
-        return "Didn't find match for '%s' within %g seconds." % (self.expected,
-                                                                  self.timeout_secs)
+from . import _agent
+from ._errors import (ConfigurationError, MatchTimeout, NoVideo, UITestError,  # noqa: F401
+                      UITestFailure)
 
 
 # ---- geometry ----
@@ -107,49 +76,11 @@ def _crop(frame, region):
     return frame[int(r.y):int(r.bottom), int(r.x):int(r.right)], r
 
 
-# ---- the node agent ----
-
-_agent = None
-
-
-class _Agent:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
-        self.rfile = self.sock.makefile("rb")
-
-    def call(self, **request):
-        self.sock.sendall(json.dumps(request).encode() + b"\n")
-        line = self.rfile.readline()
-        if not line:
-            raise UITestError("the node agent closed the connection")
-        reply = json.loads(line)
-        if "error" in reply:
-            raise reply_error(reply)
-        payload = self.rfile.read(reply["size"]) if reply.get("size") else None
-        return reply, payload
-
-
-def reply_error(reply):
-    kind = {"novideo": NoVideo, "badkey": UITestError}.get(reply.get("kind"), UITestError)
-    return kind(reply["error"])
-
-
-def _connect():
-    global _agent
-    if _agent is None:
-        path = os.environ.get("STBFARM_AGENT_SOCKET")
-        if not path:
-            raise UITestError("not running on an stbfarm node ($STBFARM_AGENT_SOCKET is unset)")
-        _agent = _Agent(path)
-    return _agent
-
-
 def press(key, interpress_delay_secs=None, hold_secs=None):
     """Send one key press of the test job's remote control to the device under test."""
     if not isinstance(key, str) or not key:
         raise ValueError("key must be a non-empty string, not %r" % (key,))
-    _connect().call(op="press", key=key, hold_secs=hold_secs or 0)
+    _agent.press(key, hold_secs)
     _log("press: %s" % key)
     if interpress_delay_secs:
         time.sleep(interpress_delay_secs)
@@ -197,10 +128,8 @@ def __getattr__(name):
 
 
 def _fetch_frame(after=0):
-    reply, data = _connect().call(op="frame", after=after)
-    np = _numpy()
-    array = np.frombuffer(data, dtype=np.uint8).reshape(reply["height"], reply["width"], 3)
-    return _frame_class()(array, time=reply["time"]), reply["seq"]
+    array, t, seq = _agent.frame(after)
+    return _frame_class()(array, time=t), seq
 
 
 def get_frame():
