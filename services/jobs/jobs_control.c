@@ -139,7 +139,7 @@ static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_err
     const jobs_config *cfg = &jobs_state_of(call)->cfg;
     if (!rec->running)
         return jobs_reply_job(reply, rec, call->base_url, err);
-    int rc = res_check_use(r, rec->node_id, call->user, err);
+    int rc = resv_check_use(r, rec->node_id, call->user, err);
     if (rc)
         return rc;
     redisReply *ok;

@@ -16,15 +16,15 @@
 #include <string.h>
 
 /* Take the node for a new job, all or nothing: refused when another user holds a reservation on
- * it (res_refusal, resv_store.h; KEYS[2] is the key it reads) or a job runs on it. A request id
+ * it (resv_refusal, resv_store.h; KEYS[2] is the key it reads) or a job runs on it. A request id
  * seen before answers with the job it created, so an nng resend never starts a second job. */
-static const char *const START_SCRIPT = RES_LUA_MAY_USE
+static const char *const START_SCRIPT = RESV_LUA_MAY_USE
     "local node_job, node_resv, job, lastjob, running, req = KEYS[1], KEYS[2], KEYS[3], KEYS[4],"
     " KEYS[5], KEYS[6]\n"
     "local uid, node, user = ARGV[1], ARGV[2], ARGV[3]\n"
     "local seen = redis.call('GET', req)\n"
     "if seen then return seen end\n"
-    "local why = res_refusal(node, user)\n"
+    "local why = resv_refusal(node, user)\n"
     "if why then return redis.error_reply('409 ' .. why) end\n"
     "local busy = redis.call('GET', node_job)\n"
     "if busy then\n"

@@ -179,7 +179,7 @@ typedef struct node_view {
     char last_used_time[40];
     char reason[256];
     nodes_record rec;
-    res_view resv;       /* the reservation held on the node, if any */
+    resv_view resv;      /* the reservation held on the node, if any */
     jobs_record job_rec; /* the node's current or latest job, if any */
     jobs_view job;
     redisReply *status; /* what STATUS_SCRIPT read, which resv points into */
@@ -222,10 +222,10 @@ static void build_node(const sf_call *call, node_view *v, const sf_revision *hea
 /* ARGV: node id. Everything a node's status shows from Redis, in one round trip: the node, the
  * reservation held on it, its current or latest job; nil for the node when it is not
  * registered. */
-static const char STATUS_SCRIPT[] = NODES_LUA_GET RES_LUA_NODE_VIEW JOBS_LUA_NODE_JOB
+static const char STATUS_SCRIPT[] = NODES_LUA_GET RESV_LUA_NODE_VIEW JOBS_LUA_NODE_JOB
     "local node = nodes_get(ARGV[1])\n"
     "if not node then return false end\n"
-    "return {node, res_node_view(ARGV[1]), jobs_node_job(ARGV[1])}\n";
+    "return {node, resv_node_view(ARGV[1]), jobs_node_job(ARGV[1])}\n";
 
 /* Everything node status shows: the registry and config (build_node), the reservation, and the
  * current or latest job. A node that is offline, reserved, or running a job is not available;
@@ -244,7 +244,7 @@ static int read_node(const sf_call *call, sf_redis *r, const char *id, node_view
     if ((rc = nodes_get_of(found ? st->element[0] : NULL, id, &v->rec, err)))
         return rc;
     build_node(call, v, head);
-    if ((rc = res_node_status_of(st->element[1], call->user, &v->node, &v->resv, err)))
+    if ((rc = resv_node_status_of(st->element[1], call->user, &v->node, &v->resv, err)))
         return rc;
     if (jobs_node_job_of(st->element[2], id, &v->job_rec, NULL))
         return 0; /* it never ran a job */
@@ -264,7 +264,7 @@ static int read_node(const sf_call *call, sf_redis *r, const char *id, node_view
 static void clear_view(node_view *v)
 {
     nodes_record_clear(&v->rec);
-    res_view_clear(&v->resv);
+    resv_view_clear(&v->resv);
     jobs_record_clear(&v->job_rec);
     if (v->status)
         freeReplyObject(v->status);
@@ -446,7 +446,7 @@ static int nodes_thumbnail(sf_call *call, const ProtobufCMessage *req, sf_rpc_re
 /* A node reserved by someone else refuses the caller's presses (409). */
 static int press_allowed(const sf_call *call, const nodes_record *rec, sf_error *err)
 {
-    return res_check_use(sf_worker_of(call)->redis, rec->node_id, call->user, err);
+    return resv_check_use(sf_worker_of(call)->redis, rec->node_id, call->user, err);
 }
 
 static int nodes_press(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
