@@ -13,6 +13,7 @@
 #include "sf_crypto.h"
 #include "sf_pbjson.h"
 #include "sf_rpc.h"
+#include "sf_tags.h"
 #include "sf_time.h"
 
 #include <errno.h>
@@ -27,20 +28,17 @@
 enum { RPC_TIMEOUT_MS = 60000, ATTEMPTS = 20 };
 
 /* A result as the JSON file gives it (the fields of GET /api/v2/results/<id>, plus node_id),
- * as the messages of the ingest protocol. Strings point into the cJSON object. */
+ * as the messages of the ingest protocol. Strings point into the cJSON object; the tags are the
+ * record's own (record_clear). */
 typedef struct record {
     Stbfarm__ResultMeta meta;
     Stbfarm__ResultsFinishRequest fin;
-    Stbfarm__ResultMeta__TagsEntry *tags;
-    Stbfarm__ResultMeta__TagsEntry **tag_ptrs;
+    sf_tags tags;
 } record;
 
 static void record_clear(record *r)
 {
-    free(r->tags);
-    free(r->tag_ptrs);
-    r->tags = NULL;
-    r->tag_ptrs = NULL;
+    sf_tags_clear(&r->tags);
 }
 
 static const char *str_field(const cJSON *j, const char *name)
@@ -83,25 +81,11 @@ static int record_from_json(const cJSON *j, record *r, sf_error *err)
     int rc = time_field(j, "start_time", &m->start_time_us, err);
     if (rc || (rc = time_field(j, "end_time", &r->fin.end_time_us, err)))
         return rc;
-    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(j, "tags"), *t;
-    size_t n = (size_t)cJSON_GetArraySize(tags);
-    if (tags && !cJSON_IsObject(tags))
-        return sf_fail(err, SF_EINVAL, "tags must be an object of strings");
-    r->tags = calloc(n ? n : 1, sizeof(*r->tags));
-    r->tag_ptrs = calloc(n ? n : 1, sizeof(*r->tag_ptrs));
-    if (!r->tags || !r->tag_ptrs)
-        return sf_fail(err, SF_EINTERNAL, "out of memory");
-    cJSON_ArrayForEach(t, tags)
-    {
-        if (!cJSON_IsString(t))
-            return sf_fail(err, SF_EINVAL, "tag %s must be a string", t->string);
-        stbfarm__result_meta__tags_entry__init(&r->tags[m->n_tags]);
-        r->tags[m->n_tags].key = t->string;
-        r->tags[m->n_tags].value = t->valuestring;
-        r->tag_ptrs[m->n_tags] = &r->tags[m->n_tags];
-        m->n_tags++;
-    }
-    m->tags = r->tag_ptrs;
+    if ((rc = sf_tags_from_json(&r->tags, &stbfarm__result_meta__tags_entry__descriptor,
+                                cJSON_GetObjectItemCaseSensitive(j, "tags"), err)))
+        return rc;
+    m->n_tags = r->tags.n;
+    m->tags = (Stbfarm__ResultMeta__TagsEntry **)r->tags.entries;
     return res_meta_check(m, err);
 }
 

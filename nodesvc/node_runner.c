@@ -11,6 +11,7 @@
 #include "sf_pbjson.h"
 #include "sf_proc.h"
 #include "sf_remote.h"
+#include "sf_tags.h"
 #include "sf_testpack.h"
 #include "sf_time.h"
 
@@ -379,21 +380,16 @@ static int run_one(node_runner *r, job *j, size_t index, int64_t seq, double *se
     meta.test_pack_branch = j->spec->test_pack_branch;
     meta.username = j->spec->user;
     meta.job_category = j->spec->category;
-    Stbfarm__ResultMeta__TagsEntry *entries = calloc(j->spec->n_tags + 1, sizeof(*entries));
-    Stbfarm__ResultMeta__TagsEntry **tags = calloc(j->spec->n_tags + 1, sizeof(*tags));
-    for (size_t i = 0; entries && tags && i < j->spec->n_tags; i++) {
-        stbfarm__result_meta__tags_entry__init(&entries[i]);
-        entries[i].key = j->spec->tags[i]->key;
-        entries[i].value = j->spec->tags[i]->value;
-        tags[i] = &entries[i];
-    }
-    meta.n_tags = entries && tags ? j->spec->n_tags : 0;
-    meta.tags = tags;
+    sf_tags tags;
+    if (sf_tags_copy(&tags, &stbfarm__result_meta__tags_entry__descriptor,
+                     (ProtobufCMessage *const *)j->spec->tags, j->spec->n_tags, &err))
+        memset(&tags, 0, sizeof(tags)); /* out of memory: the result without its tags */
+    meta.n_tags = tags.n;
+    meta.tags = (Stbfarm__ResultMeta__TagsEntry **)tags.entries;
     meta.start_time_us = start_us;
     node_result res = {&meta, oc.outcome, oc.reason, oc.traceback, sf_now_us(), dir};
     node_outbox_result(r->outbox, &res);
-    free(entries);
-    free(tags);
+    sf_tags_clear(&tags);
     outcome_clear(&oc);
     return 0;
 }
