@@ -31,8 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RESV_KEEP_ENDED_MS (30LL * 24 * 3600 * 1000) /* ended reservations stay readable 30 days   \
-                                                      */
+/* Ended reservations stay readable this long. */
+#define RESV_KEEP_ENDED_MS (30LL * 24 * 3600 * 1000)
 
 /* Lua for other services' scripts, which must check reservations atomically with what they do
  * (the jobs service starting or stopping a job). Put it in front of a script's text
