@@ -2,7 +2,7 @@
  *
  * The agent listens on its own nng URL (--listen; ipc:// on one host, tcp:// across hosts) for
  * "agent.*" calls (proto/node_agent.proto) from the services, which reach it through
- * services/nodes/node_client.h at the address it registers. It registers that address (and its
+ * lib/sf_node_client.h at the address it registers. It registers that address (and its
  * version and local IP address) with a heartbeat to the nodes service through the broker every
  * --heartbeat-ms; the node is online while heartbeats arrive.
  *

@@ -4,7 +4,7 @@
 
 #include "jobs.pb-c.h"
 #include "jobs_store.h"
-#include "node_client.h"
+#include "sf_node_client.h"
 #include "sf_events.h"
 #include "sf_service.h"
 #include "sf_testpack.h"
@@ -22,8 +22,8 @@ typedef struct jobs_config {
 typedef struct jobs_state {
     jobs_config cfg;
     const sf_common_config *common;
-    node_clients *agents;   /* the node agents, shared by every thread (node_client.h) */
-    sf_rpc_client *results; /* the results service: the reaper records lost runs there */
+    sf_node_clients *agents; /* the node agents, shared by every thread (sf_node_client.h) */
+    sf_rpc_client *results;  /* the results service: the reaper records lost runs there */
     pthread_t reaper;
     int reaper_running;
     pthread_mutex_t lock;

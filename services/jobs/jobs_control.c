@@ -98,9 +98,9 @@ static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_err
     stop.timeout_ms = (int32_t)cfg->stop_timeout_ms;
     sf_rpc_result res;
     sf_error agent_err = SF_ERROR_INIT;
-    int arc = node_call_id(jobs_state_of(call)->agents, r, rec->node_id, "agent.stop_job",
-                           &stop.base, &stbfarm__stop_job_reply__descriptor,
-                           (int)cfg->stop_timeout_ms + 2000, &res, &agent_err);
+    int arc = nodes_call_id(jobs_state_of(call)->agents, r, rec->node_id, "agent.stop_job",
+                            &stop.base, &stbfarm__stop_job_reply__descriptor,
+                            (int)cfg->stop_timeout_ms + 2000, &res, &agent_err);
     int stopped = arc == 0 && ((Stbfarm__StopJobReply *)res.msg)->stopped;
     sf_rpc_result_free(&res);
     if (arc) {

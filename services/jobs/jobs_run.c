@@ -71,9 +71,9 @@ static int hand_to_agent(sf_call *call, const Stbfarm__RunTestsRequest *q, const
     job.n_tags = tags.n;
     job.tags = (Stbfarm__RunJob__TagsEntry **)tags.entries;
     sf_rpc_result res;
-    rc = node_call_id(jobs_state_of(call)->agents, sf_worker_of(call)->redis, q->node_id,
-                      "agent.run_job", &job.base, NULL,
-                      (int)jobs_state_of(call)->cfg.agent_timeout_ms, &res, err);
+    rc = nodes_call_id(jobs_state_of(call)->agents, sf_worker_of(call)->redis, q->node_id,
+                       "agent.run_job", &job.base, NULL,
+                       (int)jobs_state_of(call)->cfg.agent_timeout_ms, &res, err);
     sf_rpc_result_free(&res);
     sf_tags_clear(&tags);
     return rc;

@@ -1,8 +1,8 @@
 /* stbfarm-nodes: the nodes service. Serves node status (GET /api/v2/nodes, /nodes/<id>) from
  * the registry in Redis and each node's config in the test pack; takes the node agents'
- * heartbeats; forwards screenshots and key presses to the agents (node_client.h). */
+ * heartbeats; forwards screenshots and key presses to the agents (sf_node_client.h). */
 #include "node_agent.pb-c.h"
-#include "node_client.h"
+#include "sf_node_client.h"
 #include "nodes.pb-c.h"
 #include "jobs_store.h"
 #include "nodes_store.h"
@@ -33,7 +33,7 @@ typedef struct nodes_config {
 /* The process's state, shared by every worker thread. */
 typedef struct nodes_state {
     nodes_config cfg;
-    node_clients *clients;
+    sf_node_clients *clients;
 } nodes_state;
 
 /* A node's config/test-farm/<id>.conf as read at one commit of the default branch. */
@@ -412,8 +412,8 @@ static int forward_image(sf_call *call, const char *node_id, const char *method,
     if (rc)
         return rc;
     Stbfarm__AgentImageRequest q = STBFARM__AGENT_IMAGE_REQUEST__INIT;
-    rc = node_call(state_of(call)->clients, &rec, method, &q.base, NULL, agent_timeout(call), &res,
-                   err);
+    rc = nodes_call(state_of(call)->clients, &rec, method, &q.base, NULL, agent_timeout(call), &res,
+                    err);
     if (!rc && !res.content_type)
         rc = sf_fail(err, SF_EINTERNAL, "the agent of node %s sent no image", node_id);
     if (!rc && sf_rpc_reply_raw(reply, res.content_type, res.body, res.body_len))
@@ -478,8 +478,8 @@ static int nodes_press(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
     Stbfarm__AgentPressRequest aq = STBFARM__AGENT_PRESS_REQUEST__INIT;
     aq.remote_control = (char *)remote.lirc_name;
     aq.key = q->key;
-    if ((rc = node_call(state_of(call)->clients, &rec, "agent.press", &aq.base,
-                        &stbfarm__agent_press_reply__descriptor, agent_timeout(call), &res, err)))
+    if ((rc = nodes_call(state_of(call)->clients, &rec, "agent.press", &aq.base,
+                         &stbfarm__agent_press_reply__descriptor, agent_timeout(call), &res, err)))
         goto cleanup;
     if (call->user[0] && (rc = nodes_touch(r, q->node_id, call->user, err)))
         goto cleanup;
@@ -519,7 +519,7 @@ static int start(void *arg, const sf_common_config *common)
     (void)common;
     nodes_state *s = arg;
     sf_error err = SF_ERROR_INIT;
-    if (node_clients_new(&s->clients, &err)) {
+    if (sf_node_clients_new(&s->clients, &err)) {
         sf_error("%s", err.msg);
         return -1;
     }
@@ -530,7 +530,7 @@ static int start(void *arg, const sf_common_config *common)
 static void stop(void *arg)
 {
     nodes_state *s = arg;
-    node_clients_free(s->clients);
+    sf_node_clients_free(s->clients);
     sf_testpack_process_shutdown();
 }
 
