@@ -10,6 +10,7 @@
 #include "res_fs.h"
 #include "res_names.h"
 #include "res_store.h"
+#include "sf_buf.h"
 #include "sf_crypto.h"
 #include "sf_pbjson.h"
 #include "sf_rpc.h"
@@ -94,34 +95,26 @@ static int read_file(const char *path, char **out, size_t *len, sf_error *err)
     FILE *f = fopen(path, "re");
     if (!f)
         return sf_fail(err, SF_EINVAL, "cannot open %s: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *b = realloc(buf, cap);
-            if (!b) {
-                free(buf);
-                fclose(f);
-                return sf_fail(err, SF_EINTERNAL, "out of memory");
-            }
-            buf = b;
+    sf_buf b = SF_BUF_INIT;
+    size_t got;
+    do {
+        if (sf_buf_reserve(&b, 65536)) {
+            fclose(f);
+            sf_buf_free(&b);
+            return sf_fail(err, SF_EINTERNAL, "out of memory");
         }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
+        got = fread(b.data + b.len, 1, 65536, f);
+        b.len += got;
+    } while (got > 0);
+    b.data[b.len] = '\0'; /* reserve kept room for it */
     int bad = ferror(f);
     fclose(f);
     if (bad) {
-        free(buf);
+        sf_buf_free(&b);
         return sf_fail(err, SF_EINVAL, "cannot read %s", path);
     }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return 0;
+    *out = sf_buf_take(&b, len);
+    return *out ? 0 : sf_fail(err, SF_EINTERNAL, "out of memory");
 }
 
 /* ---- push ---- */
