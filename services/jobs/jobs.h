@@ -74,14 +74,16 @@ int jobs_stop_node_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
                        sf_error *err);
 int jobs_log(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err);
 int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err);
-int jobs_reaper_start(jobs_state *s);
+/* Start the reaper's thread (SF_EINTERNAL when it cannot be). */
+int jobs_reaper_start(jobs_state *s, sf_error *err);
 void jobs_reaper_stop(jobs_state *s);
 
 /* End a running job (idempotent) and wake whoever waits on it. Returns 1 when this call ended
  * it, 0 when it had already ended. */
 int jobs_end(sf_redis *r, const char *uid, sf_error *err);
 
-/* Wake whoever waits on job uid (event topic "job:<uid>"). */
+/* Wake whoever waits on job uid (event topic "job:<uid>"). Best effort: an event is a hint,
+ * and waiters re-read the job every few seconds anyway. */
 void jobs_publish(sf_redis *r, const char *uid);
 
 /* Reply with the API view of rec. */

@@ -330,12 +330,12 @@ static void *reaper(void *arg)
     return NULL;
 }
 
-int jobs_reaper_start(jobs_state *s)
+int jobs_reaper_start(jobs_state *s, sf_error *err)
 {
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     if (pthread_create(&s->reaper, NULL, reaper, s))
-        return -1;
+        return sf_fail(err, SF_EINTERNAL, "cannot start the reaper's thread");
     s->reaper_running = 1;
     return 0;
 }

@@ -33,7 +33,11 @@ static int start(void *state, const sf_common_config *common)
         return -1;
     }
     sf_testpack_process_init();
-    return jobs_reaper_start(s);
+    if (jobs_reaper_start(s, &err)) {
+        sf_error("%s", err.msg);
+        return -1;
+    }
+    return 0;
 }
 
 static void stop(void *state)
