@@ -54,9 +54,9 @@ static void one_input(const uint8_t *data, size_t size)
         return;
     memcpy(text, data, size);
     text[size] = '\0';
-    if (res_check_message("message", text, NULL) == 0) {
+    if (resv_check_message("message", text, NULL) == 0) {
         char *html = NULL;
-        if (res_markdown_html(text, strlen(text), &html, NULL) == 0) {
+        if (resv_markdown_html(text, strlen(text), &html, NULL) == 0) {
             check_html(html);
             free(html);
         }
