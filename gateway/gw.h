@@ -182,6 +182,14 @@ int gw_authenticate(gw_request *rq, int artifact, int *retry_after_s, sf_error *
 int gw_handle_user(gw_request *rq);
 int gw_handle_health(gw_request *rq);
 
+/* ---- the OpenAPI document (gw_openapi.c) ---- */
+
+int gw_handle_openapi(gw_request *rq);
+/* The document as JSON text (free it), built from the route table; NULL when out of memory. */
+char *gw_openapi_render(void);
+/* 1 and the route, when a route has no entry in gw_openapi.c's table; else 0. */
+int gw_openapi_missing(const char **method, const char **pattern);
+
 /* GET .../await_completion (gw_await.c) */
 int gw_handle_await(gw_request *rq);
 

@@ -14,6 +14,7 @@
 const gw_route gw_routes[] = {
     {"GET", "/healthz", LOCAL, NULL, NULL, NULL, GW_PUBLIC, gw_handle_health},
     {"GET", "/api/v2/user", LOCAL, NULL, NULL, NULL, 0, gw_handle_user},
+    {"GET", "/api/v2/openapi.json", LOCAL, NULL, NULL, NULL, 0, gw_handle_openapi},
 
     /* nodes */
     {"GET", "/api/v2/nodes", SF_SVC_NODES, "nodes.list", &stbfarm__node_list_request__descriptor,

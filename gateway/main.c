@@ -393,6 +393,10 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     mg_set_request_handler(ctx, "/", handle, gw);
+    const char *undocumented_method, *undocumented;
+    if (gw_openapi_missing(&undocumented_method, &undocumented))
+        sf_warn("route %s %s has no entry in gw_openapi.c: the OpenAPI document leaves it out",
+                undocumented_method, undocumented);
     sf_info("gateway listening on %s via broker %s", c->listen, c->common.broker);
     sf_stop_wait(&sigs);
     rc = 0;

@@ -453,3 +453,98 @@ ProtobufCMessage *sf_pb_copy(const ProtobufCMessage *m)
     free(buf);
     return c;
 }
+
+/* ---- JSON Schema (for the OpenAPI document) ---- */
+
+static cJSON *type_schema(const char *type, int nullable)
+{
+    cJSON *s = cJSON_CreateObject();
+    if (!nullable) {
+        cJSON_AddStringToObject(s, "type", type);
+        return s;
+    }
+    const char *both[] = {type, "null"};
+    cJSON_AddItemToObject(s, "type", cJSON_CreateStringArray(both, 2));
+    return s;
+}
+
+static cJSON *value_schema(const ProtobufCFieldDescriptor *f, int out, int nullable, cJSON *defs)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        return type_schema("integer", nullable);
+    case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return type_schema("number", nullable);
+    case PROTOBUF_C_TYPE_BOOL:
+        return type_schema("boolean", nullable);
+    case PROTOBUF_C_TYPE_ENUM:
+    case PROTOBUF_C_TYPE_STRING:
+    case PROTOBUF_C_TYPE_BYTES:
+        return type_schema("string", nullable);
+    case PROTOBUF_C_TYPE_MESSAGE: {
+        const ProtobufCMessageDescriptor *md = f->descriptor;
+        cJSON *m = sf_pb_schema(md, out, defs);
+        if (!nullable || is_json_type(md))
+            return m; /* a Json field is any value, null included */
+        cJSON *s = cJSON_CreateObject(), *any = cJSON_AddArrayToObject(s, "oneOf");
+        cJSON_AddItemToArray(any, m);
+        cJSON_AddItemToArray(any, type_schema("null", 0));
+        return s;
+    }
+    }
+    return cJSON_CreateObject();
+}
+
+cJSON *sf_pb_field_schema(const ProtobufCFieldDescriptor *f, int out, cJSON *defs)
+{
+    if (is_map_entry(f)) {
+        const ProtobufCMessageDescriptor *entry = f->descriptor;
+        cJSON *s = type_schema("object", 0);
+        cJSON_AddItemToObject(s, "additionalProperties",
+                              value_schema(&entry->fields[1], out, 0, defs));
+        return s;
+    }
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        cJSON *s = type_schema("array", 0);
+        cJSON_AddItemToObject(s, "items", value_schema(f, out, 0, defs));
+        return s;
+    }
+    return value_schema(f, out, f->label == PROTOBUF_C_LABEL_OPTIONAL, defs);
+}
+
+cJSON *sf_pb_schema(const ProtobufCMessageDescriptor *d, int out, cJSON *defs)
+{
+    if (is_json_type(d))
+        return cJSON_CreateObject(); /* any JSON value */
+    char ref[160];
+    snprintf(ref, sizeof(ref), "#/components/schemas/%s%s", d->short_name, out ? "" : "Input");
+    const char *name = strrchr(ref, '/') + 1;
+    if (!cJSON_GetObjectItemCaseSensitive(defs, name)) {
+        cJSON *s = type_schema("object", 0), *props = cJSON_AddObjectToObject(s, "properties");
+        cJSON *required = cJSON_CreateArray();
+        cJSON_AddItemToObject(defs, name, s); /* before the fields: a message may hold itself */
+        for (unsigned i = 0; i < d->n_fields; i++) {
+            const ProtobufCFieldDescriptor *f = &d->fields[i];
+            cJSON_AddItemToObject(props, f->name, sf_pb_field_schema(f, out, defs));
+            /* written: every field, absent optional ones as null; read: the required ones */
+            if (out || f->label == PROTOBUF_C_LABEL_REQUIRED)
+                cJSON_AddItemToArray(required, cJSON_CreateString(f->name));
+        }
+        cJSON_AddItemToObject(s, "required", required);
+        /* what is written has these fields and no others; what is read may have more */
+        cJSON_AddBoolToObject(s, "additionalProperties", !out);
+    }
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "$ref", ref);
+    return r;
+}

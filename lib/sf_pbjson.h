@@ -28,6 +28,16 @@ cJSON *sf_pb_to_json(const ProtobufCMessage *m);
 int sf_pb_from_json(const ProtobufCMessageDescriptor *desc, const cJSON *json,
                     ProtobufCMessage **out, sf_error *err);
 
+/* A JSON Schema (2020-12, as OpenAPI 3.1 has it) of messages of type desc as JSON: written by
+ * sf_pb_to_json (out: every field present, absent optional ones null, no other fields) or read
+ * by sf_pb_from_json (!out: the required fields required, optional ones null or missing, others
+ * ignored). Returns {"$ref": "#/components/schemas/<Name>"} ("<Name>Input" when read) and adds
+ * the schema of each message it needs to defs (an object). The caller frees what it returns. */
+cJSON *sf_pb_schema(const ProtobufCMessageDescriptor *desc, int out, cJSON *defs);
+
+/* The JSON Schema of one field's value, by the same rules. */
+cJSON *sf_pb_field_schema(const ProtobufCFieldDescriptor *f, int out, cJSON *defs);
+
 /* A deep copy of m, freed with protobuf_c_message_free_unpacked(copy, NULL); NULL when out of
  * memory. Through the wire form: the simplest way to own a message someone else built. */
 ProtobufCMessage *sf_pb_copy(const ProtobufCMessage *m);

@@ -314,7 +314,7 @@ class Farm:
         return self.tokens[user]
 
     def session(self, user="alice", gateway=0):
-        s = Session(self.url_of(gateway))
+        s = Session(self.url_of(gateway), self.token("openapi-reader"))
         s.headers["Authorization"] = "token " + self.token(user)
         return s
 
@@ -352,14 +352,38 @@ def commit_files(path, files, message="test pack"):
 
 
 class Session(requests.Session):
-    """requests.Session with a base URL: s.get("/api/v2/nodes")."""
+    """requests.Session with a base URL: s.get("/api/v2/nodes"). Every answer is checked against
+    the farm's OpenAPI document (tests/api/openapi.py), fetched with the first request."""
 
-    def __init__(self, base):
+    checkers = {}  # base URL -> Checker: one document per gateway
+
+    def __init__(self, base, doc_token=None):
         super().__init__()
         self.base = base
+        self.doc_token = doc_token  # fetches the document: a token of its own, so that the
+        # fetch counts against no rate limit a test measures
+
+    def checker(self):
+        from openapi import Checker
+        if self.base not in Session.checkers:
+            if not self.doc_token:
+                return None
+            try:
+                r = requests.get(self.base + "/api/v2/openapi.json", timeout=30,
+                                 headers={"Authorization": "token " + self.doc_token})
+            except requests.RequestException:
+                return None
+            if r.status_code != 200:
+                return None  # the farm is down or restarting: nothing to check against yet
+            Session.checkers[self.base] = Checker(r.json())
+        return Session.checkers[self.base]
 
     def request(self, method, url, *args, **kwargs):
         if url.startswith("/"):
             url = self.base + url
         kwargs.setdefault("timeout", 30)
-        return super().request(method, url, *args, **kwargs)
+        response = super().request(method, url, *args, **kwargs)
+        checker = self.checker() if url.startswith(self.base) else None
+        if checker:
+            checker.check(method.upper(), url, response)
+        return response
