@@ -23,6 +23,8 @@ def _cached(name, fget, public):
             return cache[name]
         if public and not self._FrameObject__in_is_visible() and not self.is_visible:
             return None
+        if name in cache:  # is_visible read it
+            return cache[name]
         value = fget(self)
         if name == "is_visible":
             value = bool(value)
