@@ -10,6 +10,7 @@ import stbt
 from stbt import MatchMethod, MatchParameters, Region, _match, _native
 
 from conftest import solid
+from frames import logo, ui_frame
 
 
 def box_frame(x, y, shape=(120, 200), time=1.5):
@@ -287,20 +288,6 @@ def test_sqdiff_limit_is_the_largest_sum_that_reaches_the_threshold():
             assert lim == scale or 1 - (lim + 1) / scale < thr
 
 
-def ui_frame():
-    """A 720p frame like a set-top box's menu: a gradient, panels with text, a picture."""
-    f = numpy.zeros((720, 1280, 3), numpy.uint8)
-    f[:] = numpy.linspace(20, 80, 1280).astype(numpy.uint8)[None, :, None]
-    for i in range(8):
-        y = 80 + i * 75
-        cv2.rectangle(f, (100, y), (600, y + 60), (60 + 10 * i, 40, 30), -1)
-        cv2.putText(f, "Menu item %d" % i, (120, y + 42), cv2.FONT_HERSHEY_SIMPLEX, 1.1,
-                    (230, 230, 230), 2)
-    cv2.rectangle(f, (700, 100), (1200, 600), (90, 120, 60), -1)
-    cv2.putText(f, "Now playing", (720, 400), cv2.FONT_HERSHEY_SIMPLEX, 1, (255, 255, 255), 2)
-    return f
-
-
 def test_fast_path_agrees_with_opencv_at_720p():
     f = ui_frame()
     params = MatchParameters(confirm_method="none")
@@ -311,8 +298,6 @@ def test_fast_path_agrees_with_opencv_at_720p():
         assert r.match and r.first_pass_result == 1.0
         assert heat[r.region.y, r.region.x] <= heat.min() + 1e-3 * heat.max()
         assert _match.sqdiff_at(f, t, None, r.region.x, r.region.y) == 0
-    logo = numpy.zeros((60, 170, 3), numpy.uint8)
-    cv2.circle(logo, (85, 30), 25, (0, 200, 255), -1)
-    heat = cv2.matchTemplate(f, logo, cv2.TM_SQDIFF)
-    r = stbt.match(logo, frame=f, match_parameters=params)
+    heat = cv2.matchTemplate(f, logo(), cv2.TM_SQDIFF)
+    r = stbt.match(logo(), frame=f, match_parameters=params)
     assert not r.match and 1 - heat.min() / (170 * 60 * 3 * 255 ** 2) < 0.98

@@ -2,32 +2,40 @@
 written for Stb-tester run unchanged (``import stbt`` or ``import stbt_core``: one module).
 
 Each concept is a module of its own (docs/architecture.md lists them); this file only
-re-exports the public names. The node agent is reached through _agent.py."""
+re-exports the public names, importing each module the first time one of its names is used
+(numpy and OpenCV load only for tests that look at the video). The node agent is reached
+through _agent.py."""
 
-from ._config import get_config
-from ._diff import BGRDiff, Differ, GrayscaleDiff, MotionResult
-from ._errors import (ConfigurationError, NoVideo, PreconditionError, UITestError,
-                      UITestFailure)
-from ._frameobject import FrameObject, for_object_repository
-from ._frames import frames, get_frame
-from ._geometry import Direction, Position, Region, Size
-from ._grid import Grid
-from ._imgutils import Color, Frame, Image, crop, find_file, load_image, save_frame
-from ._keyboard import Keyboard
-from ._logging import debug
-from ._mask import Mask, load_mask
-from ._match import (ConfirmMethod, MatchMethod, MatchParameters, MatchResult, MatchTimeout,
-                     match, match_all, wait_for_match)
-from ._motion import MotionTimeout, detect_motion, is_screen_black, wait_for_motion
-from ._multipress import MultiPress
-from ._ocr import (OcrEngine, OcrMode, TextMatchResult, apply_ocr_corrections, match_text,
-                   ocr, ocr_eq, set_global_ocr_corrections)
-from ._precondition import as_precondition
-from ._press import (Keypress, draw_text, last_keypress, press, press_until_match,
-                     pressing)
-from ._transition import (Transition, TransitionStatus, press_and_wait,
-                          wait_for_transition_to_end)
-from ._wait import wait_until
+import importlib
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "config": ("get_config",),
+    "diff": ("BGRDiff", "Differ", "GrayscaleDiff", "MotionResult"),
+    "errors": ("ConfigurationError", "NoVideo", "PreconditionError", "UITestError",
+               "UITestFailure"),
+    "frameobject": ("for_object_repository", "FrameObject"),
+    "frames": ("frames", "get_frame"),
+    "geometry": ("Direction", "Position", "Region", "Size"),
+    "grid": ("Grid",),
+    "imgutils": ("Color", "crop", "find_file", "Frame", "Image", "load_image", "save_frame"),
+    "keyboard": ("Keyboard",),
+    "logging": ("debug",),
+    "mask": ("load_mask", "Mask"),
+    "match": ("ConfirmMethod", "match", "match_all", "MatchMethod", "MatchParameters",
+              "MatchResult", "MatchTimeout", "wait_for_match"),
+    "motion": ("detect_motion", "is_screen_black", "MotionTimeout", "wait_for_motion"),
+    "multipress": ("MultiPress",),
+    "ocr": ("apply_ocr_corrections", "match_text", "ocr", "ocr_eq", "OcrEngine", "OcrMode",
+            "set_global_ocr_corrections", "TextMatchResult"),
+    "precondition": ("as_precondition",),
+    "press": ("draw_text", "Keypress", "last_keypress", "press", "press_until_match", "pressing"),
+    "transition": ("press_and_wait", "Transition", "TransitionStatus",
+                   "wait_for_transition_to_end"),
+    "wait": ("wait_until",),
+}
+
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 #: What `load_mask` and the ``mask`` parameters take (for type annotations).
 MaskTypes = "str | numpy.ndarray | Mask | Region | None"
@@ -36,16 +44,17 @@ MaskTypes = "str | numpy.ndarray | Mask | Region | None"
 #: and `find_file`.
 TEST_PACK_ROOT = None
 
-__all__ = [
-    "apply_ocr_corrections", "as_precondition", "BGRDiff", "Color", "ConfigurationError",
-    "ConfirmMethod", "crop", "debug", "detect_motion", "Differ", "Direction", "draw_text",
-    "find_file", "for_object_repository", "Frame", "FrameObject", "frames", "get_config",
-    "get_frame", "GrayscaleDiff", "Grid", "Image", "is_screen_black", "Keyboard", "Keypress",
-    "last_keypress", "load_image", "load_mask", "Mask", "MaskTypes", "match", "match_all",
-    "match_text", "MatchMethod", "MatchParameters", "MatchResult", "MatchTimeout",
-    "MotionResult", "MotionTimeout", "MultiPress", "NoVideo", "ocr", "ocr_eq", "OcrEngine",
-    "OcrMode", "Position", "PreconditionError", "press", "press_and_wait", "press_until_match",
-    "pressing", "Region", "save_frame", "set_global_ocr_corrections", "Size",
-    "TextMatchResult", "Transition", "TransitionStatus", "UITestError", "UITestFailure",
-    "wait_for_match", "wait_for_motion", "wait_for_transition_to_end", "wait_until",
-]
+__all__ = sorted(list(_WHERE) + ["MaskTypes"], key=str.lower)
+
+
+def __getattr__(name):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError("module 'stbt' has no attribute %r" % (name,))
+    value = getattr(importlib.import_module("._" + module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
