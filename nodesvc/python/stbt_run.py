@@ -95,7 +95,12 @@ class _Verdict:
                 call.when == "call" and item.get_closest_marker("xfail")):
             return  # an expected failure is what the test says should happen
         elif call.when == "call":
-            self._set(_outcome(self.stbt, exc), _reason(exc), tb)
+            reason = _reason(exc)
+            if isinstance(exc, AssertionError):
+                # pytest's message is the assert's own, then its introspection (kept in the
+                # traceback): the reason is the first line, "EPG is empty" or "assert 7 == 8"
+                reason = reason.split("\n", 1)[0]
+            self._set(_outcome(self.stbt, exc), reason, tb)
         else:
             self._set("error", "%s of the test: %s" % (call.when, _reason(exc)), tb)
 

@@ -51,7 +51,7 @@ def get_config(section, key, default=None, type_=str):
         value = config.get(section, key)
     except configparser.Error:
         if default is None:
-            raise ConfigurationError("No option '%s' in section: '%s'" % (key, section)) from None
+            raise ConfigurationError("no configuration value %s.%s" % (section, key)) from None
         return default
     try:
         if type_ is bool:
