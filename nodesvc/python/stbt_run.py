@@ -8,12 +8,15 @@ traceback. An AssertionError or stbt.UITestFailure (or a subclass) raised by the
 
 stbt_version 34 (the default) runs the test with pytest, as Stb-tester v34 does: the test
 pack's conftest.py files, fixtures, assertion introspection; pytest's output goes to the log.
-stbt_version 33 uses pytest when [test_pack] pytest is true. Older versions (and 33 without
+stbt_version 33 uses pytest when [test_pack] pytest is true. A test that uses nothing of
+pytest's (see _needs_pytest) is called directly even then: the same outcome, without pytest's
+start-up. Older versions (and 33 without
 pytest) import the file and call the function. Either way the test pack's root is on sys.path
 (helper modules import as in Stb-tester) and the test file is imported as pytest would: as
 part of its package when its directory has an __init__.py, else with its directory on
 sys.path."""
 
+import ast
 import importlib
 import json
 import os
@@ -31,7 +34,7 @@ def main():
     sys.argv = [os.path.join(root, path)]
     import stbt  # noqa: PLC0415 - after sys.path and the configuration are set up
     stbt.TEST_PACK_ROOT = root
-    if _uses_pytest(stbt):
+    if _uses_pytest(stbt) and _needs_pytest(root, path, function):
         result = _run_pytest(stbt, root, path, function)
     else:
         result = _run_plain(stbt, root, path, function)
@@ -52,13 +55,54 @@ def _uses_pytest(stbt):
     return version == 33 and stbt.get_config("test_pack", "pytest", False, type_=bool)
 
 
+def _needs_pytest(root, path, function):
+    """Whether running the test with pytest could differ from calling it: a conftest.py or a
+    pytest configuration in the test pack, a test module that mentions pytest, or a test
+    function that takes arguments (fixtures). Otherwise the function is called directly, which
+    gives the same outcome without pytest's start-up (~0.3 s a test case)."""
+    d = os.path.dirname(path)
+    while True:
+        if os.path.exists(os.path.join(root, d, "conftest.py")):
+            return True
+        if not d:
+            break
+        d = os.path.dirname(d)
+    for name in ("pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"):
+        try:
+            with open(os.path.join(root, name), encoding="utf-8", errors="replace") as f:
+                if "pytest" in f.read():
+                    return True
+        except OSError:
+            pass
+    try:
+        with open(os.path.join(root, path), encoding="utf-8") as f:
+            source = f.read()
+        tree = ast.parse(source)
+    except (OSError, SyntaxError, ValueError):
+        return True
+    if "pytest" in source:
+        return True
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
+            a = node.args
+            return bool(a.posonlyargs or a.args or a.kwonlyargs or a.vararg or a.kwarg or
+                        node.decorator_list or isinstance(node, ast.AsyncFunctionDef))
+    return True
+
+
 def _outcome(stbt, exc):
     failure = isinstance(exc, (AssertionError, stbt.UITestFailure))
     return "fail" if failure else "error"
 
 
 def _reason(exc):
-    return str(exc) or type(exc).__name__
+    text = str(exc)
+    if not text and isinstance(exc, AssertionError):
+        # an assert without a message: its source line, as pytest's reason starts "assert ..."
+        frames = traceback.extract_tb(exc.__traceback__)
+        if frames and frames[-1].line:
+            return frames[-1].line
+    return text or type(exc).__name__
 
 
 # ---- pytest (v34; v33 with pytest = true) ----

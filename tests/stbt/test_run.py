@@ -30,6 +30,7 @@ def pack(tmp_path, files, version=None):
     return root, tmp_path / "run"
 
 
+@pytest.mark.parametrize("header", ["", "import pytest\n"], ids=["called", "pytest"])
 @pytest.mark.parametrize("version", [None, 34, 32])
 @pytest.mark.parametrize("body, outcome, reason", [
     ("pass", "pass", None),
@@ -40,16 +41,17 @@ def pack(tmp_path, files, version=None):
     ("raise KeyError('k')", "error", "'k'"),
     ("import sys; sys.exit(3)", "error", "3"),
 ])
-def test_the_outcome_is_stbts(tmp_path, version, body, outcome, reason):
-    root, cwd = pack(tmp_path, {"tests/t.py": "import stbt\n\ndef test_x():\n    %s\n" % body},
-                     version)
+def test_the_outcome_is_stbts(tmp_path, header, version, body, outcome, reason):
+    """The same whether pytest runs the test (its module mentions pytest) or not."""
+    source = header + "import stbt\n\ndef test_x():\n    %s\n" % body
+    root, cwd = pack(tmp_path, {"tests/t.py": source}, version)
     r = run(root, "tests/t.py", "test_x", cwd)
     assert r["outcome"] == outcome
     if reason is None:
         assert r["failure_reason"] is None and r["traceback"] is None
     else:
         assert reason in r["failure_reason"]
-        assert "t.py\", line 4" in r["traceback"] or "t.py:4" in r["traceback"]
+        assert "t.py" in r["traceback"] and "test_x" in r["traceback"]
 
 
 def test_v34_runs_with_pytest_fixtures_and_conftest(tmp_path):
@@ -122,3 +124,9 @@ def test_a_package_of_tests_imports_relatively_and_sets_global_corrections(tmp_p
         (root / ".stbt.conf").write_text("[test_pack]\nstbt_version = %d\n" % version)
         r = run(root, "tests/menu/t.py", "test_x", cwd)
         assert r["outcome"] == "pass", r
+
+
+def test_a_bare_assert_gives_its_source_as_the_reason_without_pytest(tmp_path):
+    root, cwd = pack(tmp_path, {"tests/t.py": "def test_x():\n    x = 7\n    assert x == 8\n"})
+    r = run(root, "tests/t.py", "test_x", cwd)
+    assert r["outcome"] == "fail" and r["failure_reason"] == "assert x == 8"
