@@ -166,8 +166,8 @@ def main():
         for label, path, params in queries:
             p50, p99, size, count = time_query(s, path, params)
             worst = max(worst, p50)
-            print("%-26s %9.1f %9.1f %8s %10d" % (label, p50, p99, "-" if count is None else count,
-                                                   size))
+            shown = "-" if count is None else count
+            print("%-26s %9.1f %9.1f %8s %10d" % (label, p50, p99, shown, size))
         print("slowest p50 %.1f ms (target < 100 ms)" % worst)
 
         port = free_port()

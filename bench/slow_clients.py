@@ -77,7 +77,8 @@ def main():
     edge_p99 = run("through the edge", url, token, attackers, n)
     time.sleep(1)
     run("straight at a gateway", gateway, token, attackers, min(n, 20))
-    print("target: p99 under 200 ms through the edge: %s" % ("met" if edge_p99 < 200 else "NOT met"))
+    print("target: p99 under 200 ms through the edge: %s"
+          % ("met" if edge_p99 < 200 else "NOT met"))
 
 
 if __name__ == "__main__":

@@ -3,14 +3,12 @@ tokens, errors, rate limits, and the farm's survival of its parts' deaths."""
 
 import concurrent.futures
 import os
-import re
-import signal
 import time
 
 import pytest
 import requests
 
-from farm import Farm, wait_ok, wait_until
+from farm import wait_ok, wait_until
 
 NODE = "stb-tester-000000000001"
 

@@ -2,12 +2,9 @@
 set-top box, their results land in the results service, and the job endpoints follow them."""
 
 import concurrent.futures
-import os
-import signal
 import time
 
 import pytest
-import requests
 
 from farm import Farm, commit_files, wait_until
 
@@ -140,7 +137,7 @@ def test_each_run_keeps_its_logs_screenshot_video_and_own_files(api):
         "thumbnail.jpg", "video.mp4", "my-custom-logfile.log",
         "a/file in a subdirectory/another.log"}
     stbt_log = api.get("/api/v2/results%s/stbt.log" % result["result_id"]).text
-    line = [l for l in stbt_log.splitlines() if "wrote two custom artifacts" in l][0]
+    line = [ln for ln in stbt_log.splitlines() if "wrote two custom artifacts" in ln][0]
     stamp = line.split(" ")[0]  # 2015-06-18T14:59:00.321421+00:00
     assert len(stamp) == 32 and stamp[10] == "T" and stamp[19] == "." and stamp.endswith("+00:00")
     png = api.get("/api/v2/results%s/screenshot.png" % result["result_id"])

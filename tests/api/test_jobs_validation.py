@@ -144,7 +144,8 @@ def test_run_tests_rejects(api, fields, status, message):
 
 def test_run_tests_rejects_category_with_nul(api):
     r = api.post("/api/v2/run_tests", data='{"node_id": "%s", "test_pack_revision": "master", '
-                 '"test_cases": ["tests/menu.py::test_menu_opens"], "category": "a\\u0000b"}' % NODE)
+                 '"test_cases": ["tests/menu.py::test_menu_opens"], '
+                 '"category": "a\\u0000b"}' % NODE)
     assert r.status_code == 400
     assert "\\u0000" in r.json()["error"]
 

@@ -305,8 +305,8 @@ def test_press_key_from_a_remote_added_on_a_branch(nfarm, api):
         git(nfarm.test_pack, "commit", "-qm", "another remote")
         git(nfarm.test_pack, "checkout", "-q", "master")
         # not on master
-        r = api.post("/api/v2/nodes/%s/press" % NODE, json={"key": "KEY_OK",
-                                                              "remote_control": "other"})
+        r = api.post("/api/v2/nodes/%s/press" % NODE,
+                     json={"key": "KEY_OK", "remote_control": "other"})
         assert r.status_code == 400 and "other" in r.json()["error"]
         # on the branch: valid for the test pack, and the vstb (lircd) refuses the remote
         r = api.post("/api/v2/nodes/%s/press" % NODE, json={
@@ -319,8 +319,8 @@ def test_press_key_from_a_remote_added_on_a_branch(nfarm, api):
 
 
 def test_press_unknown_revision_is_404(api):
-    r = api.post("/api/v2/nodes/%s/press" % NODE, json={"key": "KEY_OK",
-                                                          "test_pack_revision": "no-such-branch"})
+    r = api.post("/api/v2/nodes/%s/press" % NODE,
+                 json={"key": "KEY_OK", "test_pack_revision": "no-such-branch"})
     assert r.status_code == 404
     assert "no-such-branch" in r.json()["error"]
 

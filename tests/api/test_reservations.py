@@ -92,7 +92,8 @@ def node(s, node_id):
 
 def test_reserve_two_nodes_returns_a_reservation_per_node(alice):
     before = time.time()
-    rs = reserve_ok(alice, [N1, N2], "Reserved for overnight DVR soak\n\nSee JIRA-12345 for details",
+    rs = reserve_ok(alice, [N1, N2],
+                    "Reserved for overnight DVR soak\n\nSee JIRA-12345 for details",
                     duration_secs=12 * 60 * 60)
     assert [r["node_id"] for r in rs] == [N1, N2]
     for r in rs:
@@ -328,8 +329,8 @@ def test_extend_needs_a_positive_integer_duration(alice, body):
 def test_another_user_interrupts_and_the_owner_sees_who_and_why(alice, bob):
     (r,) = reserve_ok(alice, [N1], duration_secs=3600)
     url = "/api/v2/reservations/%d" % r["reservation_id"]
-    i = bob.post(url + "/interrupt",
-                 json={"message": "Node needed for emergency regression testing\n\nSee JIRA-54321."})
+    message = "Node needed for emergency regression testing\n\nSee JIRA-54321."
+    i = bob.post(url + "/interrupt", json={"message": message})
     assert i.status_code == 204
     assert node(bob, N1)["reservation"] is None
     got = alice.get(url).json()
@@ -562,7 +563,6 @@ def test_reservations_survive_restarts_of_redis_and_of_every_service(fresh_farm)
     # ids keep counting up after the restart
     (new,) = reserve_ok(b, [N4])
     assert new["reservation_id"] > gone["reservation_id"]
-
 
 
 @pytest.mark.parametrize("fresh_farm", [{"gateways": 2, "gateway_args": ["--rate-limit", "off"]}],

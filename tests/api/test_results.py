@@ -668,8 +668,8 @@ def test_the_list_stops_at_2000(tmp_path):
     f = Farm().start()
     try:
         recs = [record(job_uid="/n/0a/%d" % (i // 100), test_case="tests/t.py::test_%d" % i,
-                       start_time="2020-01-01T00:%02d:%02d.%06dZ" % (i // 3600 % 60,
-                                                                   i // 60 % 60, i % 60),
+                       start_time="2020-01-01T00:%02d:%02d.%06dZ" % (
+                           i // 3600 % 60, i // 60 % 60, i % 60),
                        end_time="2020-01-02T00:00:00Z") for i in range(2100)]
         assert load(f, recs) == 2100
         s = f.session()

@@ -1,32 +1,38 @@
-"""The exceptions of the stbt API. UITestFailure means the device misbehaved (the test fails);
-anything else, UITestError included, means the test could not do its job (the test errors)."""
+"""The exceptions of the stbt API and what they mean for a test's outcome: `UITestFailure`
+(and `AssertionError`) make a test *fail* (the device misbehaved); anything else, these errors
+included, makes it an *error* (the test could not do its job)."""
 
 
 class UITestError(Exception):
-    """The test script could not run as intended: an error, not a failure."""
+    """The test script had an unrecoverable error."""
 
 
 class UITestFailure(Exception):
-    """The device under test did not behave as the test expects: a failure."""
+    """The test failed because the device under test didn't behave as expected.
+
+    Inherit from this if you need to define your own test-failure exceptions."""
 
 
-class NoVideo(UITestFailure):
-    """No video from the device under test."""
+class NoVideo(Exception):
+    """No video available from the source pipeline (an error, not a failure)."""
 
 
-class ConfigurationError(UITestError):
-    """A configuration value is missing or malformed."""
+class ConfigurationError(Exception):
+    """An error with your stbt configuration file."""
 
 
-class MatchTimeout(UITestFailure):
-    """wait_for_match gave up."""
+class PreconditionError(UITestError):
+    """Exception raised by `as_precondition`: a failure inside it, reported as an error.
 
-    def __init__(self, screenshot, expected, timeout_secs):
+    ``message`` is the precondition's description, ``original_exception`` what was raised and
+    ``screenshot`` that exception's screenshot, if it had one."""
+
+    def __init__(self, message, original_exception):
         super().__init__()
-        self.screenshot = screenshot
-        self.expected = expected
-        self.timeout_secs = timeout_secs
+        self.message = message
+        self.original_exception = original_exception
+        self.screenshot = None
 
     def __str__(self):
-        return "Didn't find match for '%s' within %g seconds." % (self.expected,
-                                                                  self.timeout_secs)
+        return "Didn't meet precondition '%s' (original exception was: %s)" % (
+            self.message, self.original_exception)
