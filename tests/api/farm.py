@@ -334,8 +334,8 @@ class Farm:
             assert r.status_code in (200, 202), r.text
             if r.status_code == 200:
                 break
-        results = session.get("/api/v2/results", params={"filter": "job:" + uid,
-                                                          "sort": "date:asc"})
+        results = session.get("/api/v2/results",
+                              params={"filter": "job:" + uid, "sort": "date:asc"})
         assert results.status_code == 200, results.text
         return r.json(), results.json()
 

@@ -137,7 +137,6 @@ class _Ring:
         return frame, t, seq
 
 
-
 # Two connections, so that a press never queues behind a wait for the next frame: "control"
 # (presses, the ring) and "wait". A ring that is replaced or forgotten is unmapped once nothing
 # refers to it (a frame returned is a copy, never a view of it).
