@@ -2,34 +2,50 @@
 
 #include <string.h>
 
-int gw_path_normalize(const char *raw, char *out, size_t len)
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The byte at *p, decoding a %XX escape (a '%' without two hex digits is itself); *p moves past
+ * it. */
+static unsigned char next_byte(const char **p)
+{
+    const char *s = *p;
+    int hi, lo;
+    if (s[0] == '%' && (hi = hex_digit(s[1])) >= 0 && (lo = hex_digit(s[2])) >= 0) {
+        *p = s + 3;
+        return (unsigned char)(hi << 4 | lo);
+    }
+    *p = s + 1;
+    return (unsigned char)s[0];
+}
+
+int gw_path_normalize(const char *raw, char *out, size_t len, sf_error *err)
 {
     size_t o = 0;
     if (!raw || raw[0] != '/')
-        return SF_EINVAL;
+        return sf_fail(err, SF_EINVAL, "malformed path: it must start with '/'");
     for (const char *p = raw; *p;) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break;
-        const char *seg = p;
-        while (*p && *p != '/') {
-            if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                return SF_EINVAL;
-            p++;
-        }
-        size_t n = (size_t)(p - seg);
-        if (o + 1 + n + 1 > len)
-            return SF_ETOOLARGE;
-        out[o++] = '/';
-        memcpy(out + o, seg, n);
-        o += n;
+        unsigned char b = next_byte(&p);
+        if (b == 0)
+            return sf_fail(err, SF_EINVAL, "malformed path: a NUL (%%00) is not allowed");
+        if (b < 0x20 || b == 0x7f)
+            return sf_fail(err, SF_EINVAL, "malformed path: control characters are not allowed");
+        if (b == '/' && o > 0 && out[o - 1] == '/')
+            continue;    /* repeated slashes collapse */
+        if (o + 2 > len) /* this byte and the terminator */
+            return sf_fail(err, SF_ETOOLARGE, "the path is too long");
+        out[o++] = (char)b;
     }
-    if (o == 0) {
-        if (len < 2)
-            return SF_ETOOLARGE;
-        out[o++] = '/';
-    }
+    if (o > 1 && out[o - 1] == '/')
+        o--; /* a trailing slash */
     out[o] = '\0';
     return 0;
 }

@@ -33,9 +33,11 @@ typedef struct gw_params {
     char vbuf[GW_PATH_MAX + 2 * GW_MAX_PARAMS]; /* the values */
 } gw_params;
 
-/* Normalise raw into out (len bytes). Returns 0, SF_EINVAL for a control character,
- * SF_ETOOLARGE when it does not fit. */
-int gw_path_normalize(const char *raw, char *out, size_t len);
+/* Decode the path raw as it came in the request line (%XX escapes, so %2F is a slash) and
+ * normalise it into out (len bytes). Returns 0, SF_EINVAL for a NUL (%00) or another control
+ * character, SF_ETOOLARGE when it does not fit; err says which. The decoded path is what every
+ * check and the route see: a NUL can never make them see less than the client sent. */
+int gw_path_normalize(const char *raw, char *out, size_t len, sf_error *err);
 
 /* 1 when a segment of the normalised path is "." or "..". */
 int gw_path_has_dots(const char *path);

@@ -111,11 +111,14 @@ static int serve(gw_request *rq)
     rq->head = !strcmp(method, "HEAD");
     char path[GW_PATH_MAX + 1], allow[128];
     const char *raw = rq->ri->local_uri_raw ? rq->ri->local_uri_raw : rq->ri->local_uri;
-    int rc = gw_path_normalize(raw, path, sizeof(path));
-    if (rc == SF_ETOOLARGE)
-        return gw_reply_error(rq, 414, "the path is too long");
+    sf_error err = SF_ERROR_INIT;
+    int rc = gw_path_normalize(raw, path, sizeof(path), &err);
     if (rc)
-        return gw_reply_error(rq, 400, "malformed path: control characters are not allowed");
+        return gw_reply_error(rq, rc == SF_ETOOLARGE ? 414 : 400, "%s", err.msg);
+    /* civetweb leaves the query string encoded: each reader decodes it, so a NUL is refused
+     * here, before any of them could read a shorter value than the client sent */
+    if (rq->ri->query_string && strstr(rq->ri->query_string, "%00"))
+        return gw_reply_error(rq, 400, "malformed query string: a NUL (%%00) is not allowed");
     int found = find_route(rq, rq->head ? "GET" : method, path, allow, sizeof(allow));
     if (found && gw_path_has_dots(path))
         return gw_reply_error(rq, 400, "malformed path: '.' and '..' segments are not allowed");
@@ -126,7 +129,6 @@ static int serve(gw_request *rq)
     }
     if (!rq->thread)
         return gw_reply_error(rq, 503, "this gateway thread has no Redis connection");
-    sf_error err = SF_ERROR_INIT;
     int retry_after = 0;
     rc = gw_authenticate(rq, !found && (rq->route->flags & GW_ARTIFACT), &retry_after, &err);
     if (rc == SF_ETOOMANY) {
@@ -275,6 +277,8 @@ int main(int argc, char **argv)
                                 "request_timeout_ms",
                                 "120000",
                                 "enable_auth_domain_check",
+                                "no",
+                                "decode_url", /* gw_path_normalize decodes, refusing %00 */
                                 "no",
                                 "tcp_nodelay", /* headers and body are separate writes */
                                 "1",

@@ -15,6 +15,7 @@
 #define SF_PBJSON_H
 
 #include "sf_err.h"
+#include "sf_json.h" /* sf_json_parse_object, for the bodies these convert */
 
 #include <cjson/cJSON.h>
 #include <protobuf-c/protobuf-c.h>
@@ -30,10 +31,5 @@ int sf_pb_from_json(const ProtobufCMessageDescriptor *desc, const cJSON *json,
 /* A deep copy of m, freed with protobuf_c_message_free_unpacked(copy, NULL); NULL when out of
  * memory. Through the wire form: the simplest way to own a message someone else built. */
 ProtobufCMessage *sf_pb_copy(const ProtobufCMessage *m);
-
-/* Parse a request body: a JSON object of at most len bytes. Rejects what cJSON would silently
- * mangle: text after the value and \u0000 escapes (a NUL cuts a C string short). Returns 0 with
- * *out to free with cJSON_Delete, or SF_EINVAL saying what is wrong. */
-int sf_json_parse_object(const char *text, size_t len, cJSON **out, sf_error *err);
 
 #endif

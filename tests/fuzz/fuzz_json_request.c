@@ -1,4 +1,6 @@
-/* The gateway's JSON request parsing: body -> cJSON -> every API request message -> JSON. */
+/* The gateway's JSON request parsing: body -> cJSON -> every API request message -> JSON, on a
+ * civetweb worker's stack. */
+#include "fuzz.h"
 #include "jobs.pb-c.h"
 #include "nodes.pb-c.h"
 #include "reservations.pb-c.h"
@@ -17,11 +19,11 @@ static const ProtobufCMessageDescriptor *const requests[] = {
     &stbfarm__reservation_ref__descriptor,
 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void one_input(const uint8_t *data, size_t size)
 {
     cJSON *j = NULL;
     if (sf_json_parse_object((const char *)data, size, &j, NULL))
-        return 0;
+        return;
     for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
         ProtobufCMessage *m = NULL;
         if (sf_pb_from_json(requests[i], j, &m, NULL) == 0) {
@@ -33,5 +35,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     cJSON_Delete(j);
-    return 0;
 }
+
+FUZZ_TARGET(FUZZ_GATEWAY_STACK, one_input)

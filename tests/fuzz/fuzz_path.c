@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(raw, data, size);
     raw[size] = '\0';
-    if (gw_path_normalize(raw, path, sizeof(path)) == 0) {
+    if (gw_path_normalize(raw, path, sizeof(path), NULL) == 0) {
         for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
             gw_pattern_match(patterns[i], path, &params);
     }

@@ -4,27 +4,27 @@
 static void test_normalize_collapses_slashes_and_drops_trailing_one(void)
 {
     char out[256];
-    CHECK(gw_path_normalize("//api//v2/jobs//n/a/1/", out, sizeof(out)) == 0);
+    CHECK(gw_path_normalize("//api//v2/jobs//n/a/1/", out, sizeof(out), NULL) == 0);
     CHECK_STR(out, "/api/v2/jobs/n/a/1");
-    CHECK(gw_path_normalize("/", out, sizeof(out)) == 0);
+    CHECK(gw_path_normalize("/", out, sizeof(out), NULL) == 0);
     CHECK_STR(out, "/");
-    CHECK(gw_path_normalize("///", out, sizeof(out)) == 0);
+    CHECK(gw_path_normalize("///", out, sizeof(out), NULL) == 0);
     CHECK_STR(out, "/");
 }
 
 static void test_normalize_refuses_control_characters_and_keeps_dot_segments(void)
 {
     char out[256];
-    CHECK(gw_path_normalize("/a\nb", out, sizeof(out)) == SF_EINVAL);
-    CHECK(gw_path_normalize("relative", out, sizeof(out)) == SF_EINVAL);
-    CHECK(gw_path_normalize("/api/...x/.hidden", out, sizeof(out)) == 0);
+    CHECK(gw_path_normalize("/a\nb", out, sizeof(out), NULL) == SF_EINVAL);
+    CHECK(gw_path_normalize("relative", out, sizeof(out), NULL) == SF_EINVAL);
+    CHECK(gw_path_normalize("/api/...x/.hidden", out, sizeof(out), NULL) == 0);
     CHECK(!gw_path_has_dots(out));
-    CHECK(gw_path_normalize("/api/../etc", out, sizeof(out)) == 0);
+    CHECK(gw_path_normalize("/api/../etc", out, sizeof(out), NULL) == 0);
     CHECK_STR(out, "/api/../etc");
     CHECK(gw_path_has_dots(out));
-    CHECK(gw_path_normalize("/api/./x", out, sizeof(out)) == 0);
+    CHECK(gw_path_normalize("/api/./x", out, sizeof(out), NULL) == 0);
     CHECK(gw_path_has_dots(out));
-    CHECK(gw_path_normalize("/api/..", out, sizeof(out)) == 0);
+    CHECK(gw_path_normalize("/api/..", out, sizeof(out), NULL) == 0);
     CHECK(gw_path_has_dots(out));
 }
 
@@ -39,10 +39,27 @@ static void test_dot_segments_match_only_inside_rest_parameters(void)
     CHECK_STR(p.value[1], "../../etc/passwd");
 }
 
+static void test_normalize_decodes_escapes_and_refuses_nul(void)
+{
+    char out[256];
+    sf_error err = SF_ERROR_INIT;
+    CHECK(gw_path_normalize("/api/v2/results/a%2Fb/%41%7e%zz%4", out, sizeof(out), NULL) == 0);
+    CHECK_STR(out, "/api/v2/results/a/b/A~%zz%4");
+    CHECK(gw_path_normalize("/%2F%2fx%2F", out, sizeof(out), NULL) == 0);
+    CHECK_STR(out, "/x");
+    CHECK(gw_path_normalize("/%2e%2e/etc", out, sizeof(out), NULL) == 0);
+    CHECK(gw_path_has_dots(out));
+    CHECK(gw_path_normalize("/api/v2/nodes/x%00junk", out, sizeof(out), &err) == SF_EINVAL);
+    CHECK(strstr(err.msg, "NUL") != NULL);
+    CHECK(gw_path_normalize("/a%0ab", out, sizeof(out), &err) == SF_EINVAL);
+    CHECK(strstr(err.msg, "control characters") != NULL);
+    CHECK(gw_path_normalize("/a%7Fb", out, sizeof(out), NULL) == SF_EINVAL);
+}
+
 static void test_normalize_reports_overflow(void)
 {
     char out[8];
-    CHECK(gw_path_normalize("/abcdefgh", out, sizeof(out)) == SF_ETOOLARGE);
+    CHECK(gw_path_normalize("/abcdefgh", out, sizeof(out), NULL) == SF_ETOOLARGE);
 }
 
 static void test_literal_patterns_match_exactly(void)
@@ -111,6 +128,7 @@ int main(void)
     RUN(test_normalize_collapses_slashes_and_drops_trailing_one);
     RUN(test_normalize_refuses_control_characters_and_keeps_dot_segments);
     RUN(test_dot_segments_match_only_inside_rest_parameters);
+    RUN(test_normalize_decodes_escapes_and_refuses_nul);
     RUN(test_normalize_reports_overflow);
     RUN(test_literal_patterns_match_exactly);
     RUN(test_one_segment_parameter);
