@@ -8,7 +8,8 @@
 #      The same for SECONDS / 3 with bursts: 150 ms of work on every 10th frame (an OCR, say),
 #      28.5 ms a frame on average: a reader that falls behind for a moment and catches up. And
 #      the agent's CPU while the first test runs.
-#  (b) fetch: what one frame(after) costs the test when the frame is already there (100 times).
+#  (b) fetch: what one frame(after) costs the test when the frame is already there (100 times),
+#      next to copying that frame's array within the test (the floor of any transport).
 #  (c) presses: PRESSES (200) key presses, timed from the module's call to the moment the vstb
 #      received the LIRC command (the vstb's --key-log, same machine, same clock): p50 and p99,
 #      and how long the call itself took.
@@ -21,7 +22,7 @@ cmake --build "$STBF_BUILD" --target stbfarm-nodesvc stbfarm-vstb >/dev/null
 cd "$ROOT/tests/api"
 exec /usr/bin/python3 - <<'PY'
 import json, os, statistics, time
-from farm import Farm, commit_files
+from farm import Farm, commit_files, cpu_seconds, percentile
 
 SECS, PRESSES = float(os.environ["BENCH_SECS"]), int(os.environ["BENCH_PRESSES"])
 NODE = Farm.node_id(1)
@@ -72,15 +73,18 @@ def test_frames_bursts():
 
 
 def test_fetch():
-    _, _, last = _agent.frame()
-    costs = []
+    array, _, last = _agent.frame()
+    costs, copies = [], []
     for _ in range(100):
         time.sleep(0.1)  # newer frames are there by now
         t0 = time.perf_counter()
-        _, _, last = _agent.frame(after=last)
-        costs.append(time.perf_counter() - t0)
+        array, _, last = _agent.frame(after=last)
+        t1 = time.perf_counter()
+        array.copy()  # the baseline: copying a frame within the process
+        copies.append(time.perf_counter() - t1)
+        costs.append(t1 - t0)
     with open("fetch.json", "w") as f:
-        json.dump(costs, f)
+        json.dump({"fetch": costs, "copy": copies}, f)
 
 
 def test_presses():
@@ -94,17 +98,6 @@ def test_presses():
     with open("presses.json", "w") as f:
         json.dump(times, f)
 ''' % {"secs": SECS, "presses": PRESSES}
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
 def run(s, case):
@@ -164,8 +157,10 @@ report("15 ms of work, %.0f s" % SECS, frames)
 report("15 ms, 150 ms every 10th, %.0f s" % (SECS / 3), behind)
 print("  the agent's CPU meanwhile: %.1f%% of a core (capture, recording, frames)"
       % (agent_cpu * 100))
-print("one frame(after) already captured: p50 %.2f ms, p99 %.2f ms"
-      % (statistics.median(fetch) * 1000, percentile(fetch, 99) * 1000))
+fetch_p50, copy_p50 = statistics.median(fetch["fetch"]), statistics.median(fetch["copy"])
+print("one frame(after) already captured: p50 %.2f ms, p99 %.2f ms; copying the array in the "
+      "test: p50 %.2f ms; ratio %.1f" % (fetch_p50 * 1000, percentile(fetch["fetch"], 99) * 1000,
+                                         copy_p50 * 1000, fetch_p50 / copy_p50))
 assert len(seen) == len(presses), (len(seen), len(presses))
 reach = [(float(line[0]) - t0) * 1000 for (key, t0, _), line in zip(presses, seen)
          if line[-1] == key]

@@ -344,6 +344,20 @@ class Farm:
                               capture_output=True, text=True, check=True).stdout
 
 
+# ---- for bench/ ----
+
+def cpu_seconds(pid):
+    """The CPU time process pid has used, user and system, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
+
+
 def git(repo, *args):
     env = dict(os.environ, GIT_AUTHOR_NAME="stbfarm", GIT_AUTHOR_EMAIL="t@stbfarm.invalid",
                GIT_COMMITTER_NAME="stbfarm", GIT_COMMITTER_EMAIL="t@stbfarm.invalid")

@@ -46,21 +46,33 @@ static size_t slot_at(const reader *r, uint64_t seq)
     return NODE_FRAMES_HEADER + (size_t)(seq % u32(r, 8)) * (size_t)u64(r, 16);
 }
 
-static node_capture *lavfi(const char *graph, int lost_after_ms)
+/* libav's lavfi graph as the video, and a ring of its frames. */
+typedef struct video {
+    node_capture *cap;
+    node_frames *f;
+} video;
+
+static video start(const char *graph, int lost_after_ms, int slots)
 {
-    node_capture *c = NULL;
-    node_capture_opts o = {graph, "lavfi", NULL, lost_after_ms};
-    CHECK(node_capture_start(&c, &o, NULL) == 0);
-    return c;
+    video v = {NULL, NULL};
+    node_capture_opts co = {graph, "lavfi", NULL, lost_after_ms};
+    CHECK(node_capture_start(&v.cap, &co, NULL) == 0);
+    node_frames_opts fo = {v.cap, slots};
+    CHECK(node_frames_start(&v.f, &fo, NULL) == 0);
+    return v;
+}
+
+static void stop(video *v)
+{
+    node_frames_stop(v->f);
+    node_capture_stop(v->cap);
 }
 
 /* Every frame in order, each whole in its slot: BGR rows of the test pattern's size. */
 static void test_every_frame_is_in_the_ring_in_order(void)
 {
-    node_capture *c = lavfi("testsrc=size=320x240:rate=50", 2000);
-    node_frames *f = NULL;
-    node_frames_opts o = {c, 8};
-    CHECK(node_frames_start(&f, &o, NULL) == 0);
+    video v = start("testsrc=size=320x240:rate=50", 2000, 8);
+    node_frames *f = v.f;
     uint64_t newest = 0, first = 0;
     CHECK(node_frames_wait(f, 0, 5000, &first, NULL) == 0 && first > 0);
     reader r;
@@ -81,17 +93,14 @@ static void test_every_frame_is_in_the_ring_in_order(void)
     /* the newest is always there at once */
     CHECK(node_frames_wait(f, 0, 0, &newest, NULL) == 0 && newest >= first + 20);
     munmap(r.map, r.size);
-    node_frames_stop(f);
-    node_capture_stop(c);
+    stop(&v);
 }
 
 /* A reader can neither write the frames nor resize them. */
 static void test_readers_cannot_write_or_resize_the_ring(void)
 {
-    node_capture *c = lavfi("testsrc=size=160x120:rate=25", 2000);
-    node_frames *f = NULL;
-    node_frames_opts o = {c, 4};
-    CHECK(node_frames_start(&f, &o, NULL) == 0);
+    video v = start("testsrc=size=160x120:rate=25", 2000, 4);
+    node_frames *f = v.f;
     int fd;
     size_t size;
     CHECK(node_frames_share(f, &fd, &size, NULL) == 0);
@@ -99,17 +108,14 @@ static void test_readers_cannot_write_or_resize_the_ring(void)
     CHECK(ftruncate(fd, (off_t)size / 2) != 0 && ftruncate(fd, (off_t)size * 2) != 0);
     CHECK(fcntl(fd, F_GET_SEALS) & F_SEAL_SEAL);
     close(fd);
-    node_frames_stop(f);
-    node_capture_stop(c);
+    stop(&v);
 }
 
 /* Frames bigger than the ring was made for go to a new, bigger ring; the old one says so. */
 static void test_frames_that_outgrow_the_ring_go_to_a_new_one(void)
 {
-    node_capture *c = lavfi("testsrc=size=1920x1080:rate=25", 2000);
-    node_frames *f = NULL;
-    node_frames_opts o = {c, 3};
-    CHECK(node_frames_start(&f, &o, NULL) == 0);
+    video v = start("testsrc=size=1920x1080:rate=25", 2000, 3);
+    node_frames *f = v.f;
     reader before;
     CHECK(open_reader(f, &before) == 0);
     uint64_t newest;
@@ -125,18 +131,15 @@ static void test_frames_that_outgrow_the_ring_go_to_a_new_one(void)
     CHECK(before.size == after.size ? u32(&before, 40) == 0 : u32(&before, 40) == 1);
     munmap(before.map, before.size);
     munmap(after.map, after.size);
-    node_frames_stop(f);
-    node_capture_stop(c);
+    stop(&v);
 }
 
 /* Once no frame came for the capture's lost_after_ms, waiting says so, whatever the ring still
  * holds. Here a frame comes every 2 s, lost after 300 ms. */
 static void test_waiting_on_lost_video_is_an_error(void)
 {
-    node_capture *c = lavfi("testsrc=size=160x120:rate=0.5", 300);
-    node_frames *f = NULL;
-    node_frames_opts o = {c, 4};
-    CHECK(node_frames_start(&f, &o, NULL) == 0);
+    video v = start("testsrc=size=160x120:rate=0.5", 300, 4);
+    node_frames *f = v.f;
     uint64_t newest;
     CHECK(node_frames_wait(f, 0, 5000, &newest, NULL) == 0);
     CHECK(node_frames_wait(f, newest, 3000, &newest, NULL) == 0); /* just came */
@@ -146,8 +149,7 @@ static void test_waiting_on_lost_video_is_an_error(void)
     CHECK(node_frames_wait(f, 0, 100, &newest, &err) == SF_EUNAVAIL);
     CHECK(strstr(err.msg, "no video") != NULL);
     CHECK(node_frames_wait(f, newest, 100, &newest, &err) == SF_EUNAVAIL);
-    node_frames_stop(f);
-    node_capture_stop(c);
+    stop(&v);
 }
 
 int main(void)
