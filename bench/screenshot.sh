@@ -11,21 +11,10 @@ cmake --build "$STBF_BUILD" --target screenshot_bench stbfarm-nodesvc stbfarm-vs
 cd "$ROOT/tests/api"
 exec /usr/bin/python3 - <<'PY'
 import json, os, statistics, subprocess, time
-from farm import Farm, binary, BUILD
+from farm import Farm, binary, BUILD, cpu_seconds, percentile
 
 N = int(os.environ["BENCH_N"])
 NODE = Farm.node_id(1)
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
 f = Farm(nodes=1, gateway_args=["--rate-limit", "off", "--access-log=false"])

@@ -98,6 +98,9 @@ int main(int argc, char **argv)
         {"test-timeout-secs", "STBF_TEST_TIMEOUT_SECS", SF_OPT_INT, "1800",
          "a test case running longer is stopped and counts as an error",
          &c.runner.test_timeout_secs},
+        {"frame-ring", "STBF_FRAME_RING", SF_OPT_INT, "25",
+         "frames a job keeps in shared memory for its tests (how far one may fall behind)",
+         &c.runner.frame_ring},
         {"log-level", "STBF_LOG_LEVEL", SF_OPT_STR, "info", "debug, info, warn or error",
          &c.log_level},
     };
@@ -127,6 +130,10 @@ int main(int argc, char **argv)
     }
     if (c.runner.test_timeout_secs < 1) {
         fprintf(stderr, "stbfarm-nodesvc: --test-timeout-secs takes a positive number\n");
+        return 2;
+    }
+    if (c.runner.frame_ring < 2 || c.runner.frame_ring > 1000) {
+        fprintf(stderr, "stbfarm-nodesvc: --frame-ring takes 2 to 1000\n");
         return 2;
     }
     if (!c.agent.listen) {

@@ -29,6 +29,11 @@ struct node_capture {
     int64_t latest_ms; /* monotonic time of the newest frame */
     char error[256];
     uint64_t reconnects;
+    pthread_mutex_t sink_lock; /* held while sinks run; guards sinks */
+    struct {
+        node_capture_sink *fn;
+        void *arg;
+    } sinks[NODE_CAPTURE_SINKS];
 };
 
 static char *dup_opt(const char *s)
@@ -62,8 +67,16 @@ static void publish(node_capture *c, AVFrame *f)
     c->seq++;
     c->latest_ms = sf_mono_ms();
     c->error[0] = '\0';
+    uint64_t seq = c->seq;
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);
+    /* ref stays c->latest until this thread publishes again */
+    pthread_mutex_lock(&c->sink_lock);
+    for (int i = 0; i < NODE_CAPTURE_SINKS; i++) {
+        if (c->sinks[i].fn)
+            c->sinks[i].fn(c->sinks[i].arg, ref, seq);
+    }
+    pthread_mutex_unlock(&c->sink_lock);
 }
 
 /* Sleep ms, or less when stopping. */
@@ -128,7 +141,8 @@ static int capture_once(node_capture *c)
     }
     AVRational tb = fmt->streams[stream]->time_base;
     sf_info("video source %s open: %s %dx%d", c->source, codec->name, dec->width, dec->height);
-    for (;;) {
+    /* a source that never blocks (lavfi, a file) reaches no interrupt callback: look here */
+    while (!atomic_load(&c->stopping)) {
         atomic_store(&c->io_deadline_ms, sf_mono_ms() + c->lost_after_ms);
         rc = av_read_frame(fmt, pkt);
         if (rc < 0) {
@@ -208,6 +222,7 @@ int node_capture_start(node_capture **out, const node_capture_opts *o, sf_error 
               (stat(o->source, &st) == 0 && S_ISREG(st.st_mode));
     snprintf(c->error, sizeof(c->error), "no frame from %s yet", o->source);
     pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->sink_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -234,6 +249,7 @@ void node_capture_stop(node_capture *c)
     pthread_join(c->thread, NULL);
     av_frame_free(&c->latest);
     pthread_mutex_destroy(&c->lock);
+    pthread_mutex_destroy(&c->sink_lock);
     pthread_cond_destroy(&c->cond);
     free(c->source);
     free(c->format);
@@ -289,6 +305,35 @@ int node_capture_next(node_capture *c, uint64_t after, int timeout_ms, AVFrame *
     return rc;
 }
 
+int node_capture_add_sink(node_capture *c, node_capture_sink *sink, void *arg, sf_error *err)
+{
+    int slot = -1;
+    pthread_mutex_lock(&c->sink_lock);
+    for (int i = 0; i < NODE_CAPTURE_SINKS && slot < 0; i++) {
+        if (!c->sinks[i].fn)
+            slot = i;
+    }
+    if (slot >= 0) {
+        c->sinks[slot].fn = sink;
+        c->sinks[slot].arg = arg;
+    }
+    pthread_mutex_unlock(&c->sink_lock);
+    if (slot < 0)
+        return sf_fail(err, SF_EINTERNAL, "the capture has %d frame sinks already",
+                       NODE_CAPTURE_SINKS);
+    return 0;
+}
+
+void node_capture_remove_sink(node_capture *c, node_capture_sink *sink, void *arg)
+{
+    pthread_mutex_lock(&c->sink_lock);
+    for (int i = 0; i < NODE_CAPTURE_SINKS; i++) {
+        if (c->sinks[i].fn == sink && c->sinks[i].arg == arg)
+            c->sinks[i].fn = NULL;
+    }
+    pthread_mutex_unlock(&c->sink_lock);
+}
+
 void node_capture_get_status(node_capture *c, node_capture_status *out)
 {
     memset(out, 0, sizeof(*out));
@@ -303,5 +348,6 @@ void node_capture_get_status(node_capture *c, node_capture_status *out)
     }
     out->frames = c->seq;
     out->reconnects = c->reconnects;
+    out->lost_after_ms = c->lost_after_ms;
     pthread_mutex_unlock(&c->lock);
 }

@@ -36,12 +36,27 @@ int node_capture_frame(node_capture *c, AVFrame **out, uint64_t *seq, sf_error *
 int node_capture_next(node_capture *c, uint64_t after, int timeout_ms, AVFrame **out, uint64_t *seq,
                       sf_error *err);
 
+/* Called on the capture thread with every frame as it is decoded (its pts the wall-clock time
+ * in microseconds, seq as node_capture_frame numbers it). The frame is only lent for the call.
+ * It must be quick: the capture waits for it. */
+typedef void node_capture_sink(void *arg, const AVFrame *frame, uint64_t seq);
+
+enum { NODE_CAPTURE_SINKS = 4 };
+
+/* Call sink(arg, ...) with every frame from now on; SF_EINTERNAL when NODE_CAPTURE_SINKS are
+ * already. */
+int node_capture_add_sink(node_capture *c, node_capture_sink *sink, void *arg, sf_error *err);
+
+/* Stop calling sink(arg, ...): once this returns no call of it is under way or will be. */
+void node_capture_remove_sink(node_capture *c, node_capture_sink *sink, void *arg);
+
 typedef struct node_capture_status {
     int ok;            /* a frame arrived within lost_after_ms */
     char error[256];   /* why not */
     int width, height; /* of the newest frame; 0 before the first */
     uint64_t frames;   /* decoded since start */
     uint64_t reconnects;
+    int lost_after_ms; /* as configured */
 } node_capture_status;
 
 void node_capture_get_status(node_capture *c, node_capture_status *out);

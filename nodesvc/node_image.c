@@ -116,24 +116,20 @@ int node_image_jpeg(const AVFrame *frame, int width, uint8_t **out, size_t *len,
     return rc;
 }
 
-int node_image_bgr(const AVFrame *frame, uint8_t **out, size_t *len, sf_error *err)
+int node_image_bgr(struct SwsContext **sws, const AVFrame *frame, uint8_t *dst, int stride,
+                   sf_error *err)
 {
-    AVFrame *bgr;
-    *out = NULL;
-    *len = 0;
-    int rc = convert(frame, AV_PIX_FMT_BGR24, frame->width, frame->height, &bgr, err);
-    if (rc)
-        return rc;
-    size_t row = (size_t)frame->width * 3;
-    uint8_t *buf = malloc(row * (size_t)frame->height);
-    if (!buf) {
-        av_frame_free(&bgr);
-        return sf_fail(err, SF_EINTERNAL, "out of memory");
-    }
-    for (int y = 0; y < frame->height; y++)
-        memcpy(buf + row * (size_t)y, bgr->data[0] + (size_t)bgr->linesize[0] * (size_t)y, row);
-    av_frame_free(&bgr);
-    *out = buf;
-    *len = row * (size_t)frame->height;
+    /* the same conversion as screenshots (convert), so that a frame and a screenshot of one
+     * picture have the same pixels */
+    *sws = sws_getCachedContext(*sws, frame->width, frame->height,
+                                (enum AVPixelFormat)frame->format, frame->width, frame->height,
+                                AV_PIX_FMT_BGR24, SWS_POINT, NULL, NULL, NULL);
+    if (!*sws)
+        return sf_fail(err, SF_EINTERNAL, "cannot convert %dx%d %s frames", frame->width,
+                       frame->height, av_get_pix_fmt_name((enum AVPixelFormat)frame->format));
+    uint8_t *const planes[4] = {dst, NULL, NULL, NULL};
+    const int strides[4] = {stride, 0, 0, 0};
+    sws_scale(*sws, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height, planes,
+              strides);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "sf_err.h"
 
 #include <libavutil/frame.h>
+#include <libswscale/swscale.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,8 +19,10 @@ int node_image_png(const AVFrame *frame, uint8_t **out, size_t *len, sf_error *e
 /* Encode frame as a JPEG `width` pixels wide (height keeping the aspect ratio). */
 int node_image_jpeg(const AVFrame *frame, int width, uint8_t **out, size_t *len, sf_error *err);
 
-/* The frame as packed BGR24 rows, as numpy and OpenCV want them (the stbt module's get_frame).
- * *out (free) holds *len = width * height * 3 bytes. */
-int node_image_bgr(const AVFrame *frame, uint8_t **out, size_t *len, sf_error *err);
+/* The frame as BGR24 rows, as numpy and OpenCV want them (the stbt module's frames), written
+ * to dst: height rows `stride` bytes apart (stride >= width * 3). *sws is the caller's
+ * conversion context, made or remade as frames need it (NULL at first; sws_freeContext it). */
+int node_image_bgr(struct SwsContext **sws, const AVFrame *frame, uint8_t *dst, int stride,
+                   sf_error *err);
 
 #endif

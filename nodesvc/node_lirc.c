@@ -92,68 +92,130 @@ static int send_line(int fd, const char *line, int64_t deadline)
     return 0;
 }
 
-int node_lirc_send(const char *address, const char *directive, const char *remote, const char *key,
-                   int timeout_ms, sf_error *err)
+struct node_lirc {
+    char *address;
+    int fd;      /* -1 until connected */
+    size_t have; /* bytes in buf not parsed yet: lines the daemon wrote between replies */
+    char buf[4096];
+};
+
+int node_lirc_open(node_lirc **out, const char *address, sf_error *err)
+{
+    node_lirc *l = calloc(1, sizeof(*l));
+    if (!l || !(l->address = strdup(address))) {
+        free(l);
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    }
+    l->fd = -1;
+    *out = l;
+    return 0;
+}
+
+static void drop(node_lirc *l)
+{
+    if (l->fd >= 0)
+        close(l->fd);
+    l->fd = -1;
+    l->have = 0;
+}
+
+void node_lirc_close(node_lirc *l)
+{
+    if (!l)
+        return;
+    drop(l);
+    free(l->address);
+    free(l);
+}
+
+/* Is the kept connection still open? Reads what the daemon wrote meanwhile (kept for the reply
+ * parser, which skips it); end of file or an error means the daemon closed it. */
+static int still_open(node_lirc *l)
+{
+    for (;;) {
+        if (l->have == sizeof(l->buf))
+            l->have = 0; /* no reply of ours is in there: nothing was asked */
+        ssize_t n = recv(l->fd, l->buf + l->have, sizeof(l->buf) - l->have, MSG_DONTWAIT);
+        if (n > 0) {
+            l->have += (size_t)n;
+            continue;
+        }
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+}
+
+/* Read lines until the reply to the command reply waits for is complete. */
+static int read_reply(node_lirc *l, sf_lirc_reply *reply, const char *directive, const char *remote,
+                      const char *key, int64_t deadline, int timeout_ms, sf_error *err)
+{
+    for (;;) {
+        size_t start = 0;
+        int done = 0;
+        for (char *nl; !done && (nl = memchr(l->buf + start, '\n', l->have - start));) {
+            done = sf_lirc_reply_line(reply, l->buf + start, (size_t)(nl - (l->buf + start)));
+            start = (size_t)(nl - l->buf) + 1;
+        }
+        memmove(l->buf, l->buf + start, l->have - start);
+        l->have -= start;
+        if (done < 0)
+            return sf_fail(err, SF_EUNAVAIL, "the LIRC daemon at %s broke the protocol",
+                           l->address);
+        if (done) {
+            if (!reply->success)
+                return sf_fail(err, SF_EINVAL, "the LIRC daemon refused %s %s %s: %s", directive,
+                               remote, key, reply->data[0] ? reply->data : "error");
+            return 0;
+        }
+        if (l->have == sizeof(l->buf))
+            return sf_fail(err, SF_EUNAVAIL, "the LIRC daemon at %s sent an overlong line",
+                           l->address);
+        struct pollfd p = {l->fd, POLLIN, 0};
+        int left = (int)(deadline - sf_mono_ms());
+        if (left <= 0 || poll(&p, 1, left) != 1)
+            return sf_fail(err, SF_EUNAVAIL, "the LIRC daemon at %s did not answer within %d ms",
+                           l->address, timeout_ms);
+        ssize_t got = recv(l->fd, l->buf + l->have, sizeof(l->buf) - l->have, 0);
+        if (got < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (got <= 0)
+            return sf_fail(err, SF_EUNAVAIL, "the LIRC daemon at %s closed the connection",
+                           l->address);
+        l->have += (size_t)got;
+    }
+}
+
+int node_lirc_command(node_lirc *l, const char *directive, const char *remote, const char *key,
+                      int timeout_ms, sf_error *err)
 {
     char command[SF_LIRC_LINE_MAX + 2];
     int n = snprintf(command, sizeof(command), "%s %s %s", directive, remote, key);
     if (n < 0 || n >= SF_LIRC_LINE_MAX || strpbrk(command, "\r\n"))
         return sf_fail(err, SF_EINVAL, "remote control or key name too long or not one line");
     int64_t deadline = sf_mono_ms() + timeout_ms;
-    int fd = connect_to(address, deadline, err);
-    if (fd < 0)
+    if (l->fd >= 0 && !still_open(l))
+        drop(l);
+    if (l->fd < 0 && (l->fd = connect_to(l->address, deadline, err)) < 0)
         return SF_EUNAVAIL;
     sf_lirc_reply reply;
     sf_lirc_reply_init(&reply, command);
     command[n] = '\n';
     command[n + 1] = '\0';
-    int rc = 0;
-    if (send_line(fd, command, deadline)) {
-        rc = sf_fail(err, SF_EUNAVAIL, "the LIRC daemon at %s stopped taking commands", address);
-        goto cleanup;
-    }
-    char buf[4096];
-    size_t have = 0;
-    for (;;) {
-        struct pollfd p = {fd, POLLIN, 0};
-        int left = (int)(deadline - sf_mono_ms());
-        if (left <= 0 || poll(&p, 1, left) != 1) {
-            rc = sf_fail(err, SF_EUNAVAIL, "the LIRC daemon at %s did not answer within %d ms",
-                         address, timeout_ms);
-            break;
-        }
-        ssize_t got = recv(fd, buf + have, sizeof(buf) - have, 0);
-        if (got < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (got <= 0) {
-            rc = sf_fail(err, SF_EUNAVAIL, "the LIRC daemon at %s closed the connection", address);
-            break;
-        }
-        have += (size_t)got;
-        size_t start = 0;
-        int done = 0;
-        for (char *nl; !done && (nl = memchr(buf + start, '\n', have - start));) {
-            done = sf_lirc_reply_line(&reply, buf + start, (size_t)(nl - (buf + start)));
-            start = (size_t)(nl - buf) + 1;
-        }
-        if (done < 0) {
-            rc = sf_fail(err, SF_EUNAVAIL, "the LIRC daemon at %s broke the protocol", address);
-            break;
-        }
-        if (done) {
-            if (!reply.success)
-                rc = sf_fail(err, SF_EINVAL, "the LIRC daemon refused %s %s %s: %s", directive,
-                             remote, key, reply.data[0] ? reply.data : "error");
-            break;
-        }
-        memmove(buf, buf + start, have - start);
-        have -= start;
-        if (have == sizeof(buf)) {
-            rc = sf_fail(err, SF_EUNAVAIL, "the LIRC daemon at %s sent an overlong line", address);
-            break;
-        }
-    }
-cleanup:
-    close(fd);
+    int rc =
+        send_line(l->fd, command, deadline)
+            ? sf_fail(err, SF_EUNAVAIL, "the LIRC daemon at %s stopped taking commands", l->address)
+            : read_reply(l, &reply, directive, remote, key, deadline, timeout_ms, err);
+    if (rc && rc != SF_EINVAL)
+        drop(l); /* in an unknown state: the next command starts afresh */
+    return rc;
+}
+
+int node_lirc_send(const char *address, const char *directive, const char *remote, const char *key,
+                   int timeout_ms, sf_error *err)
+{
+    node_lirc *l;
+    int rc = node_lirc_open(&l, address, err);
+    if (!rc)
+        rc = node_lirc_command(l, directive, remote, key, timeout_ms, err);
+    node_lirc_close(l);
     return rc;
 }

@@ -13,4 +13,20 @@
 int node_lirc_send(const char *address, const char *directive, const char *remote, const char *key,
                    int timeout_ms, sf_error *err);
 
+/* A connection to a LIRC daemon kept open from one command to the next: a key press then costs
+ * one round trip, not a connection (and, in lircd or the vstb, a new client). Not thread-safe:
+ * one caller at a time. */
+typedef struct node_lirc node_lirc;
+
+/* A connection to address, made on the first command. */
+int node_lirc_open(node_lirc **out, const char *address, sf_error *err);
+
+/* As node_lirc_send, on the kept connection. A connection the daemon closed since the last
+ * command is made again before sending; one that fails once the command is sent is dropped and
+ * the command fails (it may have been carried out: it is never sent twice). */
+int node_lirc_command(node_lirc *l, const char *directive, const char *remote, const char *key,
+                      int timeout_ms, sf_error *err);
+
+void node_lirc_close(node_lirc *l);
+
 #endif

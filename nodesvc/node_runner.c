@@ -617,7 +617,12 @@ static int prepare(node_runner *r, const Stbfarm__RunJob *q, job **out, sf_error
         rc = sf_fail(err, SF_EUNAVAIL, "cannot write %s/stbfarm.conf", j->dir);
         goto fail;
     }
-    node_stbt_opts so = {sock, r->dev->cap, &j->remote, r->dev->lircd, r->dev->lirc_timeout_ms};
+    node_stbt_opts so = {sock,
+                         r->dev->cap,
+                         &j->remote,
+                         r->dev->lircd,
+                         r->dev->lirc_timeout_ms,
+                         (int)r->cfg.frame_ring};
     if ((rc = node_stbt_start(&j->stbt, &so, err)))
         goto fail;
     j->log_flushed_ms = sf_mono_ms();

@@ -28,6 +28,7 @@ typedef struct node_runner_config {
     const char *test_pack; /* the node's source of the test pack */
     const char *test_pack_cache;
     long test_timeout_secs; /* a test that runs longer is stopped: error */
+    long frame_ring;        /* frames a job's ring holds for the stbt module (node_frames.h) */
 } node_runner_config;
 
 typedef struct node_runner node_runner;

@@ -1,9 +1,10 @@
 #include "node_stbt.h"
 
-#include "node_image.h"
+#include "node_frames.h"
 #include "node_lirc.h"
 #include "sf_log.h"
 #include "sf_proc.h"
+#include "sf_time.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -16,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { MAX_CONNS = 16, MAX_LINE = 4096, FRAME_WAIT_MS = 5000 };
+enum { MAX_CONNS = 16, MAX_LINE = 4096, FRAME_WAIT_MS = 5000, MAX_WAIT_MS = 60000 };
 
 struct node_stbt {
     node_stbt_opts o;
@@ -25,8 +26,11 @@ struct node_stbt {
     pthread_t acceptor;
     pthread_mutex_t lock;
     pthread_cond_t gone;
-    int conns[MAX_CONNS]; /* open connection fds, -1 when free */
-    int n_threads;        /* connection threads still running */
+    int conns[MAX_CONNS];       /* open connection fds, -1 when free */
+    int n_threads;              /* connection threads still running */
+    node_frames *frames;        /* made on the first request for frames; under lock */
+    pthread_mutex_t press_lock; /* one key at a time, as on a remote control; guards lirc */
+    node_lirc *lirc;
 };
 
 typedef struct conn {
@@ -53,6 +57,13 @@ static int send_error(int fd, const char *kind, const char *msg)
     return send_json(fd, o);
 }
 
+/* One LIRC command on the job's kept connection. */
+static int lirc(node_stbt *s, const char *directive, const char *key, sf_error *err)
+{
+    return node_lirc_command(s->lirc, directive, s->o.remote->lirc_name, key, s->o.lirc_timeout_ms,
+                             err);
+}
+
 static int do_press(node_stbt *s, int fd, const cJSON *req)
 {
     const cJSON *key = cJSON_GetObjectItemCaseSensitive(req, "key");
@@ -63,57 +74,100 @@ static int do_press(node_stbt *s, int fd, const cJSON *req)
     if (sf_remote_key(s->o.remote, key->valuestring, &err))
         return send_error(fd, "badkey", err.msg);
     double secs = cJSON_IsNumber(hold) ? hold->valuedouble : 0;
-    const char *remote = s->o.remote->lirc_name;
     int rc;
+    pthread_mutex_lock(&s->press_lock);
+    double start = (double)sf_now_us() / 1e6;
     if (secs > 0 && secs <= 60) {
-        rc = node_lirc_send(s->o.lircd, "SEND_START", remote, key->valuestring,
-                            s->o.lirc_timeout_ms, &err);
+        rc = lirc(s, "SEND_START", key->valuestring, &err);
         struct timespec ts = {(time_t)secs, (long)((secs - (time_t)secs) * 1e9)};
         nanosleep(&ts, NULL);
         if (!rc)
-            rc = node_lirc_send(s->o.lircd, "SEND_STOP", remote, key->valuestring,
-                                s->o.lirc_timeout_ms, &err);
+            rc = lirc(s, "SEND_STOP", key->valuestring, &err);
     } else {
-        rc = node_lirc_send(s->o.lircd, "SEND_ONCE", remote, key->valuestring, s->o.lirc_timeout_ms,
-                            &err);
+        rc = lirc(s, "SEND_ONCE", key->valuestring, &err);
     }
+    double end = (double)sf_now_us() / 1e6;
+    pthread_mutex_unlock(&s->press_lock);
     if (rc)
         return send_error(fd, "error", err.msg);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddTrueToObject(o, "ok");
+    cJSON_AddNumberToObject(o, "start_time", start);
+    cJSON_AddNumberToObject(o, "end_time", end);
     return send_json(fd, o);
 }
 
-static int do_frame(node_stbt *s, int fd, const cJSON *req)
+/* The job's ring of frames, made on first use. */
+static node_frames *frames_of(node_stbt *s, sf_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    if (!s->frames) {
+        node_frames_opts fo = {s->o.cap, s->o.frame_slots};
+        if (node_frames_start(&s->frames, &fo, err))
+            s->frames = NULL;
+    }
+    node_frames *f = s->frames;
+    pthread_mutex_unlock(&s->lock);
+    return f;
+}
+
+/* The ring's memfd, passed with the reply line in one message. */
+static int do_frames(node_stbt *s, int fd)
+{
+    sf_error err = SF_ERROR_INIT;
+    node_frames *f = frames_of(s, &err);
+    int ring = -1;
+    size_t size = 0;
+    if (!f || node_frames_share(f, &ring, &size, &err))
+        return send_error(fd, "error", err.msg);
+    char line[64];
+    int n = snprintf(line, sizeof(line), "{\"ok\":true,\"size\":%zu}\n", size);
+    struct iovec iov = {line, (size_t)n};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control = {0};
+    struct msghdr msg = {0};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof(control.buf);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &ring, sizeof(int));
+    ssize_t sent;
+    do {
+        sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    close(ring);
+    /* the line is short: a socket that takes part of it has failed */
+    return sent == n ? 0 : -1;
+}
+
+static int do_wait(node_stbt *s, int fd, const cJSON *req)
 {
     const cJSON *after = cJSON_GetObjectItemCaseSensitive(req, "after");
-    uint64_t seq = 0, since = cJSON_IsNumber(after) && after->valuedouble > 0
-                                  ? (uint64_t)after->valuedouble
-                                  : 0;
-    AVFrame *frame = NULL;
+    const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(req, "timeout_ms");
+    uint64_t since =
+                 cJSON_IsNumber(after) && after->valuedouble > 0 ? (uint64_t)after->valuedouble : 0,
+             newest;
+    int ms = FRAME_WAIT_MS;
+    if (cJSON_IsNumber(timeout))
+        ms = timeout->valuedouble < 0             ? 0
+             : timeout->valuedouble > MAX_WAIT_MS ? MAX_WAIT_MS
+                                                  : (int)timeout->valuedouble;
     sf_error err = SF_ERROR_INIT;
-    int rc = since ? node_capture_next(s->o.cap, since, FRAME_WAIT_MS, &frame, &seq, &err)
-                   : node_capture_frame(s->o.cap, &frame, &seq, &err);
-    if (rc)
-        return send_error(fd, "novideo", err.msg);
-    uint8_t *bgr;
-    size_t len;
-    rc = node_image_bgr(frame, &bgr, &len, &err);
-    if (rc) {
-        av_frame_free(&frame);
+    node_frames *f = frames_of(s, &err);
+    if (!f)
         return send_error(fd, "error", err.msg);
-    }
+    if (node_frames_wait(f, since, ms, &newest, &err))
+        return send_error(fd, "novideo", err.msg);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddTrueToObject(o, "ok");
-    cJSON_AddNumberToObject(o, "width", frame->width);
-    cJSON_AddNumberToObject(o, "height", frame->height);
-    cJSON_AddNumberToObject(o, "seq", (double)seq);
-    cJSON_AddNumberToObject(o, "time", (double)frame->pts / 1e6);
-    cJSON_AddNumberToObject(o, "size", (double)len);
-    av_frame_free(&frame);
-    rc = send_json(fd, o) || sf_send_all(fd, bgr, len);
-    free(bgr);
-    return rc;
+    cJSON_AddNumberToObject(o, "newest", (double)newest);
+    return send_json(fd, o);
 }
 
 static void *serve_conn(void *arg)
@@ -143,8 +197,10 @@ static void *serve_conn(void *arg)
             rc = send_error(c->fd, "error", "a request is a JSON object with an \"op\"");
         else if (!strcmp(op->valuestring, "press"))
             rc = do_press(s, c->fd, req);
-        else if (!strcmp(op->valuestring, "frame"))
-            rc = do_frame(s, c->fd, req);
+        else if (!strcmp(op->valuestring, "wait"))
+            rc = do_wait(s, c->fd, req);
+        else if (!strcmp(op->valuestring, "frames"))
+            rc = do_frames(s, c->fd);
         else
             rc = send_error(c->fd, "error", "unknown op");
         cJSON_Delete(req);
@@ -204,6 +260,16 @@ static void *accept_loop(void *arg)
     }
 }
 
+static void free_server(node_stbt *s)
+{
+    node_frames_stop(s->frames);
+    node_lirc_close(s->lirc);
+    pthread_cond_destroy(&s->gone);
+    pthread_mutex_destroy(&s->press_lock);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
 int node_stbt_start(node_stbt **out, const node_stbt_opts *opts, sf_error *err)
 {
     node_stbt *s = calloc(1, sizeof(*s));
@@ -213,11 +279,17 @@ int node_stbt_start(node_stbt **out, const node_stbt_opts *opts, sf_error *err)
     for (int i = 0; i < MAX_CONNS; i++)
         s->conns[i] = -1;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->press_lock, NULL);
     pthread_cond_init(&s->gone, NULL);
+    int rc = node_lirc_open(&s->lirc, opts->lircd, err);
+    if (rc) {
+        free_server(s);
+        return rc;
+    }
     struct sockaddr_un a = {0};
     a.sun_family = AF_UNIX;
     if (strlen(opts->path) >= sizeof(a.sun_path)) {
-        free(s);
+        free_server(s);
         return sf_fail(err, SF_EINTERNAL, "socket path too long: %s", opts->path);
     }
     snprintf(a.sun_path, sizeof(a.sun_path), "%s", opts->path);
@@ -229,7 +301,7 @@ int node_stbt_start(node_stbt **out, const node_stbt_opts *opts, sf_error *err)
         int e = errno;
         if (s->fd >= 0)
             close(s->fd);
-        free(s);
+        free_server(s);
         return sf_fail(err, SF_EINTERNAL, "cannot listen on %s: %s", opts->path, strerror(e));
     }
     *out = s;
@@ -252,7 +324,5 @@ void node_stbt_stop(node_stbt *s)
         pthread_cond_wait(&s->gone, &s->lock);
     pthread_mutex_unlock(&s->lock);
     unlink(s->path);
-    pthread_cond_destroy(&s->gone);
-    pthread_mutex_destroy(&s->lock);
-    free(s);
+    free_server(s);
 }

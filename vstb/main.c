@@ -5,7 +5,9 @@
  * Video out: MJPEG over HTTP (multipart/x-mixed-replace, what IP cameras and many capture
  * devices serve; libav's "mpjpeg" demuxer reads it) at 1280x720 and --fps frames per second.
  * The picture is a function of the state alone (vstb_state.h, vstb_render.h) and is encoded
- * once per state change, so every frame of one state carries the same JPEG bytes. */
+ * once per state change, so every frame of one state carries the same JPEG bytes. A thread of
+ * its own renders and encodes (a key's LIRC reply never waits for it), and advances animations
+ * one step per frame. --key-log records the moment each key arrives, for measuring latency. */
 #include "sf_config.h"
 #include "sf_proc.h"
 #include "sf_lirc.h"
@@ -16,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
@@ -45,6 +48,7 @@ typedef struct vstb_config {
     const char *remote;
     long fps;
     long jpeg_quality;
+    const char *key_log;
     const char *log_level;
 } vstb_config;
 
@@ -57,16 +61,20 @@ typedef struct picture {
 
 typedef struct vstb {
     vstb_config cfg;
+    int key_log;          /* fd, or -1 */
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t changed;
+    pthread_cond_t dirty; /* the state moved past the picture, or stopping */
     vstb_state state;
+    uint64_t state_gen;   /* +1 for every change of state */
+    uint64_t picture_gen; /* the state_gen that current shows */
     picture *current;
     char held[SF_LIRC_WORD_MAX + 1]; /* the key between SEND_START and SEND_STOP, or "" */
     int64_t held_next_ms;
     int stopping;
     int connections; /* connection threads running */
     int fds[256];    /* their sockets, shut down on stop */
-    /* the encoder: used under lock */
+    /* the encoder: used by the encoding thread alone once it runs */
     uint8_t *rgb;
     struct SwsContext *sws;
     AVCodecContext *enc;
@@ -80,33 +88,85 @@ static void picture_unref(picture *p)
         free(p);
 }
 
-/* Render and encode the current state; called with the lock held. */
-static int encode_state(vstb *v)
+/* Render and encode state s into a new picture; NULL when the encoder fails. */
+static picture *encode_state(vstb *v, const vstb_state *s)
 {
-    vstb_render(&v->state, v->rgb);
+    vstb_render(s, v->rgb);
     const uint8_t *src[1] = {v->rgb};
     const int stride[1] = {VSTB_WIDTH * 3};
     if (av_frame_make_writable(v->yuv) < 0)
-        return -1;
+        return NULL;
     sws_scale(v->sws, src, stride, 0, VSTB_HEIGHT, v->yuv->data, v->yuv->linesize);
     v->yuv->quality = v->enc->global_quality;
     v->yuv->pict_type = AV_PICTURE_TYPE_I;
     v->yuv->pts++;
     if (avcodec_send_frame(v->enc, v->yuv) < 0 || avcodec_receive_packet(v->enc, v->pkt) < 0)
-        return -1;
+        return NULL;
     picture *p = malloc(sizeof(*p) + (size_t)v->pkt->size);
-    if (!p) {
-        av_packet_unref(v->pkt);
-        return -1;
+    if (p) {
+        atomic_init(&p->refs, 1);
+        p->len = (size_t)v->pkt->size;
+        memcpy(p->data, v->pkt->data, p->len);
     }
-    atomic_init(&p->refs, 1);
-    p->len = (size_t)v->pkt->size;
-    memcpy(p->data, v->pkt->data, p->len);
     av_packet_unref(v->pkt);
+    return p;
+}
+
+/* Make p the picture of state generation gen; with the lock held. */
+static void show(vstb *v, picture *p, uint64_t gen)
+{
     picture_unref(v->current);
     v->current = p;
+    v->picture_gen = gen;
     pthread_cond_broadcast(&v->changed);
-    return 0;
+}
+
+/* The encoding thread: the newest state becomes the picture, and an animating state moves on
+ * one step per frame period. A burst of keys is encoded once, as its last state. */
+static void *encode_thread(void *arg)
+{
+    vstb *v = arg;
+    const int64_t period_us = 1000000 / v->cfg.fps;
+    int64_t next_tick_us = 0;
+    pthread_mutex_lock(&v->lock);
+    while (!v->stopping) {
+        int64_t now = sf_mono_us();
+        if (vstb_state_animating(&v->state)) {
+            if (!next_tick_us)
+                next_tick_us = now + period_us;
+            if (now >= next_tick_us) {
+                vstb_state_tick(&v->state);
+                v->state_gen++;
+                next_tick_us =
+                    now - next_tick_us > period_us ? now + period_us : next_tick_us + period_us;
+            }
+        } else {
+            next_tick_us = 0;
+        }
+        if (v->state_gen == v->picture_gen) {
+            if (next_tick_us) {
+                struct timespec ts;
+                sf_timespec_after(CLOCK_MONOTONIC, (int)((next_tick_us - now + 999) / 1000), &ts);
+                pthread_cond_timedwait(&v->dirty, &v->lock, &ts);
+            } else {
+                pthread_cond_wait(&v->dirty, &v->lock);
+            }
+            continue;
+        }
+        vstb_state s = v->state;
+        uint64_t gen = v->state_gen;
+        pthread_mutex_unlock(&v->lock);
+        picture *p = encode_state(v, &s);
+        pthread_mutex_lock(&v->lock);
+        if (p)
+            show(v, p, gen);
+        else {
+            sf_error("cannot encode the picture");
+            v->picture_gen = gen; /* not again until the state changes */
+        }
+    }
+    pthread_mutex_unlock(&v->lock);
+    return NULL;
 }
 
 static int encoder_open(vstb *v)
@@ -146,6 +206,18 @@ static void encoder_close(vstb *v)
     picture_unref(v->current);
 }
 
+/* One line per key command as it arrives: "<unix seconds> <directive> <remote> <key>". */
+static void log_key(vstb *v, int64_t us, const char *line)
+{
+    if (v->key_log < 0)
+        return;
+    char buf[SF_LIRC_LINE_MAX + 40];
+    int n = snprintf(buf, sizeof(buf), "%lld.%06lld %s\n", (long long)(us / 1000000),
+                     (long long)(us % 1000000), line);
+    if (n > 0 && (size_t)n < sizeof(buf) && write(v->key_log, buf, (size_t)n) < 0)
+        sf_warn("--key-log: %s", strerror(errno));
+}
+
 /* Press key; called with the lock held. 0, or -1 for a key the vstb does not have. */
 static int press(vstb *v, const char *key)
 {
@@ -153,8 +225,10 @@ static int press(vstb *v, const char *key)
     if (!vstb_state_press(&v->state, key))
         return -1;
     sf_info("key %s", key);
-    if (memcmp(&before, &v->state, sizeof(before)) && encode_state(v))
-        sf_error("cannot encode the picture");
+    if (memcmp(&before, &v->state, sizeof(before))) {
+        v->state_gen++;
+        pthread_cond_signal(&v->dirty);
+    }
     return 0;
 }
 
@@ -250,13 +324,15 @@ static void lirc_list(vstb *v, int fd, const char *line, const sf_lirc_cmd *c)
     reply(fd, line, 1, data, n);
 }
 
-static void lirc_command(vstb *v, int fd, const char *line)
+static void lirc_command(vstb *v, int fd, const char *line, int64_t arrived_us)
 {
     sf_lirc_cmd c;
     if (sf_lirc_cmd_parse(line, strlen(line), &c)) {
         reply_error(fd, line, "bad command");
         return;
     }
+    if (!strncmp(c.directive, "SEND_", 5))
+        log_key(v, arrived_us, line);
     if (!strcmp(c.directive, "VERSION")) {
         const char *data[1] = {VSTB_VERSION};
         reply(fd, line, 1, data, 1);
@@ -317,6 +393,7 @@ static void serve_lirc(vstb *v, int fd)
             continue;
         if (n <= 0)
             return;
+        int64_t arrived_us = sf_now_us();
         have += (size_t)n;
         char *start = buf, *nl;
         while ((nl = memchr(start, '\n', have - (size_t)(start - buf)))) {
@@ -324,7 +401,7 @@ static void serve_lirc(vstb *v, int fd)
             if (nl > start && nl[-1] == '\r')
                 nl[-1] = '\0';
             if (*start)
-                lirc_command(v, fd, start);
+                lirc_command(v, fd, start, arrived_us);
             start = nl + 1;
         }
         have -= (size_t)(start - buf);
@@ -592,6 +669,9 @@ int main(int argc, char **argv)
         {"fps", "STBF_VSTB_FPS", SF_OPT_INT, "25", "frames per second", &v.cfg.fps},
         {"jpeg-quality", "STBF_VSTB_JPEG_QUALITY", SF_OPT_INT, "2",
          "JPEG quantiser, 1 (best) to 31", &v.cfg.jpeg_quality},
+        {"key-log", "STBF_VSTB_KEY_LOG", SF_OPT_STR, NULL,
+         "append \"<unix time> <LIRC command>\" to this file as each key command arrives",
+         &v.cfg.key_log},
         {"log-level", "STBF_LOG_LEVEL", SF_OPT_STR, "info", "debug, info, warn or error",
          &v.cfg.log_level},
     };
@@ -614,17 +694,29 @@ int main(int argc, char **argv)
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&v.changed, &ca);
+    pthread_cond_init(&v.dirty, &ca);
     for (size_t i = 0; i < sizeof(v.fds) / sizeof(v.fds[0]); i++)
         v.fds[i] = -1;
     vstb_state_init(&v.state);
     int rc = 1;
     listener lirc = {0}, lirc_unix = {0}, video = {0}, video_unix = {0};
-    pthread_t repeater;
-    int repeating = 0;
-    if (encoder_open(&v) || encode_state(&v)) {
+    pthread_t repeater, encoder;
+    int repeating = 0, encoding = 0;
+    picture *first = NULL;
+    v.key_log = -1;
+    if (v.cfg.key_log &&
+        (v.key_log = open(v.cfg.key_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
+        sf_error("cannot open --key-log %s: %s", v.cfg.key_log, strerror(errno));
+        goto cleanup;
+    }
+    if (encoder_open(&v) || !(first = encode_state(&v, &v.state))) {
         sf_error("cannot set up the JPEG encoder");
         goto cleanup;
     }
+    show(&v, first, v.state_gen);
+    if (pthread_create(&encoder, NULL, encode_thread, &v))
+        goto cleanup;
+    encoding = 1;
     if ((strcmp(v.cfg.lirc_listen, "none") &&
          start_listener(&lirc, &v, v.cfg.lirc_listen, 0, "LIRC", serve_lirc)) ||
         (v.cfg.lirc_socket &&
@@ -659,6 +751,13 @@ cleanup:
     pthread_mutex_unlock(&v.lock);
     if (repeating)
         pthread_join(repeater, NULL);
+    pthread_mutex_lock(&v.lock);
+    pthread_cond_broadcast(&v.dirty);
+    pthread_mutex_unlock(&v.lock);
+    if (encoding)
+        pthread_join(encoder, NULL);
+    if (v.key_log >= 0)
+        close(v.key_log);
     if (v.cfg.lirc_socket && lirc_unix.running)
         unlink(v.cfg.lirc_socket);
     if (v.cfg.video_socket && video_unix.running)

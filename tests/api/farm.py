@@ -318,9 +318,44 @@ class Farm:
         s.headers["Authorization"] = "token " + self.token(user)
         return s
 
+    def run_job(self, session, cases, node=1, timeout=120, **fields):
+        """Run test cases as one job on node n through the API and wait for it to end: the
+        finished job and its results, oldest first."""
+        body = {"node_id": self.node_id(node), "test_pack_revision": "master",
+                "test_cases": cases}
+        body.update(fields)
+        r = session.post("/api/v2/run_tests", json=body)
+        assert r.status_code == 200, r.text
+        uid = r.json()["job_uid"]
+        end = time.monotonic() + timeout
+        while True:
+            assert time.monotonic() < end, "job %s did not finish in %d s" % (uid, timeout)
+            r = session.get("/api/v2/jobs%s/await_completion" % uid, timeout=timeout)
+            assert r.status_code in (200, 202), r.text
+            if r.status_code == 200:
+                break
+        results = session.get("/api/v2/results",
+                              params={"filter": "job:" + uid, "sort": "date:asc"})
+        assert results.status_code == 200, results.text
+        return r.json(), results.json()
+
     def redis(self, *args):
         return subprocess.run(["redis-cli", "-s", self.redis_sock] + [str(a) for a in args],
                               capture_output=True, text=True, check=True).stdout
+
+
+# ---- for bench/ ----
+
+def cpu_seconds(pid):
+    """The CPU time process pid has used, user and system, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
 def git(repo, *args):

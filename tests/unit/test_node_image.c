@@ -77,9 +77,69 @@ static void test_thumbnail_is_a_scaled_jpeg(void)
     av_frame_free(&in);
 }
 
+/* A frame as a capture card or the vstb's JPEGs give it: YUV 4:2:0, full range. */
+static AVFrame *yuv_of(const AVFrame *rgb)
+{
+    AVFrame *f = av_frame_alloc();
+    f->format = AV_PIX_FMT_YUVJ420P;
+    f->width = rgb->width;
+    f->height = rgb->height;
+    av_frame_get_buffer(f, 0);
+    struct SwsContext *sws =
+        sws_getContext(rgb->width, rgb->height, AV_PIX_FMT_RGB24, f->width, f->height,
+                       AV_PIX_FMT_YUVJ420P, SWS_POINT, NULL, NULL, NULL);
+    sws_scale(sws, (const uint8_t *const *)rgb->data, rgb->linesize, 0, rgb->height, f->data,
+              f->linesize);
+    sws_freeContext(sws);
+    return f;
+}
+
+/* BGR rows at any stride, with the very pixels of a screenshot of the same frame. */
+static void test_bgr_has_the_pixels_of_the_screenshot(void)
+{
+    enum { W = 322, H = 180, STRIDE = W * 3 + 58 };
+    AVFrame *rgb = pattern(W, H), *yuv = yuv_of(rgb);
+    static uint8_t bgr[STRIDE * H];
+    memset(bgr, 0xAB, sizeof(bgr));
+    struct SwsContext *sws = NULL;
+    CHECK(node_image_bgr(&sws, rgb, bgr, STRIDE, NULL) == 0);
+    int same = 1, untouched = 1;
+    for (int y = 0; y < H; y++) {
+        for (int x = 0; x < W; x++) {
+            const uint8_t *a = rgb->data[0] + y * rgb->linesize[0] + x * 3,
+                          *b = bgr + y * STRIDE + x * 3;
+            same &= a[0] == b[2] && a[1] == b[1] && a[2] == b[0];
+        }
+        for (int x = W * 3; x < STRIDE; x++)
+            untouched &= bgr[y * STRIDE + x] == 0xAB;
+    }
+    CHECK(same && untouched);
+    /* a YUV frame (the context is made again for it) against its screenshot */
+    uint8_t *png;
+    size_t len;
+    CHECK(node_image_bgr(&sws, yuv, bgr, STRIDE, NULL) == 0);
+    CHECK(node_image_png(yuv, &png, &len, NULL) == 0);
+    AVFrame *shot = decode(AV_CODEC_ID_PNG, png, len);
+    same = shot != NULL;
+    for (int y = 0; shot && y < H; y++) {
+        for (int x = 0; x < W; x++) {
+            const uint8_t *a = shot->data[0] + y * shot->linesize[0] + x * 3,
+                          *b = bgr + y * STRIDE + x * 3;
+            same &= a[0] == b[2] && a[1] == b[1] && a[2] == b[0];
+        }
+    }
+    CHECK(same);
+    sws_freeContext(sws);
+    av_free(png);
+    av_frame_free(&shot);
+    av_frame_free(&rgb);
+    av_frame_free(&yuv);
+}
+
 int main(void)
 {
     RUN(test_png_is_lossless_and_full_size);
     RUN(test_thumbnail_is_a_scaled_jpeg);
+    RUN(test_bgr_has_the_pixels_of_the_screenshot);
     return TEST_EXIT();
 }
