@@ -4,7 +4,9 @@
 # of the same frame and reference timed in the same run; p50 of N (default 30) of each. Cases:
 # the reference present (a menu item), absent (a logo that is nowhere), and "near" (a menu item
 # with two letters changed: absent, but its first pass scores just under the 0.98 threshold,
-# which the fast path has to refute by computing sums almost in full).
+# which the fast path has to refute by computing sums almost in full). Then bench/stbt_frames.sh
+# [FRAME_SECONDS]: frames and presses through a real node agent.
+# Usage: bench/stbt.sh [N] [FRAME_SECONDS]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export STBF_BUILD=${STBF_BUILD:-$ROOT/build}
@@ -14,7 +16,7 @@ if [ ! -f "$STBF_BUILD/CMakeCache.txt" ]; then
 fi
 cmake --build "$STBF_BUILD" --target stbt_native >/dev/null
 cd "$ROOT/tests/stbt"
-exec /usr/bin/python3 - <<'PY'
+/usr/bin/python3 - <<'PY'
 import os
 import statistics
 import sys
@@ -60,3 +62,4 @@ for name, ref in cases.items():
         name, ms, ms / base, "  (target <= %.2f)" % targets[name] if targets[name] else "",
         r.first_pass_result))
 PY
+"$ROOT/bench/stbt_frames.sh" "${2:-60}"

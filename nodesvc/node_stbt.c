@@ -2,6 +2,7 @@
 
 #include "node_frames.h"
 #include "node_lirc.h"
+#include "sf_json.h"
 #include "sf_log.h"
 #include "sf_proc.h"
 #include "sf_time.h"
@@ -190,10 +191,15 @@ static void *serve_conn(void *arg)
             continue;
         }
         *nl = '\0';
-        cJSON *req = cJSON_Parse(line);
+        cJSON *req = NULL;
+        sf_error perr = SF_ERROR_INIT;
+        /* a test script's line: outside input, checked as every JSON from outside is */
+        int bad = sf_json_parse_object(line, (size_t)(nl - line), &req, &perr);
         const cJSON *op = cJSON_GetObjectItemCaseSensitive(req, "op");
         int rc;
-        if (!cJSON_IsString(op))
+        if (bad)
+            rc = send_error(c->fd, "error", perr.msg);
+        else if (!cJSON_IsString(op))
             rc = send_error(c->fd, "error", "a request is a JSON object with an \"op\"");
         else if (!strcmp(op->valuestring, "press"))
             rc = do_press(s, c->fd, req);

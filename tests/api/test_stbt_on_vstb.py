@@ -6,9 +6,6 @@ import pytest
 
 from farm import Farm
 
-pytestmark = pytest.mark.skip(reason="needs the stbt API of branch stbt-api")
-
-
 @pytest.fixture(scope="module")
 def farm():
     f = Farm(nodes=1).start()

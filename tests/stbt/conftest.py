@@ -88,10 +88,13 @@ class FakeAgent:
         return self.frames[seq - 1], t, seq
 
     def press(self, key, hold_secs=None):
+        """As _agent.press: the times the key went to the device and was sent."""
         self.presses.append((key, hold_secs))
+        start = self.now
         self.now += 0.001 + (hold_secs or 0)
         if self.on_press:
             self.on_press(self, key)
+        return start, self.now
 
     def reset(self):
         pass

@@ -1,24 +1,14 @@
-"""Video from the device under test: `get_frame`, `frames`. Frames come from the node agent
-through _agent.py; every call to the agent goes through `agent_call`, one at a time (the agent's
-connection is one per process)."""
+"""Video from the device under test: `get_frame`, `frames`. Frames come from the node agent's
+ring of frames in shared memory through _agent.py, which is safe to call from any thread."""
 
-import threading
 import time
 
 from . import _agent
 from ._imgutils import Frame
 
-_agent_lock = threading.RLock()
-
-
-def agent_call(fn, *args):
-    """Call ``_agent.fn(*args)`` alone on the process's connection to the agent."""
-    with _agent_lock:
-        return fn(*args)
-
 
 def _fetch(after=0):
-    array, t, seq = agent_call(_agent.frame, after)
+    array, t, seq = _agent.frame(after)
     frame = Frame(array, time=t)
     frame.flags.writeable = False
     return frame, seq

@@ -1,5 +1,6 @@
 """The remote control: `press`, `pressing`, `press_until_match`, `last_keypress`, `Keypress`,
-and `draw_text`. Presses go to the node agent (_agent.press) in `_frames.agent_call`."""
+and `draw_text`. Presses go to the node agent (_agent.press), which says when each key was
+sent."""
 
 import contextlib
 import enum
@@ -8,7 +9,7 @@ import time
 
 from . import _agent
 from ._config import get_config
-from ._frames import agent_call, get_frame
+from ._frames import get_frame
 from ._geometry import Region
 from ._imgutils import _frame_repr
 from ._logging import debug
@@ -57,12 +58,10 @@ def _wait_interpress(delay):
 
 def _send(key, hold_secs):
     frame_before = _frame_before()
-    start = time.time()
-    agent_call(_agent.press, key, hold_secs)
-    end = time.time()
+    start, end = _agent.press(key, hold_secs)  # when the key went to the device, and was sent
     kp = Keypress(key, start, end, frame_before)
-    with _last_lock:
-        _last["keypress"], _last["end"] = kp, end
+    with _last_lock:  # the next press's delay counts from now, on this module's clock
+        _last["keypress"], _last["end"] = kp, time.time()
     return kp
 
 
@@ -113,11 +112,10 @@ def pressing(key, interpress_delay_secs=None):
         first.set()
         while not stop.is_set() and "error" not in box:
             try:
-                agent_call(_agent.press, key, _HOLD_SLICE_SECS)
+                _agent.press(key, _HOLD_SLICE_SECS)
             except BaseException as e:  # noqa: BLE001
                 box["error"] = e
                 break
-            time.sleep(0.002)  # let a waiting frame request have the connection
 
     t = threading.Thread(target=hold, name="stbt.pressing", daemon=True)
     t.start()
