@@ -44,7 +44,17 @@ typedef struct gw_config {
     long max_body_bytes;
     long token_cache_secs;
     int access_log;
+    /* the portal (gw_session.c, gw_static.c, gw_live.c) */
+    const char *web_root;
+    long session_idle_secs;
+    long session_max_secs;
+    const char *sign_in_user_limit;
+    const char *sign_in_address_limit;
+    int forwarded;
+    long live_viewers;
 } gw_config;
+
+typedef struct gw_portal gw_portal;
 
 typedef struct gw_state {
     gw_config cfg;
@@ -53,6 +63,7 @@ typedef struct gw_state {
     sf_events *events;
     gw_tokens *tokens;
     gw_share *share;
+    gw_portal *portal; /* sign-in limits, password hashing slots, web files, live viewers */
     atomic_int long_polls;
 } gw_state;
 
@@ -69,7 +80,16 @@ enum {
     GW_SHARED = 1 << 4,    /* a read whose reply depends only on path, query, user and base
                               URL: identical concurrent requests share one call (gw_share.c) */
     GW_IMMUTABLE = 1 << 5, /* GW_SHARED, and the file it answers never changes: kept */
+    /* Who may: write and admin always, unless GW_ADMIN_ONLY; manual control and read only
+     * where the route says so (gw_authorize). */
+    GW_ROLE_MANUAL = 1 << 6,
+    GW_ROLE_READ = 1 << 7,
+    GW_ADMIN_ONLY = 1 << 8,
+    GW_ANY_ROLE = GW_ROLE_MANUAL | GW_ROLE_READ,
 };
+
+#define GW_SESSION_COOKIE "stbf_session"
+#define GW_CSRF_HEADER    "X-CSRF-Token"
 
 typedef struct gw_request gw_request;
 typedef int (*gw_handler)(gw_request *rq);
@@ -93,6 +113,8 @@ struct gw_request {
     const gw_route *route;
     gw_params params;
     char user[72];
+    int role;       /* sf_role the user acts with */
+    int by_session; /* authenticated by the session cookie, not a token */
     char base_url[512];
     int head; /* a HEAD request: headers only */
     int status;
@@ -163,9 +185,35 @@ int gw_tokens_new(gw_tokens **out, const char *redis, long ttl_secs, sf_error *e
 void gw_tokens_free(gw_tokens *t);
 sf_events_listener gw_tokens_listener(gw_tokens *t);
 
-/* Authenticate the request and charge its rate bucket. Returns 0 with rq->user set;
- * SF_EFORBIDDEN; SF_ETOOMANY with *retry_after_s; SF_EUNAVAIL when Redis is down. */
+/* Authenticate the request (its token, else its session cookie) and charge its rate bucket.
+ * Returns 0 with rq->user, rq->role and rq->by_session set; SF_EFORBIDDEN; SF_ETOOMANY with
+ * *retry_after_s; SF_EUNAVAIL when Redis is down. */
 int gw_authenticate(gw_request *rq, int artifact, int *retry_after_s, sf_error *err);
+
+/* 0 when rq->role may use rq->route; SF_EFORBIDDEN naming the role needed. */
+int gw_authorize(gw_request *rq, sf_error *err);
+
+/* The session id in the request's cookie: 0, or SF_ENOTFOUND. */
+int gw_session_id(const gw_request *rq, char *id, size_t len);
+
+/* ---- the portal: sessions, tokens, users (gw_session.c), web files (gw_static.c), live
+ * screens (gw_live.c) ---- */
+
+int gw_portal_new(gw_portal **out, const gw_config *cfg, sf_error *err);
+void gw_portal_free(gw_portal *p);
+
+int gw_handle_sign_in(gw_request *rq);
+int gw_handle_session(gw_request *rq);
+int gw_handle_sign_out(gw_request *rq);
+int gw_handle_tokens_list(gw_request *rq);
+int gw_handle_token_create(gw_request *rq);
+int gw_handle_token_revoke(gw_request *rq);
+int gw_handle_users_list(gw_request *rq);
+int gw_handle_user_create(gw_request *rq);
+int gw_handle_user_update(gw_request *rq);
+int gw_handle_user_remove(gw_request *rq);
+int gw_handle_root(gw_request *rq);
+int gw_handle_static(gw_request *rq);
 
 /* ---- handlers the gateway answers itself (gw_local.c) ---- */
 

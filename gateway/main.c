@@ -146,6 +146,8 @@ static int serve(gw_request *rq)
         return gw_reply_error_headers(rq, 405, hdr, "method %s is not allowed here; allowed: %s",
                                       method, allow);
     }
+    if ((rc = gw_authorize(rq, &err)))
+        return gw_reply_sf_error(rq, rc, &err);
     set_base_url(rq);
     return rq->route->handler ? rq->route->handler(rq) : gw_proxy(rq);
 }
@@ -216,6 +218,20 @@ int main(int argc, char **argv)
          &c->token_cache_secs},
         {"access-log", "STBF_ACCESS_LOG", SF_OPT_BOOL, "true", "log one line per request",
          &c->access_log},
+        /* the portal */
+        {"web", "STBF_WEB", SF_OPT_STR, SF_WEB_DIR, "the portal's files, served under /app/",
+         &c->web_root},
+        {"session-idle-secs", "STBF_SESSION_IDLE_SECS", SF_OPT_INT, "43200",
+         "a portal session unused for this long ends", &c->session_idle_secs},
+        {"session-max-secs", "STBF_SESSION_MAX_SECS", SF_OPT_INT, "604800",
+         "a portal session ends this long after signing in, used or not", &c->session_max_secs},
+        {"sign-in-user-limit", "STBF_SIGN_IN_USER_LIMIT", SF_OPT_STR, "10:6",
+         "failed sign-ins allowed per username: BURST:SECONDS (then one every SECONDS)",
+         &c->sign_in_user_limit},
+        {"sign-in-address-limit", "STBF_SIGN_IN_ADDRESS_LIMIT", SF_OPT_STR, "30:2",
+         "failed sign-ins allowed per client address: BURST:SECONDS", &c->sign_in_address_limit},
+        {"forwarded", "STBF_FORWARDED", SF_OPT_BOOL, "false",
+         "trust X-Forwarded-For and X-Forwarded-Proto from the edge proxy in front", &c->forwarded},
     };
     const size_t n_options = sizeof(options) / sizeof(options[0]);
     sf_config_load("stbfarm-gateway", "The HTTP REST API v2 gateway of stbfarm.", options,
@@ -229,6 +245,12 @@ int main(int argc, char **argv)
     if (c->common.threads < c->max_long_polls + 8) {
         fprintf(stderr, "stbfarm-gateway: --threads must exceed --max-long-polls by at least 8, "
                         "so that long polls cannot take every worker\n");
+        return 2;
+    }
+    if (c->session_idle_secs < 60 || c->session_max_secs < 60 ||
+        c->session_max_secs > 366 * 86400) {
+        fprintf(stderr, "stbfarm-gateway: --session-idle-secs and --session-max-secs take 60 to "
+                        "31622400\n");
         return 2;
     }
     if (c->token_cache_secs < 0 || c->token_cache_secs > 86400) {
@@ -254,6 +276,10 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     if (gw_share_new(&gw->share, &gw_rpc_share_ops, 60 * 1000000LL, &err)) {
+        sf_error("%s", err.msg);
+        goto cleanup;
+    }
+    if (gw_portal_new(&gw->portal, c, &err)) {
         sf_error("%s", err.msg);
         goto cleanup;
     }
@@ -307,6 +333,7 @@ cleanup:
     sf_events_stop(gw->events);
     gw_tokens_free(gw->tokens);
     gw_share_free(gw->share);
+    gw_portal_free(gw->portal);
     for (int s = 0; s < SF_SVC_COUNT; s++)
         sf_rpc_client_free(gw->clients[s]);
     free(gw);
