@@ -19,6 +19,7 @@ const gw_route gw_routes[] = {
      * gw_account.c) */
     {"GET", "/", LOCAL, NULL, NULL, NULL, GW_PUBLIC, gw_handle_root},
     {"GET", "/app", LOCAL, NULL, NULL, NULL, GW_PUBLIC, gw_handle_static},
+    {"GET", "/favicon.ico", LOCAL, NULL, NULL, NULL, GW_PUBLIC, gw_handle_static},
     {"GET", "/app/{file*}", LOCAL, NULL, NULL, NULL, GW_PUBLIC, gw_handle_static},
     {"POST", "/api/v2/session", LOCAL, NULL, NULL, NULL, GW_PUBLIC, gw_handle_sign_in},
     {"GET", "/api/v2/session", LOCAL, NULL, NULL, NULL, GW_ANY_ROLE, gw_handle_session},

@@ -163,7 +163,9 @@ out:
 int gw_handle_static(gw_request *rq)
 {
     const char *file = gw_param(rq, "file");
-    const char *name = file ? file : "index.html";
+    const char *name = file                                          ? file
+                       : !strcmp(rq->route->pattern, "/favicon.ico") ? "icon.svg"
+                                                                     : "index.html";
     if (!servable(name))
         return gw_reply_error(rq, 404, "no such file in the portal: /app/%s", name);
     char *data = NULL, etag[24];

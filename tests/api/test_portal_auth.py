@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from farm import Farm, Session, wait_until
+from farm import Farm, Session
 
 NODE = "stb-tester-000000000001"
 
