@@ -213,6 +213,7 @@ int gw_handle_user_create(gw_request *rq);
 int gw_handle_user_update(gw_request *rq);
 int gw_handle_user_remove(gw_request *rq);
 int gw_handle_root(gw_request *rq);
+int gw_handle_live(gw_request *rq);
 int gw_handle_static(gw_request *rq);
 
 /* ---- handlers the gateway answers itself (gw_local.c) ---- */
@@ -220,7 +221,8 @@ int gw_handle_static(gw_request *rq);
 int gw_handle_user(gw_request *rq);
 int gw_handle_health(gw_request *rq);
 
-/* GET .../await_completion (gw_await.c) */
+/* GET .../await_completion, and .../log?wait=true (gw_await.c) */
 int gw_handle_await(gw_request *rq);
+int gw_handle_log(gw_request *rq);
 
 #endif

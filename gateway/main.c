@@ -230,6 +230,8 @@ int main(int argc, char **argv)
          &c->sign_in_user_limit},
         {"sign-in-address-limit", "STBF_SIGN_IN_ADDRESS_LIMIT", SF_OPT_STR, "30:2",
          "failed sign-ins allowed per client address: BURST:SECONDS", &c->sign_in_address_limit},
+        {"live-viewers", "STBF_LIVE_VIEWERS", SF_OPT_INT, "8",
+         "viewers of one node's live screen at once, over every gateway", &c->live_viewers},
         {"forwarded", "STBF_FORWARDED", SF_OPT_BOOL, "false",
          "trust X-Forwarded-For and X-Forwarded-Proto from the edge proxy in front", &c->forwarded},
     };

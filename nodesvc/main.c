@@ -3,6 +3,7 @@
  * presses its remote control keys (node_lirc), and answers the services over nng at the address
  * it registers with a heartbeat (node_agent). */
 #include "node_agent.h"
+#include "node_live.h"
 #include "node_runner.h"
 #include "nodes_store.h"
 #include "sf_testpack.h"
@@ -36,6 +37,7 @@ typedef struct method_table {
 static const method_table MODULES[] = {
     {node_agent_methods, &node_agent_n_methods},
     {node_runner_methods, &node_runner_n_methods},
+    {node_live_methods, &node_live_n_methods},
 };
 
 static void *agent_of(void *arg)
@@ -164,6 +166,10 @@ int main(int argc, char **argv)
     so.thread_init = agent_of;
     so.arg = &agent;
     sf_testpack_process_init();
+    if (node_live_new(&agent.live)) {
+        sf_error("out of memory");
+        goto cleanup;
+    }
     if (node_runner_new(&agent.runner, &agent, &c.runner, &err) ||
         sf_rpc_server_start(&server, &so, &err) || node_agent_start(&agent, &err)) {
         sf_error("%s", err.msg);
@@ -179,6 +185,7 @@ cleanup:
     node_runner_free(agent.runner);
     sf_testpack_process_shutdown();
     node_capture_stop(agent.cap);
+    node_live_free(agent.live);
     free(methods);
     return rc;
 }

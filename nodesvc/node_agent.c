@@ -5,6 +5,7 @@
 #include "node_agent.pb-c.h"
 #include "node_image.h"
 #include "node_lirc.h"
+#include "node_live.h"
 #include "nodes.pb-c.h"
 #include "sf_log.h"
 #include "sf_time.h"
@@ -145,6 +146,7 @@ static int agent_status(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply
     out.width = st.width;
     out.height = st.height;
     out.frames = (int64_t)st.frames;
+    out.live_frames = a->live ? (int64_t)node_live_encoded(a->live) : 0;
     pthread_mutex_lock(&a->video_lock);
     char *recording = a->video ? strdup(node_video_path(a->video)) : NULL;
     pthread_mutex_unlock(&a->video_lock);

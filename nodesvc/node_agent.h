@@ -39,6 +39,7 @@ typedef struct node_agent {
     pthread_mutex_t video_lock; /* guards video */
     node_video *video;
     struct node_runner *runner; /* runs test jobs (node_runner.h) */
+    struct node_live *live;     /* the live screen's last frame (node_live.h) */
     /* the heartbeat */
     sf_rpc_client *nodes;
     pthread_t heartbeat;

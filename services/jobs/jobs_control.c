@@ -73,6 +73,13 @@ void jobs_publish(sf_redis *r, const char *uid)
     sf_events_publish(r, topic);
 }
 
+void jobs_publish_log(sf_redis *r, const char *uid)
+{
+    char topic[SF_EVENT_TOPIC_MAX];
+    snprintf(topic, sizeof(topic), "job:%s:log", uid);
+    sf_events_publish(r, topic);
+}
+
 int jobs_end(sf_redis *r, const char *uid, sf_error *err)
 {
     char key[JOBS_UID_MAX + 16], now[24];
@@ -86,6 +93,7 @@ int jobs_end(sf_redis *r, const char *uid, sf_error *err)
     int ended = (int)sf_reply_int(reply, 0);
     freeReplyObject(reply);
     jobs_publish(r, uid);
+    jobs_publish_log(r, uid); /* a log's followers stop following */
     return ended;
 }
 
@@ -101,7 +109,9 @@ int jobs_get_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply
     const Stbfarm__JobRequest *q = (const Stbfarm__JobRequest *)req;
     jobs_record rec;
     int rc = jobs_get(sf_worker_of(call)->redis, q->job_uid, &rec, err);
-    if (!rc)
+    if (!rc && q->has_details && q->details)
+        rc = jobs_reply_detail(reply, &rec, call->base_url, err);
+    else if (!rc)
         rc = jobs_reply_job(reply, &rec, call->base_url, err);
     jobs_record_clear(&rec);
     return rc;
@@ -205,20 +215,34 @@ int jobs_stop_node_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
 
 int jobs_log(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err)
 {
-    const Stbfarm__JobRequest *q = (const Stbfarm__JobRequest *)req;
+    const Stbfarm__JobLogRequest *q = (const Stbfarm__JobLogRequest *)req;
     sf_redis *r = sf_worker_of(call)->redis;
     jobs_record rec;
     int rc = jobs_get(r, q->job_uid, &rec, err);
+    int running = rec.running;
     jobs_record_clear(&rec);
     if (rc)
         return rc;
+    if (q->has_offset && q->offset < 0)
+        return sf_fail(err, SF_EINVAL, "offset must be 0 or more, not %lld", (long long)q->offset);
     redisReply *log;
-    if ((rc = sf_redis_cmd(r, &log, err, "GET sf:job:%s:log", q->job_uid)))
+    long long from = q->has_offset ? (long long)q->offset : 0;
+    rc = from ? sf_redis_cmd(r, &log, err, "GETRANGE sf:job:%s:log %lld -1", q->job_uid, from)
+              : sf_redis_cmd(r, &log, err, "GET sf:job:%s:log", q->job_uid);
+    if (rc)
         return rc;
     const char *text = sf_reply_str(log);
-    rc = sf_rpc_reply_raw(reply, "text/plain; charset=utf-8", text ? text : "",
-                          text ? (size_t)log->len : 0);
+    size_t len = text ? (size_t)log->len : 0;
+    rc = sf_rpc_reply_raw(reply, "text/plain; charset=utf-8", text ? text : "", len);
     freeReplyObject(log);
+    /* what a reader following the log needs to know to read on: where this part ends, and
+     * whether more may come */
+    char end[32];
+    snprintf(end, sizeof(end), "%lld", from + (long long)len);
+    if (!rc)
+        rc = sf_rpc_reply_header(reply, "X-Log-Offset", end);
+    if (!rc)
+        rc = sf_rpc_reply_header(reply, "X-Job-Status", running ? "running" : "exited");
     return rc ? sf_fail(err, SF_EINTERNAL, "out of memory") : 0;
 }
 
@@ -258,6 +282,8 @@ int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
         freeReplyObject(out);
     if (!rc && strcmp(q->event, "log"))
         jobs_publish(r, q->job_uid);
+    else if (!rc)
+        jobs_publish_log(r, q->job_uid);
     Stbfarm__JobReportReply answer = STBFARM__JOB_REPORT_REPLY__INIT;
     answer.stop = rec.stopping || !rec.running;
     jobs_record_clear(&rec);

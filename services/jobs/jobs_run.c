@@ -17,7 +17,8 @@
 
 /* Take the node for a new job, all or nothing: refused when another user holds a reservation on
  * it (res_refusal, resv_store.h; KEYS[2] is the key it reads) or a job runs on it. A request id
- * seen before answers with the job it created, so an nng resend never starts a second job. */
+ * seen before answers with the job it created, so an nng resend never starts a second job. The
+ * job joins the lists of recent jobs of its node and of the farm (GET /api/v2/jobs). */
 static const char *const START_SCRIPT = RES_LUA_MAY_USE
     "local node_job, node_resv, job, lastjob, running, req = KEYS[1], KEYS[2], KEYS[3], KEYS[4],"
     " KEYS[5], KEYS[6]\n"
@@ -38,10 +39,17 @@ static const char *const START_SCRIPT = RES_LUA_MAY_USE
     "redis.call('SET', lastjob, uid)\n"
     "redis.call('SADD', running, uid)\n"
     "redis.call('SET', req, uid, 'EX', 600)\n"
+    "redis.call('LPUSH', 'sf:node:' .. node .. ':jobs', uid)\n"
+    "redis.call('LTRIM', 'sf:node:' .. node .. ':jobs', 0, 99)\n"
+    "redis.call('LPUSH', 'sf:jobs:recent', uid)\n"
+    "redis.call('LTRIM', 'sf:jobs:recent', 0, 999)\n"
     "return uid\n";
 
 /* Forget a job the node never accepted, so that a client retrying run_tests finds the node free. */
 static const char *const UNDO_SCRIPT =
+    "local node = redis.call('HGET', KEYS[2], 'node_id')\n"
+    "if node then redis.call('LREM', 'sf:node:' .. node .. ':jobs', 1, ARGV[1]) end\n"
+    "redis.call('LREM', 'sf:jobs:recent', 1, ARGV[1])\n"
     "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end\n"
     "if redis.call('GET', KEYS[5]) == ARGV[1] then\n"
     "  local prev = redis.call('HGET', KEYS[2], 'prev_lastjob')\n"

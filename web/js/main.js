@@ -11,9 +11,12 @@ const VIEWS = {
   results: () => import("./views/results.js"),
   result: () => import("./views/result.js"),
   tokens: () => import("./views/tokens.js"),
+  nodes: () => import("./views/nodes.js"),
+  node: () => import("./views/node.js"),
+  job: () => import("./views/job.js"),
 };
 
-const NAV = [["results", "Results", "results"]];
+const NAV = [["results", "Results", "results"], ["nodes", "Nodes", "view"]];
 
 const root = document.getElementById("app");
 let current = null; // {destroy} of the view shown
@@ -23,7 +26,7 @@ let closeUserMenu = () => {};
 document.addEventListener("click", (e) => closeUserMenu(e));
 
 function defaultRoute() {
-  return can("results") || !VIEWS.nodes ? "results" : "nodes";
+  return can("results") ? "results" : "nodes";
 }
 
 async function boot() {
