@@ -10,9 +10,11 @@
 #include "res_fs.h"
 #include "res_names.h"
 #include "res_store.h"
+#include "sf_buf.h"
 #include "sf_crypto.h"
 #include "sf_pbjson.h"
 #include "sf_rpc.h"
+#include "sf_tags.h"
 #include "sf_time.h"
 
 #include <errno.h>
@@ -27,20 +29,17 @@
 enum { RPC_TIMEOUT_MS = 60000, ATTEMPTS = 20 };
 
 /* A result as the JSON file gives it (the fields of GET /api/v2/results/<id>, plus node_id),
- * as the messages of the ingest protocol. Strings point into the cJSON object. */
+ * as the messages of the ingest protocol. Strings point into the cJSON object; the tags are the
+ * record's own (record_clear). */
 typedef struct record {
     Stbfarm__ResultMeta meta;
     Stbfarm__ResultsFinishRequest fin;
-    Stbfarm__ResultMeta__TagsEntry *tags;
-    Stbfarm__ResultMeta__TagsEntry **tag_ptrs;
+    sf_tags tags;
 } record;
 
 static void record_clear(record *r)
 {
-    free(r->tags);
-    free(r->tag_ptrs);
-    r->tags = NULL;
-    r->tag_ptrs = NULL;
+    sf_tags_clear(&r->tags);
 }
 
 static const char *str_field(const cJSON *j, const char *name)
@@ -83,25 +82,11 @@ static int record_from_json(const cJSON *j, record *r, sf_error *err)
     int rc = time_field(j, "start_time", &m->start_time_us, err);
     if (rc || (rc = time_field(j, "end_time", &r->fin.end_time_us, err)))
         return rc;
-    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(j, "tags"), *t;
-    size_t n = (size_t)cJSON_GetArraySize(tags);
-    if (tags && !cJSON_IsObject(tags))
-        return sf_fail(err, SF_EINVAL, "tags must be an object of strings");
-    r->tags = calloc(n ? n : 1, sizeof(*r->tags));
-    r->tag_ptrs = calloc(n ? n : 1, sizeof(*r->tag_ptrs));
-    if (!r->tags || !r->tag_ptrs)
-        return sf_fail(err, SF_EINTERNAL, "out of memory");
-    cJSON_ArrayForEach(t, tags)
-    {
-        if (!cJSON_IsString(t))
-            return sf_fail(err, SF_EINVAL, "tag %s must be a string", t->string);
-        stbfarm__result_meta__tags_entry__init(&r->tags[m->n_tags]);
-        r->tags[m->n_tags].key = t->string;
-        r->tags[m->n_tags].value = t->valuestring;
-        r->tag_ptrs[m->n_tags] = &r->tags[m->n_tags];
-        m->n_tags++;
-    }
-    m->tags = r->tag_ptrs;
+    if ((rc = sf_tags_from_json(&r->tags, &stbfarm__result_meta__tags_entry__descriptor,
+                                cJSON_GetObjectItemCaseSensitive(j, "tags"), err)))
+        return rc;
+    m->n_tags = r->tags.n;
+    m->tags = (Stbfarm__ResultMeta__TagsEntry **)r->tags.entries;
     return res_meta_check(m, err);
 }
 
@@ -110,34 +95,26 @@ static int read_file(const char *path, char **out, size_t *len, sf_error *err)
     FILE *f = fopen(path, "re");
     if (!f)
         return sf_fail(err, SF_EINVAL, "cannot open %s: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *b = realloc(buf, cap);
-            if (!b) {
-                free(buf);
-                fclose(f);
-                return sf_fail(err, SF_EINTERNAL, "out of memory");
-            }
-            buf = b;
+    sf_buf b = SF_BUF_INIT;
+    size_t got;
+    do {
+        if (sf_buf_reserve(&b, 65536)) {
+            fclose(f);
+            sf_buf_free(&b);
+            return sf_fail(err, SF_EINTERNAL, "out of memory");
         }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
+        got = fread(b.data + b.len, 1, 65536, f);
+        b.len += got;
+    } while (got > 0);
+    b.data[b.len] = '\0'; /* reserve kept room for it */
     int bad = ferror(f);
     fclose(f);
     if (bad) {
-        free(buf);
+        sf_buf_free(&b);
         return sf_fail(err, SF_EINVAL, "cannot read %s", path);
     }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return 0;
+    *out = sf_buf_take(&b, len);
+    return *out ? 0 : sf_fail(err, SF_EINTERNAL, "out of memory");
 }
 
 /* ---- push ---- */

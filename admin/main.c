@@ -23,7 +23,7 @@
 #include "admin_results.h"
 #include "sf_account.h"
 #include "node_agent.pb-c.h"
-#include "node_client.h"
+#include "sf_node_client.h"
 #include "nodes_store.h"
 #include "sf_log.h"
 #include "sf_pbjson.h"
@@ -40,6 +40,7 @@ static const struct {
     const ProtobufCMessageDescriptor *req, *reply;
 } AGENT_METHODS[] = {
     {"agent.status", NULL, &stbfarm__agent_status__descriptor},
+    {"agent.live_status", NULL, &stbfarm__agent_live_status__descriptor},
     {"agent.screenshot", &stbfarm__agent_image_request__descriptor, NULL},
     {"agent.thumbnail", &stbfarm__agent_image_request__descriptor, NULL},
     {"agent.press", &stbfarm__agent_press_request__descriptor,
@@ -48,7 +49,7 @@ static const struct {
     {"agent.video_stop", NULL, &stbfarm__agent_video_stop_reply__descriptor},
 };
 
-/* node call ID METHOD [JSON]: through node_client, as the services reach agents. */
+/* node call ID METHOD [JSON]: through sf_node_client, as the services reach agents. */
 static int node_call_cmd(sf_redis *r, const char *id, const char *method, const char *json,
                          sf_error *err)
 {
@@ -59,15 +60,15 @@ static int node_call_cmd(sf_redis *r, const char *id, const char *method, const 
         return sf_fail(err, SF_EINVAL, "unknown agent method '%s'", method);
     ProtobufCMessage *req = NULL;
     cJSON *obj = NULL;
-    node_clients *nc = NULL;
+    sf_node_clients *nc = NULL;
     sf_rpc_result res = {0};
     int rc = 0;
     if (AGENT_METHODS[i].req) {
         if (!(rc = sf_json_parse_object(json ? json : "{}", strlen(json ? json : "{}"), &obj, err)))
             rc = sf_pb_from_json(AGENT_METHODS[i].req, obj, &req, err);
     }
-    if (!rc && !(rc = node_clients_new(&nc, err)))
-        rc = node_call_id(nc, r, id, method, req, AGENT_METHODS[i].reply, 30000, &res, err);
+    if (!rc && !(rc = sf_node_clients_new(&nc, err)))
+        rc = nodes_call_id(nc, r, id, method, req, AGENT_METHODS[i].reply, 30000, &res, err);
     if (!rc && res.content_type) {
         fwrite(res.body, 1, res.body_len, stdout);
     } else if (!rc && res.msg) {
@@ -78,7 +79,7 @@ static int node_call_cmd(sf_redis *r, const char *id, const char *method, const 
         cJSON_Delete(out);
     }
     sf_rpc_result_free(&res);
-    node_clients_free(nc);
+    sf_node_clients_free(nc);
     if (req)
         protobuf_c_message_free_unpacked(req, NULL);
     cJSON_Delete(obj);

@@ -77,6 +77,14 @@ char *sf_buf_take(sf_buf *b, size_t *len)
     return d;
 }
 
+void sf_buf_reset(sf_buf *b)
+{
+    b->len = 0;
+    b->oom = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
 void sf_buf_free(sf_buf *b)
 {
     free(b->data);

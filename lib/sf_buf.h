@@ -1,4 +1,5 @@
-/* sf_buf.h - a growable byte buffer for building replies (CSV, XML, logs) piece by piece.
+/* sf_buf.h - a growable byte buffer for building anything piece by piece: replies (CSV, XML),
+ * logs, lines, files read whole.
  *
  * Appending never fails visibly: when memory runs out the buffer remembers it (oom) and ignores
  * further appends, so a writer checks once, at the end. The data is always NUL-terminated after
@@ -31,6 +32,10 @@ int sf_buf_reserve(sf_buf *b, size_t n);
 /* Hand the data to the caller (free() it) and leave the buffer empty. NULL when out of memory
  * (the buffer is then freed). *len receives the length. */
 char *sf_buf_take(sf_buf *b, size_t *len);
+
+/* Empty the buffer, keeping its memory for what comes next, and forget an earlier failure to
+ * grow it (the data held then is gone anyway). */
+void sf_buf_reset(sf_buf *b);
 
 void sf_buf_free(sf_buf *b);
 

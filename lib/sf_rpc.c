@@ -338,16 +338,15 @@ int sf_rpc_reply_raw(sf_rpc_reply *r, const char *content_type, const void *data
     if (!buf)
         return SF_EINTERNAL;
     memcpy(buf, data, len);
-    if (sf_rpc_reply_take_raw(r, content_type, buf, len)) {
-        free(buf);
-        return SF_EINTERNAL;
-    }
-    return 0;
+    return sf_rpc_reply_take_raw(r, content_type, buf, len);
 }
 
 int sf_rpc_reply_take_raw(sf_rpc_reply *r, const char *content_type, void *data, size_t len)
 {
-    return set_body(r, content_type, data, len);
+    int rc = set_body(r, content_type, data, len);
+    if (rc)
+        free(data);
+    return rc;
 }
 
 int sf_rpc_reply_file(sf_rpc_reply *r, const char *path, const char *content_type)

@@ -95,7 +95,8 @@ typedef struct sf_rpc_reply sf_rpc_reply;
 void sf_rpc_reply_status(sf_rpc_reply *r, int status);
 int sf_rpc_reply_msg(sf_rpc_reply *r, const ProtobufCMessage *msg);
 int sf_rpc_reply_raw(sf_rpc_reply *r, const char *content_type, const void *data, size_t len);
-/* As sf_rpc_reply_raw, but takes data (malloc'd) instead of copying it. */
+/* As sf_rpc_reply_raw, but takes data (malloc'd) instead of copying it: the reply owns it from
+ * the call on, and a failure (out of memory) has freed it. */
 int sf_rpc_reply_take_raw(sf_rpc_reply *r, const char *content_type, void *data, size_t len);
 int sf_rpc_reply_file(sf_rpc_reply *r, const char *path, const char *content_type);
 int sf_rpc_reply_header(sf_rpc_reply *r, const char *name, const char *value);

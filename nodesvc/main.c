@@ -21,6 +21,9 @@ typedef struct nodesvc_config {
     node_agent_config agent;
     const char *video_source, *video_format, *video_options;
     long video_lost_ms;
+    const char *lircd;
+    long lirc_timeout_ms;
+    const char *record_preset;
     long crf;
     long threads;
     const char *log_level;
@@ -40,7 +43,8 @@ static const method_table MODULES[] = {
     {node_live_methods, &node_live_n_methods},
 };
 
-static void *agent_of(void *arg)
+/* Every handler thread sees the same modules (node_service.h). */
+static void *service_of(void *arg)
 {
     return arg;
 }
@@ -48,7 +52,9 @@ static void *agent_of(void *arg)
 int main(int argc, char **argv)
 {
     static nodesvc_config c;
+    static node_devices dev;
     static node_agent agent;
+    static node_service service;
     char default_listen[160];
     const sf_option options[] = {
         {"node-id", "STBF_NODE_ID", SF_OPT_STR, NULL, "this node's id (stb-tester-...)",
@@ -73,11 +79,11 @@ int main(int argc, char **argv)
         {"video-lost-ms", "STBF_VIDEO_LOST_MS", SF_OPT_INT, "2000",
          "no frame for this long: video lost, reconnect", &c.video_lost_ms},
         {"lircd", "STBF_LIRCD", SF_OPT_STR, "127.0.0.1:8765",
-         "LIRC daemon: host:port or a unix socket path", &c.agent.lircd},
+         "LIRC daemon: host:port or a unix socket path", &c.lircd},
         {"lirc-timeout-ms", "STBF_LIRC_TIMEOUT_MS", SF_OPT_INT, "3000",
-         "how long a key press may take", &c.agent.lirc_timeout_ms},
+         "how long a key press may take", &c.lirc_timeout_ms},
         {"record-preset", "STBF_RECORD_PRESET", SF_OPT_STR, "veryfast",
-         "libx264 preset of video recordings", &c.agent.video.preset},
+         "libx264 preset of video recordings", &c.record_preset},
         {"record-crf", "STBF_RECORD_CRF", SF_OPT_INT, "23", "libx264 CRF of video recordings",
          &c.crf},
         {"heartbeat-ms", "STBF_HEARTBEAT_MS", SF_OPT_INT, "2000",
@@ -130,7 +136,11 @@ int main(int argc, char **argv)
                  c.agent.node_id);
         c.agent.listen = default_listen;
     }
-    c.agent.video.crf = (int)c.crf;
+    dev.video.preset = c.record_preset;
+    dev.video.crf = (int)c.crf;
+    dev.lircd = c.lircd;
+    dev.lirc_timeout_ms = (int)c.lirc_timeout_ms;
+    c.runner.brokers = c.agent.brokers;
     av_log_set_level(AV_LOG_ERROR);
 
     sigset_t sigs;
@@ -151,41 +161,48 @@ int main(int argc, char **argv)
         n += *MODULES[i].n;
     }
 
-    agent.cfg = c.agent;
     node_capture_opts co = {c.video_source, c.video_format, c.video_options, (int)c.video_lost_ms};
-    if (node_capture_start(&agent.cap, &co, &err)) {
+    if (node_capture_start(&dev.cap, &co, &err)) {
         sf_error("%s", err.msg);
         goto cleanup;
     }
     sf_rpc_server_opts so = {0};
     so.service = "agent";
-    so.listen_url = agent.cfg.listen;
+    so.listen_url = c.agent.listen;
     so.threads = (int)c.threads;
     so.methods = methods;
     so.n_methods = n;
-    so.thread_init = agent_of;
-    so.arg = &agent;
+    so.thread_init = service_of;
+    so.arg = &service;
     sf_testpack_process_init();
-    if (node_live_new(&agent.live)) {
+    if (node_runner_new(&service.runner, &dev, &c.runner, &err)) {
+        sf_error("%s", err.msg);
+        goto cleanup;
+    }
+    if (node_live_new(&service.live, &dev)) {
         sf_error("out of memory");
         goto cleanup;
     }
-    if (node_runner_new(&agent.runner, &agent, &c.runner, &err) ||
-        sf_rpc_server_start(&server, &so, &err) || node_agent_start(&agent, &err)) {
+    agent.cfg = c.agent;
+    agent.cfg.current_job = node_runner_current;
+    agent.cfg.current_job_arg = service.runner;
+    agent.dev = &dev;
+    service.agent = &agent;
+    if (sf_rpc_server_start(&server, &so, &err) || node_agent_start(&agent, &err)) {
         sf_error("%s", err.msg);
         goto cleanup;
     }
     sf_info("stbfarm-nodesvc %s listening on %s; video from %s; LIRC at %s", agent.cfg.node_id,
-            agent.cfg.listen, c.video_source, agent.cfg.lircd);
+            agent.cfg.listen, c.video_source, dev.lircd);
     sf_stop_wait(&sigs);
     rc = 0;
 cleanup:
     sf_rpc_server_stop(server);
     node_agent_stop(&agent);
-    node_runner_free(agent.runner);
+    node_runner_free(service.runner);
     sf_testpack_process_shutdown();
-    node_capture_stop(agent.cap);
-    node_live_free(agent.live);
+    node_live_free(service.live);
+    node_capture_stop(dev.cap);
     free(methods);
     return rc;
 }

@@ -1,11 +1,8 @@
 #include "node_agent.h"
 
-#include "node_runner.h"
-
 #include "node_agent.pb-c.h"
 #include "node_image.h"
 #include "node_lirc.h"
-#include "node_live.h"
 #include "nodes.pb-c.h"
 #include "sf_log.h"
 #include "sf_time.h"
@@ -28,7 +25,7 @@ static int agent_screenshot(sf_call *call, const ProtobufCMessage *req, sf_rpc_r
     AVFrame *f;
     uint8_t *png;
     size_t len;
-    int rc = node_capture_frame(node_agent_of(call)->cap, &f, NULL, err);
+    int rc = node_capture_frame(node_agent_of(call)->dev->cap, &f, NULL, err);
     if (rc)
         return rc;
     rc = node_image_png(f, &png, &len, err);
@@ -47,7 +44,7 @@ static int agent_thumbnail(sf_call *call, const ProtobufCMessage *req, sf_rpc_re
     AVFrame *f;
     uint8_t *jpeg;
     size_t len;
-    int rc = node_capture_frame(node_agent_of(call)->cap, &f, NULL, err);
+    int rc = node_capture_frame(node_agent_of(call)->dev->cap, &f, NULL, err);
     if (rc)
         return rc;
     rc = node_image_jpeg(f, q->has_width ? q->width : NODE_THUMBNAIL_WIDTH, &jpeg, &len, err);
@@ -66,10 +63,10 @@ static int agent_press(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
 {
     const Stbfarm__AgentPressRequest *q = (const Stbfarm__AgentPressRequest *)req;
     node_agent *a = node_agent_of(call);
-    int timeout = (int)a->cfg.lirc_timeout_ms, left = sf_rpc_remaining_ms(call);
+    int timeout = a->dev->lirc_timeout_ms, left = sf_rpc_remaining_ms(call);
     Stbfarm__AgentPressReply out = STBFARM__AGENT_PRESS_REPLY__INIT;
     out.start_time_us = sf_now_us();
-    int rc = node_lirc_send(a->cfg.lircd, "SEND_ONCE", q->remote_control, q->key,
+    int rc = node_lirc_send(a->dev->lircd, "SEND_ONCE", q->remote_control, q->key,
                             left < timeout ? left : timeout, err);
     if (rc)
         return rc;
@@ -94,7 +91,7 @@ static int agent_video_start(sf_call *call, const ProtobufCMessage *req, sf_rpc_
     if (a->video)
         rc = sf_fail(err, SF_ECONFLICT, "already recording to %s", node_video_path(a->video));
     else
-        rc = node_video_start(&a->video, a->cap, q->path, &a->cfg.video, err);
+        rc = node_video_start(&a->video, a->dev->cap, q->path, &a->dev->video, err);
     pthread_mutex_unlock(&a->video_lock);
     if (!rc)
         sf_info("recording to %s", q->path);
@@ -137,7 +134,7 @@ static int agent_status(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply
     (void)req;
     node_agent *a = node_agent_of(call);
     node_capture_status st;
-    node_capture_get_status(a->cap, &st);
+    node_capture_get_status(a->dev->cap, &st);
     Stbfarm__AgentStatus out = STBFARM__AGENT_STATUS__INIT;
     out.node_id = (char *)a->cfg.node_id;
     out.version = (char *)NODE_AGENT_VERSION;
@@ -146,7 +143,6 @@ static int agent_status(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply
     out.width = st.width;
     out.height = st.height;
     out.frames = (int64_t)st.frames;
-    out.live_frames = a->live ? (int64_t)node_live_encoded(a->live) : 0;
     pthread_mutex_lock(&a->video_lock);
     char *recording = a->video ? strdup(node_video_path(a->video)) : NULL;
     pthread_mutex_unlock(&a->video_lock);
@@ -240,8 +236,8 @@ static void beat(node_agent *a, int *ok)
     hb.version = (char *)NODE_AGENT_VERSION;
     hb.local_ip_address = a->local_ip;
     char job[160] = "";
-    if (a->runner)
-        node_runner_current(a->runner, job, sizeof(job));
+    if (a->cfg.current_job)
+        a->cfg.current_job(a->cfg.current_job_arg, job, sizeof(job));
     hb.job_uid = job;
     sf_rpc_opts o = SF_RPC_OPTS_INIT;
     o.timeout_ms = (int)(a->cfg.heartbeat_ms < 2000 ? a->cfg.heartbeat_ms : 2000);

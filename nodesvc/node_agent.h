@@ -2,17 +2,19 @@
  *
  * The agent listens on its own nng URL (--listen; ipc:// on one host, tcp:// across hosts) for
  * "agent.*" calls (proto/node_agent.proto) from the services, which reach it through
- * services/nodes/node_client.h at the address it registers. It registers that address (and its
+ * lib/sf_node_client.h at the address it registers. It registers that address (and its
  * version and local IP address) with a heartbeat to the nodes service through the broker every
  * --heartbeat-ms; the node is online while heartbeats arrive.
  *
  * Each module of nodesvc that serves calls exports a table of methods; main.c serves them all
- * on one server whose handlers find the node_agent in call->tls. */
+ * on one server whose handlers find their module in call->tls (node_service.h). The device
+ * under test (node_devices.h) is main.c's, shared with the test runner; what the runner is
+ * doing the heartbeat learns through a callback. */
 #ifndef NODE_AGENT_H
 #define NODE_AGENT_H
 
-#include "node_capture.h"
-#include "node_video.h"
+#include "node_devices.h"
+#include "node_service.h"
 #include "sf_rpc.h"
 
 #include <pthread.h>
@@ -25,21 +27,20 @@ typedef struct node_agent_config {
     const char *advertise; /* the URL callers dial; NULL: derived from listen */
     const char *local_ip;  /* NULL: the address of the interface that reaches the broker */
     const char *brokers;
-    const char *lircd; /* LIRC daemon: host:port or a unix socket path */
-    long lirc_timeout_ms;
     long heartbeat_ms;
-    node_video_opts video;
+    /* The job the agent runs now, for each heartbeat: writes its uid into out (len bytes), ""
+     * when idle. NULL: the agent runs no jobs. Called on the heartbeat's thread. */
+    void (*current_job)(void *arg, char *out, size_t len);
+    void *current_job_arg;
 } node_agent_config;
 
 typedef struct node_agent {
     node_agent_config cfg;
-    node_capture *cap;
-    char address[512]; /* what the heartbeat registers */
+    const node_devices *dev; /* the device under test; main.c's */
+    char address[512];       /* what the heartbeat registers */
     char local_ip[64];
     pthread_mutex_t video_lock; /* guards video */
-    node_video *video;
-    struct node_runner *runner; /* runs test jobs (node_runner.h) */
-    struct node_live *live;     /* the live screen's last frame (node_live.h) */
+    node_video *video;          /* a recording asked for by agent.video_start */
     /* the heartbeat */
     sf_rpc_client *nodes;
     pthread_t heartbeat;
@@ -52,8 +53,8 @@ typedef struct node_agent {
 extern const sf_rpc_method node_agent_methods[];
 extern const size_t node_agent_n_methods;
 
-/* Work out the address and local IP to register, and start the heartbeat. cfg and cap must be
- * set. */
+/* Work out the address and local IP to register, and start the heartbeat. cfg and dev must be
+ * set. On failure nothing is left running; node_agent_stop is still safe. */
 int node_agent_start(node_agent *a, sf_error *err);
 
 /* Stop the heartbeat and any recording in progress. */
@@ -61,7 +62,7 @@ void node_agent_stop(node_agent *a);
 
 static inline node_agent *node_agent_of(const sf_call *call)
 {
-    return (node_agent *)call->tls;
+    return ((const node_service *)call->tls)->agent;
 }
 
 #endif

@@ -136,22 +136,12 @@ void node_lines_feed(node_lines *l, const char *data, size_t len,
     while (len > 0) {
         const char *nl = memchr(data, '\n', len);
         size_t take = nl ? (size_t)(nl - data) : len;
-        if (l->len + take > l->cap) {
-            size_t cap = l->cap ? l->cap : 256;
-            while (cap < l->len + take)
-                cap *= 2;
-            char *grown = realloc(l->buf, cap);
-            if (!grown)
-                return; /* out of memory: the rest of this chunk is lost from the lines only */
-            l->buf = grown;
-            l->cap = cap;
-        }
-        memcpy(l->buf + l->len, data, take);
-        l->len += take;
+        /* out of memory: what does not fit is lost from the lines only, not from the logs */
+        sf_buf_append(&l->buf, data, take);
         if (!nl)
             return;
-        line(arg, l->buf, l->len);
-        l->len = 0;
+        line(arg, l->buf.data ? l->buf.data : "", l->buf.len);
+        sf_buf_reset(&l->buf);
         data = nl + 1;
         len -= take + 1;
     }
@@ -160,13 +150,12 @@ void node_lines_feed(node_lines *l, const char *data, size_t len,
 void node_lines_flush(node_lines *l, void (*line)(void *arg, const char *text, size_t len),
                       void *arg)
 {
-    if (l->len)
-        line(arg, l->buf, l->len);
-    l->len = 0;
+    if (l->buf.len)
+        line(arg, l->buf.data, l->buf.len);
+    sf_buf_reset(&l->buf);
 }
 
 void node_lines_free(node_lines *l)
 {
-    free(l->buf);
-    memset(l, 0, sizeof(*l));
+    sf_buf_free(&l->buf);
 }

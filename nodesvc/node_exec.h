@@ -4,6 +4,7 @@
 #ifndef NODE_EXEC_H
 #define NODE_EXEC_H
 
+#include "sf_buf.h"
 #include "sf_err.h"
 
 #include <stddef.h>
@@ -39,8 +40,7 @@ int node_exec_run(const node_exec_opts *o, node_exec_result *res, sf_error *err)
 /* Splits a byte stream into lines: feed chunks, get each complete line (without its '\n');
  * flush gives a last line that had no '\n'. */
 typedef struct node_lines {
-    char *buf;
-    size_t len, cap;
+    sf_buf buf; /* the line so far */
 } node_lines;
 
 void node_lines_feed(node_lines *l, const char *data, size_t len,

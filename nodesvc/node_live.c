@@ -1,8 +1,8 @@
 #include "node_live.h"
 
-#include "node_agent.h"
 #include "node_agent.pb-c.h"
 #include "node_image.h"
+#include "node_service.h"
 
 #include <libavutil/mem.h>
 #include <pthread.h>
@@ -14,6 +14,7 @@ enum { WAIT_DEFAULT_MS = 1000, WAIT_MAX_MS = 5000 };
 
 /* The last frame encoded, for the next caller who asks for the same frame at the same width. */
 struct node_live {
+    const node_devices *dev;
     pthread_mutex_t lock;
     uint64_t seq;
     int width;
@@ -22,11 +23,12 @@ struct node_live {
     uint64_t encoded;
 };
 
-int node_live_new(node_live **out)
+int node_live_new(node_live **out, const node_devices *dev)
 {
     node_live *l = calloc(1, sizeof(*l));
     if (!l)
         return SF_EINTERNAL;
+    l->dev = dev;
     pthread_mutex_init(&l->lock, NULL);
     *out = l;
     return 0;
@@ -52,14 +54,6 @@ static int from_cache(node_live *l, uint64_t seq, int width, sf_rpc_reply *reply
     return hit;
 }
 
-uint64_t node_live_encoded(node_live *l)
-{
-    pthread_mutex_lock(&l->lock);
-    uint64_t n = l->encoded;
-    pthread_mutex_unlock(&l->lock);
-    return n;
-}
-
 static void keep(node_live *l, uint64_t seq, int width, uint8_t *jpeg, size_t len)
 {
     pthread_mutex_lock(&l->lock);
@@ -80,7 +74,7 @@ static int agent_live_frame(sf_call *call, const ProtobufCMessage *req, sf_rpc_r
                             sf_error *err)
 {
     const Stbfarm__AgentLiveFrameRequest *q = (const Stbfarm__AgentLiveFrameRequest *)req;
-    node_agent *a = node_agent_of(call);
+    node_live *l = ((const node_service *)call->tls)->live;
     int wait = q->has_timeout_ms && q->timeout_ms > 0 ? q->timeout_ms : WAIT_DEFAULT_MS;
     int left = sf_rpc_remaining_ms(call) - 50;
     wait = wait > WAIT_MAX_MS ? WAIT_MAX_MS : wait;
@@ -88,20 +82,20 @@ static int agent_live_frame(sf_call *call, const ProtobufCMessage *req, sf_rpc_r
     AVFrame *f;
     uint64_t seq;
     int rc = q->has_after_seq && q->after_seq
-                 ? node_capture_next(a->cap, q->after_seq, wait, &f, &seq, err)
-                 : node_capture_frame(a->cap, &f, &seq, err);
+                 ? node_capture_next(l->dev->cap, q->after_seq, wait, &f, &seq, err)
+                 : node_capture_frame(l->dev->cap, &f, &seq, err);
     if (rc)
         return rc;
     int width = q->has_width && q->width > 0 && q->width < f->width ? q->width & ~1 : f->width;
     int64_t captured = f->pts;
     int oom = 0;
-    if (!from_cache(a->live, seq, width, reply, &oom)) {
+    if (!from_cache(l, seq, width, reply, &oom)) {
         uint8_t *jpeg;
         size_t len;
         rc = node_image_jpeg(f, width, &jpeg, &len, err);
         if (!rc) {
             oom = sf_rpc_reply_raw(reply, "image/jpeg", jpeg, len) != 0;
-            keep(a->live, seq, width, jpeg, len);
+            keep(l, seq, width, jpeg, len);
         }
     }
     av_frame_free(&f);
@@ -115,7 +109,20 @@ static int agent_live_frame(sf_call *call, const ProtobufCMessage *req, sf_rpc_r
     return oom ? sf_fail(err, SF_EINTERNAL, "out of memory") : 0;
 }
 
+static int agent_live_status(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                             sf_error *err)
+{
+    (void)req;
+    node_live *l = ((const node_service *)call->tls)->live;
+    Stbfarm__AgentLiveStatus out = STBFARM__AGENT_LIVE_STATUS__INIT;
+    pthread_mutex_lock(&l->lock);
+    out.frames_encoded = (int64_t)l->encoded;
+    pthread_mutex_unlock(&l->lock);
+    return sf_rpc_reply_msg(reply, &out.base) ? sf_fail(err, SF_EINTERNAL, "out of memory") : 0;
+}
+
 const sf_rpc_method node_live_methods[] = {
     {"agent.live_frame", &stbfarm__agent_live_frame_request__descriptor, agent_live_frame},
+    {"agent.live_status", NULL, agent_live_status},
 };
 const size_t node_live_n_methods = sizeof(node_live_methods) / sizeof(node_live_methods[0]);

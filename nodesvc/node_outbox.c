@@ -69,40 +69,36 @@ static void push(node_outbox *o, item *it)
     pthread_mutex_unlock(&o->lock);
 }
 
-void node_outbox_report(node_outbox *o, const Stbfarm__JobReport *report)
+int node_outbox_report(node_outbox *o, const Stbfarm__JobReport *report, sf_error *err)
 {
     item *it = calloc(1, sizeof(*it));
     if (!it || !(it->report = (Stbfarm__JobReport *)sf_pb_copy(&report->base))) {
-        sf_error("outbox: out of memory; a %s report of %s is lost", report->event,
-                 report->job_uid);
         free(it);
-        return;
+        return sf_fail(err, SF_EINTERNAL, "outbox: out of memory; a %s report of %s is lost",
+                       report->event, report->job_uid);
     }
     snprintf(it->job_uid, sizeof(it->job_uid), "%s", report->job_uid);
     push(o, it);
+    return 0;
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
-void node_outbox_result(node_outbox *o, const node_result *r)
+int node_outbox_result(node_outbox *o, const node_result *r, sf_error *err)
 {
     item *it = calloc(1, sizeof(*it));
     if (!it || !(it->meta = (Stbfarm__ResultMeta *)sf_pb_copy(&r->meta->base)) ||
-        !(it->outcome = strdup(r->outcome)) || !(it->dir = strdup(r->dir))) {
-        sf_error("outbox: out of memory; the result of %s is lost", r->meta->test_case);
+        !(it->outcome = strdup(r->outcome)) || !(it->dir = strdup(r->dir)) ||
+        (r->failure_reason && !(it->failure_reason = strdup(r->failure_reason))) ||
+        (r->traceback && !(it->traceback = strdup(r->traceback)))) {
         if (it)
             item_free(it);
-        return;
+        return sf_fail(err, SF_EINTERNAL, "outbox: out of memory; the result of %s is lost",
+                       r->meta->test_case);
     }
-    it->failure_reason = dup_or_null(r->failure_reason);
-    it->traceback = dup_or_null(r->traceback);
     it->end_time_us = r->end_time_us;
     snprintf(it->job_uid, sizeof(it->job_uid), "%s", r->meta->job_uid);
     sf_random_hex(16, it->upload_id);
     push(o, it);
+    return 0;
 }
 
 int node_outbox_idle(node_outbox *o, int timeout_ms)

@@ -19,18 +19,18 @@
 
 typedef struct node_outbox node_outbox;
 
+/* Start delivering through the brokers. On failure nothing is left running. */
 int node_outbox_start(node_outbox **out, const char *brokers, sf_error *err);
 
 /* Stop delivering; what is still queued is dropped (the jobs service's reaper ends a job whose
  * node went away). */
 void node_outbox_stop(node_outbox *o);
 
-/* Queue a report (copied). */
-void node_outbox_report(node_outbox *o, const Stbfarm__JobReport *report);
+/* Queue a report (copied). SF_EINTERNAL (out of memory): nothing was queued. */
+int node_outbox_report(node_outbox *o, const Stbfarm__JobReport *report, sf_error *err);
 
-/* A finished test run to store: meta and the outcome (copied), and the directory holding its
- * artifacts, which the outbox owns from now on and removes once the result is stored. After
- * storing it, the outbox reports it to the jobs service as a "result" of the job. */
+/* A finished test run to store: meta and the outcome, and the directory holding its artifacts.
+ * After storing it, the outbox reports it to the jobs service as a "result" of the job. */
 typedef struct node_result {
     const Stbfarm__ResultMeta *meta;
     const char *outcome; /* pass, fail, error */
@@ -40,7 +40,10 @@ typedef struct node_result {
     const char *dir;
 } node_result;
 
-void node_outbox_result(node_outbox *o, const node_result *r);
+/* Queue a finished run. r is copied; on success the outbox owns r->dir from now on and removes
+ * it once the result is stored. On failure (SF_EINTERNAL: out of memory) nothing was queued and
+ * r->dir is still the caller's. */
+int node_outbox_result(node_outbox *o, const node_result *r, sf_error *err);
 
 /* Wait until everything queued so far is delivered, up to timeout_ms. 1 when it is. */
 int node_outbox_idle(node_outbox *o, int timeout_ms);

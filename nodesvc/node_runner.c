@@ -1,16 +1,17 @@
 #include "node_runner.h"
 
-#include "node_agent.h"
 #include "node_exec.h"
 #include "node_image.h"
 #include "node_outbox.h"
+#include "node_service.h"
 #include "node_stbt.h"
-#include "node_video.h"
 #include "runner.pb-c.h"
+#include "sf_buf.h"
 #include "sf_log.h"
 #include "sf_pbjson.h"
 #include "sf_proc.h"
 #include "sf_remote.h"
+#include "sf_tags.h"
 #include "sf_testpack.h"
 #include "sf_time.h"
 
@@ -44,13 +45,12 @@ typedef struct job {
     node_stbt *stbt;
     case_stats *stats;
     int64_t log_offset; /* how much of the job log has been reported */
-    char *log;          /* job log text not reported yet */
-    size_t log_len, log_cap;
+    sf_buf log;         /* job log text not reported yet */
     int64_t log_flushed_ms;
 } job;
 
 struct node_runner {
-    node_agent *agent;
+    const node_devices *dev;
     node_runner_config cfg;
     node_outbox *outbox;
     sf_testpack *tp;      /* used under lock only */
@@ -65,46 +65,26 @@ struct node_runner {
 
 static node_runner *runner_of(const sf_call *call)
 {
-    return node_agent_of(call)->runner;
+    return ((const node_service *)call->tls)->runner;
 }
 
 /* ---- the job log: every runner line and test output line, timestamped ---- */
 
-static void log_append(job *j, const char *text, size_t len)
-{
-    if (j->log_len + len > j->log_cap) {
-        size_t cap = j->log_cap ? j->log_cap : 4096;
-        while (cap < j->log_len + len)
-            cap *= 2;
-        char *grown = realloc(j->log, cap);
-        if (!grown)
-            return;
-        j->log = grown;
-        j->log_cap = cap;
-    }
-    memcpy(j->log + j->log_len, text, len);
-    j->log_len += len;
-}
-
 static void log_flush(node_runner *r, job *j)
 {
-    if (!j->log_len)
+    if (!j->log.len)
         return;
-    char *text = malloc(j->log_len + 1);
-    if (!text)
-        return;
-    memcpy(text, j->log, j->log_len);
-    text[j->log_len] = '\0';
     Stbfarm__JobReport rep = STBFARM__JOB_REPORT__INIT;
     rep.job_uid = j->spec->job_uid;
     rep.event = (char *)"log";
     rep.has_log_offset = 1;
     rep.log_offset = j->log_offset;
-    rep.log_text = text;
-    node_outbox_report(r->outbox, &rep);
-    free(text);
-    j->log_offset += (int64_t)j->log_len;
-    j->log_len = 0;
+    rep.log_text = j->log.data;
+    sf_error err = SF_ERROR_INIT;
+    if (node_outbox_report(r->outbox, &rep, &err))
+        sf_error("%s", err.msg);
+    j->log_offset += (int64_t)j->log.len;
+    sf_buf_reset(&j->log);
     j->log_flushed_ms = sf_mono_ms();
 }
 
@@ -134,7 +114,7 @@ static void job_log(node_runner *r, job *j, const char *fmt, ...)
     if (n < 0)
         return;
     size_t len = stamp_line(sf_now_us(), text, strlen(text), line, sizeof(line));
-    log_append(j, line, len);
+    sf_buf_append(&j->log, line, len);
     log_flush(r, j);
 }
 
@@ -154,7 +134,7 @@ static void output_line(void *arg, const char *text, size_t len)
     char line[8192];
     size_t n = stamp_line(o->now_us, text, len, line, sizeof(line));
     fwrite(line, 1, n, o->stbt);
-    log_append(o->j, line, n);
+    sf_buf_append(&o->j->log, line, n);
 }
 
 static void on_output(void *arg, int stream, int64_t time_us, const char *data, size_t len)
@@ -164,14 +144,14 @@ static void on_output(void *arg, int stream, int64_t time_us, const char *data, 
     fwrite(data, 1, len, o->combined);
     o->now_us = time_us;
     node_lines_feed(&o->lines[stream == NODE_EXEC_STDOUT ? 0 : 1], data, len, output_line, o);
-    if (o->j->log_len > LOG_FLUSH_BYTES || sf_mono_ms() - o->j->log_flushed_ms > LOG_FLUSH_MS)
+    if (o->j->log.len > LOG_FLUSH_BYTES || sf_mono_ms() - o->j->log_flushed_ms > LOG_FLUSH_MS)
         log_flush(o->r, o->j);
 }
 
 static void on_tick(void *arg)
 {
     run_output *o = arg;
-    if (o->j->log_len && sf_mono_ms() - o->j->log_flushed_ms > LOG_FLUSH_MS)
+    if (o->j->log.len && sf_mono_ms() - o->j->log_flushed_ms > LOG_FLUSH_MS)
         log_flush(o->r, o->j);
 }
 
@@ -196,7 +176,7 @@ static void save_images(node_runner *r, const char *dir)
 {
     AVFrame *frame;
     sf_error err = SF_ERROR_INIT;
-    if (node_capture_frame(r->agent->cap, &frame, NULL, &err)) {
+    if (node_capture_frame(r->dev->cap, &frame, NULL, &err)) {
         sf_warn("no screenshot at the end of the test: %s", err.msg);
         return;
     }
@@ -276,83 +256,115 @@ static char *env_entry(const char *name, const char *value)
     return s;
 }
 
-/* Run test case number `index` as run `seq` of the job. Returns 1 when the run was stopped
- * (nothing to store), 0 when it finished (stored through the outbox), -1 on a runner failure. */
-static int run_one(node_runner *r, job *j, size_t index, int64_t seq, double *secs)
+/* One test run, from preparing it to storing it. */
+typedef struct run {
+    job *j;
+    const char *name; /* the test case, "path/to/file.py::function" */
+    int64_t seq;      /* its number in the job */
+    char file[1024], function[256];
+    char dir[1100];         /* its artifacts; the test's working directory */
+    char result_path[1200]; /* where stbt_run.py writes the outcome */
+    char checkout[1100];
+    char config_list[4200], pythonpath[5200], script[4200];
+    char *argv[8];
+    char *envp[8];
+    int64_t start_us;
+    node_exec_result er;
+} run;
+
+static void run_clear(run *u)
 {
-    const char *name = j->spec->test_cases[index];
-    const char *sep = strstr(name, "::");
-    char file[1024], function[256], dir[1100], result_path[1200], checkout[1100], sock[1100];
-    snprintf(file, sizeof(file), "%.*s", (int)(sep - name), name);
-    snprintf(function, sizeof(function), "%s", sep + 2);
-    snprintf(dir, sizeof(dir), "%s/runs/%lld", j->dir, (long long)seq);
-    snprintf(result_path, sizeof(result_path), "%s/runs/%lld.result", j->dir, (long long)seq);
-    snprintf(checkout, sizeof(checkout), "%s/checkout", j->dir);
-    snprintf(sock, sizeof(sock), "%s/stbt.sock", r->cfg.work_dir);
-    if (mkdir(dir, 0755) && errno != EEXIST) {
-        sf_error("cannot create %s: %s", dir, strerror(errno));
+    for (char **e = u->envp; *e; e++)
+        free(*e);
+    memset(u->envp, 0, sizeof(u->envp));
+}
+
+/* Make run seq of test case number index ready to start: its directory, its command line and
+ * environment; report that it starts. -1 when its directory cannot be made. */
+static int run_prepare(node_runner *r, job *j, size_t index, int64_t seq, run *u)
+{
+    memset(u, 0, sizeof(*u));
+    u->j = j;
+    u->name = j->spec->test_cases[index];
+    u->seq = seq;
+    const char *sep = strstr(u->name, "::");
+    snprintf(u->file, sizeof(u->file), "%.*s", (int)(sep - u->name), u->name);
+    snprintf(u->function, sizeof(u->function), "%s", sep + 2);
+    snprintf(u->dir, sizeof(u->dir), "%s/runs/%lld", j->dir, (long long)seq);
+    snprintf(u->result_path, sizeof(u->result_path), "%s/runs/%lld.result", j->dir, (long long)seq);
+    snprintf(u->checkout, sizeof(u->checkout), "%s/checkout", j->dir);
+    if (mkdir(u->dir, 0755) && errno != EEXIST) {
+        sf_error("cannot create %s: %s", u->dir, strerror(errno));
         return -1;
     }
+    char sock[1100];
+    snprintf(sock, sizeof(sock), "%s/stbt.sock", r->cfg.work_dir);
+    snprintf(u->config_list, sizeof(u->config_list),
+             "%s/.stbt.conf:%s/config/test-farm/%s.conf:%s/stbfarm.conf", u->checkout, u->checkout,
+             j->spec->node_id, j->dir);
+    snprintf(u->pythonpath, sizeof(u->pythonpath), "%s:%s", r->cfg.stbt_dir, u->checkout);
+    snprintf(u->script, sizeof(u->script), "%s/stbt_run.py", r->cfg.stbt_dir);
+    char *argv[] = {(char *)r->cfg.python, "-u",           u->script, u->checkout, u->file,
+                    u->function,           u->result_path, NULL};
+    memcpy(u->argv, argv, sizeof(argv));
+    char *envp[] = {env_entry("PATH", "/usr/local/bin:/usr/bin:/bin"),
+                    env_entry("HOME", u->dir),
+                    env_entry("LANG", "C.UTF-8"),
+                    env_entry("PYTHONPATH", u->pythonpath),
+                    env_entry("PYTHONDONTWRITEBYTECODE", "1"),
+                    env_entry("STBFARM_AGENT_SOCKET", sock),
+                    env_entry("STBT_CONFIG_FILE", u->config_list),
+                    NULL};
+    memcpy(u->envp, envp, sizeof(envp));
 
     Stbfarm__JobReport started = STBFARM__JOB_REPORT__INIT;
     started.job_uid = j->spec->job_uid;
     started.event = (char *)"started";
-    started.test_case = (char *)name;
+    started.test_case = (char *)u->name;
     started.has_seq = 1;
     started.seq = seq;
-    node_outbox_report(r->outbox, &started);
-    job_log(r, j, "Running %s (run %lld)", name, (long long)seq);
+    sf_error err = SF_ERROR_INIT;
+    if (node_outbox_report(r->outbox, &started, &err))
+        sf_error("%s", err.msg);
+    job_log(r, j, "Running %s (run %lld)", u->name, (long long)seq);
+    return 0;
+}
 
-    int64_t start_us = sf_now_us();
+/* Run the test with its video recorded and its output in stdout.log, stderr.log, combined.log,
+ * stbt.log and the job log. 0 when it ran (to its end, a timeout or a stop: u->er says which),
+ * -1 when it could not. */
+static int run_exec(node_runner *r, run *u)
+{
+    u->start_us = sf_now_us();
     char video_path[1200];
-    snprintf(video_path, sizeof(video_path), "%s/video.mp4", dir);
+    snprintf(video_path, sizeof(video_path), "%s/video.mp4", u->dir);
     node_video *video = NULL;
     sf_error err = SF_ERROR_INIT;
-    if (node_video_start(&video, r->agent->cap, video_path, &r->agent->cfg.video, &err))
-        sf_warn("%s: no video.mp4: %s", name, err.msg);
-
-    char config_list[4200], pythonpath[5200];
-    snprintf(config_list, sizeof(config_list),
-             "%s/.stbt.conf:%s/config/test-farm/%s.conf:%s/stbfarm.conf", checkout, checkout,
-             j->spec->node_id, j->dir);
-    snprintf(pythonpath, sizeof(pythonpath), "%s:%s", r->cfg.stbt_dir, checkout);
-    char runner_script[4200];
-    snprintf(runner_script, sizeof(runner_script), "%s/stbt_run.py", r->cfg.stbt_dir);
-    char *argv[] = {(char *)r->cfg.python, "-u", runner_script, checkout, file, function,
-                    result_path,           NULL};
-    char *envp[] = {env_entry("PATH", "/usr/local/bin:/usr/bin:/bin"),
-                    env_entry("HOME", dir),
-                    env_entry("LANG", "C.UTF-8"),
-                    env_entry("PYTHONPATH", pythonpath),
-                    env_entry("PYTHONDONTWRITEBYTECODE", "1"),
-                    env_entry("STBFARM_AGENT_SOCKET", sock),
-                    env_entry("STBT_CONFIG_FILE", config_list),
-                    NULL};
-    run_output out = {r,
-                      j,
-                      open_log(dir, "stdout.log"),
-                      open_log(dir, "stderr.log"),
-                      open_log(dir, "combined.log"),
-                      open_log(dir, "stbt.log"),
-                      {{0}},
-                      0};
-    node_exec_result er = {0};
+    if (node_video_start(&video, r->dev->cap, video_path, &r->dev->video, &err))
+        sf_warn("%s: no video.mp4: %s", u->name, err.msg);
+    run_output out = {0};
+    out.r = r;
+    out.j = u->j;
+    out.out = open_log(u->dir, "stdout.log");
+    out.err = open_log(u->dir, "stderr.log");
+    out.combined = open_log(u->dir, "combined.log");
+    out.stbt = open_log(u->dir, "stbt.log");
     int rc = 0;
     if (!out.out || !out.err || !out.combined || !out.stbt) {
-        sf_error("%s: cannot write its logs in %s", name, dir);
+        sf_error("%s: cannot write its logs in %s", u->name, u->dir);
         rc = -1;
     } else {
-        node_exec_opts eo = {argv,
-                             envp,
-                             dir,
+        node_exec_opts eo = {u->argv,
+                             u->envp,
+                             u->dir,
                              (int)r->cfg.test_timeout_secs * 1000,
                              r->stop_pipe[0],
                              on_output,
                              on_tick,
                              LOG_TICK_MS,
                              &out};
-        if (node_exec_run(&eo, &er, &err)) {
-            sf_error("%s: %s", name, err.msg);
+        if (node_exec_run(&eo, &u->er, &err)) {
+            sf_error("%s: %s", u->name, err.msg);
             rc = -1;
         }
         node_lines_flush(&out.lines[0], output_line, &out);
@@ -364,53 +376,70 @@ static int run_one(node_runner *r, job *j, size_t index, int64_t seq, double *se
         if (*f)
             fclose(*f);
     }
-    for (char **e = envp; *e; e++)
-        free(*e);
-
     if (video) {
         node_video_result vr;
         sf_error verr = SF_ERROR_INIT;
         if (node_video_stop(video, &vr, &verr))
-            sf_warn("%s: video.mp4: %s", name, verr.msg);
+            sf_warn("%s: video.mp4: %s", u->name, verr.msg);
     }
-    *secs = (double)(sf_now_us() - start_us) / 1e6;
-    if (rc || er.stopped) {
-        job_log(r, j, "Stopped %s", name);
-        return rc ? rc : 1;
-    }
-    save_images(r, dir);
+    return rc;
+}
 
+/* A run that ended: its screenshot, outcome and metadata, and its directory handed to the
+ * outbox, which stores it. */
+static int run_store(node_runner *r, run *u)
+{
+    job *j = u->j;
+    save_images(r, u->dir);
     outcome oc;
-    read_outcome(result_path, &er, r->cfg.test_timeout_secs, &oc);
-    unlink(result_path);
-    job_log(r, j, "Finished %s: %s%s%s", name, oc.outcome, oc.reason ? ": " : "",
+    read_outcome(u->result_path, &u->er, r->cfg.test_timeout_secs, &oc);
+    unlink(u->result_path);
+    job_log(r, j, "Finished %s: %s%s%s", u->name, oc.outcome, oc.reason ? ": " : "",
             oc.reason ? oc.reason : "");
 
     Stbfarm__ResultMeta meta = STBFARM__RESULT_META__INIT;
     meta.job_uid = j->spec->job_uid;
     meta.node_id = j->spec->node_id;
-    meta.test_case = (char *)name;
+    meta.test_case = (char *)u->name;
     meta.test_pack_sha = j->spec->test_pack_sha;
     meta.test_pack_branch = j->spec->test_pack_branch;
     meta.username = j->spec->user;
     meta.job_category = j->spec->category;
-    Stbfarm__ResultMeta__TagsEntry *entries = calloc(j->spec->n_tags + 1, sizeof(*entries));
-    Stbfarm__ResultMeta__TagsEntry **tags = calloc(j->spec->n_tags + 1, sizeof(*tags));
-    for (size_t i = 0; entries && tags && i < j->spec->n_tags; i++) {
-        stbfarm__result_meta__tags_entry__init(&entries[i]);
-        entries[i].key = j->spec->tags[i]->key;
-        entries[i].value = j->spec->tags[i]->value;
-        tags[i] = &entries[i];
-    }
-    meta.n_tags = entries && tags ? j->spec->n_tags : 0;
-    meta.tags = tags;
-    meta.start_time_us = start_us;
-    node_result res = {&meta, oc.outcome, oc.reason, oc.traceback, sf_now_us(), dir};
-    node_outbox_result(r->outbox, &res);
-    free(entries);
-    free(tags);
+    sf_error err = SF_ERROR_INIT;
+    sf_tags tags;
+    if (sf_tags_copy(&tags, &stbfarm__result_meta__tags_entry__descriptor,
+                     (ProtobufCMessage *const *)j->spec->tags, j->spec->n_tags, &err))
+        memset(&tags, 0, sizeof(tags)); /* out of memory: the result without its tags */
+    meta.n_tags = tags.n;
+    meta.tags = (Stbfarm__ResultMeta__TagsEntry **)tags.entries;
+    meta.start_time_us = u->start_us;
+    node_result res = {&meta, oc.outcome, oc.reason, oc.traceback, sf_now_us(), u->dir};
+    int rc = node_outbox_result(r->outbox, &res, &err);
+    if (rc)
+        sf_error("%s", err.msg);
+    sf_tags_clear(&tags);
     outcome_clear(&oc);
-    return 0;
+    return rc;
+}
+
+/* Run test case number `index` as run `seq` of the job. Returns 1 when the run was stopped
+ * (nothing to store), 0 when it finished (stored through the outbox), -1 on a runner failure. */
+static int run_one(node_runner *r, job *j, size_t index, int64_t seq, double *secs)
+{
+    run u;
+    *secs = 0;
+    int rc = run_prepare(r, j, index, seq, &u);
+    if (!rc) {
+        rc = run_exec(r, &u);
+        *secs = (double)(sf_now_us() - u.start_us) / 1e6;
+        if (rc || u.er.stopped)
+            job_log(r, j, "Stopped %s", u.name);
+        else if ((rc = run_store(r, &u)))
+            job_log(r, j, "The result of %s is lost: the outbox did not take it", u.name);
+    }
+    int stopped = !rc && u.er.stopped;
+    run_clear(&u);
+    return rc ? -1 : stopped;
 }
 
 /* ---- choosing the next test case ---- */
@@ -497,7 +526,9 @@ static void *run_job(void *arg)
     Stbfarm__JobReport fin = STBFARM__JOB_REPORT__INIT;
     fin.job_uid = spec->job_uid;
     fin.event = (char *)"finished";
-    node_outbox_report(r->outbox, &fin);
+    sf_error err = SF_ERROR_INIT;
+    if (node_outbox_report(r->outbox, &fin, &err))
+        sf_error("%s", err.msg);
     pthread_mutex_lock(&r->lock);
     r->job = NULL;
     r->stopping = 0;
@@ -507,7 +538,7 @@ static void *run_job(void *arg)
     sf_remote_close(&j->remote);
     stbfarm__run_job__free_unpacked(j->spec, NULL);
     free(j->stats);
-    free(j->log);
+    sf_buf_free(&j->log);
     free(j);
     return NULL;
 }
@@ -601,8 +632,7 @@ static int prepare(node_runner *r, const Stbfarm__RunJob *q, job **out, sf_error
         rc = sf_fail(err, SF_EUNAVAIL, "cannot write %s/stbfarm.conf", j->dir);
         goto fail;
     }
-    node_stbt_opts so = {sock, r->agent->cap, &j->remote, r->agent->cfg.lircd,
-                         (int)r->agent->cfg.lirc_timeout_ms};
+    node_stbt_opts so = {sock, r->dev->cap, &j->remote, r->dev->lircd, r->dev->lirc_timeout_ms};
     if ((rc = node_stbt_start(&j->stbt, &so, err)))
         goto fail;
     j->log_flushed_ms = sf_mono_ms();
@@ -695,20 +725,21 @@ const sf_rpc_method node_runner_methods[] = {
 };
 const size_t node_runner_n_methods = sizeof(node_runner_methods) / sizeof(node_runner_methods[0]);
 
-void node_runner_current(node_runner *r, char *out, size_t len)
+void node_runner_current(void *runner, char *out, size_t len)
 {
+    node_runner *r = runner;
     pthread_mutex_lock(&r->lock);
     snprintf(out, len, "%s", r->job ? r->job->spec->job_uid : "");
     pthread_mutex_unlock(&r->lock);
 }
 
-int node_runner_new(node_runner **out, node_agent *agent, const node_runner_config *cfg,
+int node_runner_new(node_runner **out, const node_devices *dev, const node_runner_config *cfg,
                     sf_error *err)
 {
     node_runner *r = calloc(1, sizeof(*r));
     if (!r)
         return sf_fail(err, SF_EINTERNAL, "out of memory");
-    r->agent = agent;
+    r->dev = dev;
     r->cfg = *cfg;
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->changed, NULL);
@@ -716,7 +747,7 @@ int node_runner_new(node_runner **out, node_agent *agent, const node_runner_conf
         free(r);
         return sf_fail(err, SF_EINTERNAL, "pipe: %s", strerror(errno));
     }
-    int rc = node_outbox_start(&r->outbox, agent->cfg.brokers, err);
+    int rc = node_outbox_start(&r->outbox, cfg->brokers, err);
     if (rc) {
         close(r->stop_pipe[0]);
         close(r->stop_pipe[1]);

@@ -15,12 +15,12 @@
 #ifndef NODE_RUNNER_H
 #define NODE_RUNNER_H
 
+#include "node_devices.h"
 #include "sf_err.h"
 #include "sf_rpc.h"
 
-typedef struct node_agent node_agent;
-
 typedef struct node_runner_config {
+    const char *brokers;   /* the outbox delivers through them (node_outbox.h) */
     const char *work_dir;  /* where jobs check out and runs write; the stbt socket is here,
                               so keep it short (a unix socket path has 108 bytes) */
     const char *python;    /* /usr/bin/python3 */
@@ -32,15 +32,18 @@ typedef struct node_runner_config {
 
 typedef struct node_runner node_runner;
 
-int node_runner_new(node_runner **out, node_agent *agent, const node_runner_config *cfg,
+/* A runner for the device dev (which must outlive it), with its outbox. */
+int node_runner_new(node_runner **out, const node_devices *dev, const node_runner_config *cfg,
                     sf_error *err);
 
 /* Stop a running job (its runs so far are kept) and free the runner. */
 void node_runner_free(node_runner *r);
 
-/* The uid of the job running now, into out (empty when idle): heartbeats report it. */
-void node_runner_current(node_runner *r, char *out, size_t len);
+/* The uid of the job running now, into out (empty when idle): heartbeats report it. runner is
+ * the node_runner; the signature is node_agent_config's current_job. */
+void node_runner_current(void *runner, char *out, size_t len);
 
+/* agent.run_job and agent.stop_job; they find the runner in call->tls (node_service.h). */
 extern const sf_rpc_method node_runner_methods[];
 extern const size_t node_runner_n_methods;
 

@@ -4,7 +4,7 @@
 
 #include "jobs.pb-c.h"
 #include "jobs_store.h"
-#include "node_client.h"
+#include "sf_node_client.h"
 #include "sf_events.h"
 #include "sf_service.h"
 #include "sf_testpack.h"
@@ -22,8 +22,8 @@ typedef struct jobs_config {
 typedef struct jobs_state {
     jobs_config cfg;
     const sf_common_config *common;
-    node_clients *agents;   /* the node agents, shared by every thread (node_client.h) */
-    sf_rpc_client *results; /* the results service: the reaper records lost runs there */
+    sf_node_clients *agents; /* the node agents, shared by every thread (sf_node_client.h) */
+    sf_rpc_client *results;  /* the results service: the reaper records lost runs there */
     pthread_t reaper;
     int reaper_running;
     pthread_mutex_t lock;
@@ -85,14 +85,16 @@ int jobs_stop_node_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
                        sf_error *err);
 int jobs_log(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err);
 int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err);
-int jobs_reaper_start(jobs_state *s);
+/* Start the reaper's thread (SF_EINTERNAL when it cannot be). */
+int jobs_reaper_start(jobs_state *s, sf_error *err);
 void jobs_reaper_stop(jobs_state *s);
 
 /* End a running job (idempotent) and wake whoever waits on it. Returns 1 when this call ended
  * it, 0 when it had already ended. */
 int jobs_end(sf_redis *r, const char *uid, sf_error *err);
 
-/* Wake whoever waits on job uid (event topic "job:<uid>"). */
+/* Wake whoever waits on job uid (event topic "job:<uid>"). Best effort: an event is a hint,
+ * and waiters re-read the job every few seconds anyway. */
 void jobs_publish(sf_redis *r, const char *uid);
 /* Wake whoever follows job uid's log (event topic "job:<uid>:log"). */
 void jobs_publish_log(sf_redis *r, const char *uid);

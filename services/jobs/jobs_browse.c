@@ -74,13 +74,11 @@ int jobs_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, s
         return sf_fail(err, SF_EINVAL, "invalid node_id '%.80s'", q->node_id);
     long limit = q->has_limit ? q->limit : LIST_DEFAULT;
     sf_redis *r = sf_worker_of(call)->redis;
-    redisReply *uids;
-    int rc = q->node_id ? sf_redis_cmd(r, &uids, err, "LRANGE sf:node:%s:jobs 0 %ld", q->node_id,
-                                       limit - 1)
-                        : sf_redis_cmd(r, &uids, err, "LRANGE sf:jobs:recent 0 %ld", limit - 1);
+    char **uids;
+    size_t n;
+    int rc = jobs_store_recent(r, q->node_id, limit, &uids, &n, err);
     if (rc)
         return rc;
-    size_t n = uids->elements;
     jobs_record *recs = calloc(n ? n : 1, sizeof(*recs));
     detail_view *views = calloc(n ? n : 1, sizeof(*views));
     Stbfarm__JobDetail **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
@@ -90,10 +88,9 @@ int jobs_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, s
         goto cleanup;
     }
     for (size_t i = 0; i < n && !rc; i++) {
-        const char *uid = sf_reply_str(uids->element[i]);
-        if (!uid || !jobs_uid_valid(uid))
+        if (!jobs_uid_valid(uids[i]))
             continue;
-        rc = jobs_get(r, uid, &recs[got], err);
+        rc = jobs_get(r, uids[i], &recs[got], err);
         if (rc == SF_ENOTFOUND) { /* a job deleted by hand */
             rc = 0;
             continue;
@@ -117,7 +114,7 @@ cleanup:
     free(recs);
     free(views);
     free(ptrs);
-    freeReplyObject(uids);
+    jobs_uids_free(uids, n);
     return rc;
 }
 

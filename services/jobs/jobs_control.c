@@ -6,6 +6,7 @@
 #include "results.pb-c.h"
 #include "sf_crypto.h"
 #include "sf_log.h"
+#include "sf_tags.h"
 #include "sf_time.h"
 
 #include <cjson/cJSON.h>
@@ -17,54 +18,6 @@
 
 /* A heartbeat this long after a job started reports the job if the agent still runs it. */
 #define AGENT_GRACE_US 3000000
-
-/* End a running job: status exited, the node free again (if it still holds this job). */
-static const char *const END_SCRIPT =
-    "if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'status', 'exited', 'end_us', ARGV[2], 'current', '')\n"
-    "local node = redis.call('HGET', KEYS[1], 'node_id')\n"
-    "local key = 'sf:node:' .. node .. ':job'\n"
-    "if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end\n"
-    "redis.call('SREM', KEYS[2], ARGV[1])\n"
-    "return 1\n";
-
-/* Count a stored result once, however often its report is resent. */
-static const char *const COUNT_SCRIPT =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('404 unknown job') end\n"
-    "if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then\n"
-    "  redis.call('HINCRBY', KEYS[1], ARGV[2], 1)\n"
-    "  redis.call('PEXPIRE', KEYS[2], 604800000)\n"
-    "end\n"
-    "redis.call('HSET', KEYS[1], 'current', '')\n"
-    "return 1\n";
-
-/* A test started: it is the current one; a soak job's total grows with each run. */
-static const char *const STARTED_SCRIPT =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('404 unknown job') end\n"
-    "redis.call('HSET', KEYS[1], 'current', ARGV[1], 'current_us', ARGV[3], 'current_seq', "
-    "ARGV[2])\n"
-    "if redis.call('HGET', KEYS[1], 'soak') == 'run forever' then\n"
-    "  local seq = tonumber(ARGV[2])\n"
-    "  if seq > tonumber(redis.call('HGET', KEYS[1], 'total')) then\n"
-    "    redis.call('HSET', KEYS[1], 'total', seq)\n"
-    "  end\n"
-    "end\n"
-    "return 1\n";
-
-/* Count a stored result in its job's result_counts, once. */
-static int count_result(sf_redis *r, const char *uid, const char *result_id, const char *outcome,
-                        sf_error *err)
-{
-    char key[JOBS_UID_MAX + 16], counted[JOBS_UID_MAX + 24];
-    snprintf(key, sizeof(key), "sf:job:%s", uid);
-    snprintf(counted, sizeof(counted), "sf:job:%s:counted", uid);
-    const char *args[] = {key, counted, result_id, outcome};
-    redisReply *out;
-    int rc = sf_redis_eval(r, COUNT_SCRIPT, &out, err, 2, 4, args, NULL);
-    if (!rc)
-        freeReplyObject(out);
-    return rc;
-}
 
 void jobs_publish(sf_redis *r, const char *uid)
 {
@@ -82,16 +35,10 @@ void jobs_publish_log(sf_redis *r, const char *uid)
 
 int jobs_end(sf_redis *r, const char *uid, sf_error *err)
 {
-    char key[JOBS_UID_MAX + 16], now[24];
-    snprintf(key, sizeof(key), "sf:job:%s", uid);
-    snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
-    const char *args[] = {key, "sf:jobs:running", uid, now};
-    redisReply *reply;
-    int rc = sf_redis_eval(r, END_SCRIPT, &reply, err, 2, 4, args, NULL);
+    int ended;
+    int rc = jobs_store_end(r, uid, &ended, err);
     if (rc)
         return rc;
-    int ended = (int)sf_reply_int(reply, 0);
-    freeReplyObject(reply);
     jobs_publish(r, uid);
     jobs_publish_log(r, uid); /* a log's followers stop following */
     return ended;
@@ -149,14 +96,11 @@ static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_err
     const jobs_config *cfg = &jobs_state_of(call)->cfg;
     if (!rec->running)
         return jobs_reply_job(reply, rec, call->base_url, err);
-    int rc = res_check_use(r, rec->node_id, call->user, err);
+    int rc = resv_check_use(r, rec->node_id, call->user, err);
     if (rc)
         return rc;
-    redisReply *ok;
-    rc = sf_redis_cmd(r, &ok, err, "HSET sf:job:%s stopping 1", rec->uid);
-    if (rc)
+    if ((rc = jobs_store_stopping(r, rec->uid, err)))
         return rc;
-    freeReplyObject(ok);
     nodes_touch(r, rec->node_id, call->user, NULL);
 
     Stbfarm__StopJob stop = STBFARM__STOP_JOB__INIT;
@@ -164,9 +108,9 @@ static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_err
     stop.timeout_ms = (int32_t)cfg->stop_timeout_ms;
     sf_rpc_result res;
     sf_error agent_err = SF_ERROR_INIT;
-    int arc = node_call_id(jobs_state_of(call)->agents, r, rec->node_id, "agent.stop_job",
-                           &stop.base, &stbfarm__stop_job_reply__descriptor,
-                           (int)cfg->stop_timeout_ms + 2000, &res, &agent_err);
+    int arc = nodes_call_id(jobs_state_of(call)->agents, r, rec->node_id, "agent.stop_job",
+                            &stop.base, &stbfarm__stop_job_reply__descriptor,
+                            (int)cfg->stop_timeout_ms + 2000, &res, &agent_err);
     int stopped = arc == 0 && ((Stbfarm__StopJobReply *)res.msg)->stopped;
     sf_rpc_result_free(&res);
     if (arc) {
@@ -225,25 +169,21 @@ int jobs_log(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf
         return rc;
     if (q->has_offset && q->offset < 0)
         return sf_fail(err, SF_EINVAL, "offset must be 0 or more, not %lld", (long long)q->offset);
-    redisReply *log;
-    long long from = q->has_offset ? (long long)q->offset : 0;
-    rc = from ? sf_redis_cmd(r, &log, err, "GETRANGE sf:job:%s:log %lld -1", q->job_uid, from)
-              : sf_redis_cmd(r, &log, err, "GET sf:job:%s:log", q->job_uid);
-    if (rc)
+    int64_t from = q->has_offset ? q->offset : 0;
+    char *text;
+    size_t len;
+    if ((rc = jobs_store_log(r, q->job_uid, from, &text, &len, err)))
         return rc;
-    const char *text = sf_reply_str(log);
-    size_t len = text ? (size_t)log->len : 0;
-    rc = sf_rpc_reply_raw(reply, "text/plain; charset=utf-8", text ? text : "", len);
-    freeReplyObject(log);
+    if (sf_rpc_reply_take_raw(reply, "text/plain; charset=utf-8", text, len))
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
     /* what a reader following the log needs to know to read on: where this part ends, and
      * whether more may come */
     char end[32];
-    snprintf(end, sizeof(end), "%lld", from + (long long)len);
-    if (!rc)
-        rc = sf_rpc_reply_header(reply, "X-Log-Offset", end);
-    if (!rc)
-        rc = sf_rpc_reply_header(reply, "X-Job-Status", running ? "running" : "exited");
-    return rc ? sf_fail(err, SF_EINTERNAL, "out of memory") : 0;
+    snprintf(end, sizeof(end), "%lld", (long long)from + (long long)len);
+    if (sf_rpc_reply_header(reply, "X-Log-Offset", end) ||
+        sf_rpc_reply_header(reply, "X-Job-Status", running ? "running" : "exited"))
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    return 0;
 }
 
 int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err)
@@ -254,32 +194,21 @@ int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
     int rc = jobs_get(r, q->job_uid, &rec, err);
     if (rc)
         return rc;
-    char key[JOBS_UID_MAX + 16];
-    snprintf(key, sizeof(key), "sf:job:%s", q->job_uid);
-    redisReply *out = NULL;
     if (!strcmp(q->event, "started") && q->test_case) {
-        char seq[24];
-        snprintf(seq, sizeof(seq), "%lld", (long long)(q->has_seq ? q->seq : 0));
-        char now[24];
-        snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
-        const char *args[] = {key, q->test_case, seq, now};
-        rc = sf_redis_eval(r, STARTED_SCRIPT, &out, err, 1, 4, args, NULL);
+        rc = jobs_store_started(r, q->job_uid, q->test_case, q->has_seq ? q->seq : 0, err);
     } else if (!strcmp(q->event, "result") && q->result_id && q->outcome &&
                (!strcmp(q->outcome, "pass") || !strcmp(q->outcome, "fail") ||
                 !strcmp(q->outcome, "error"))) {
-        rc = count_result(r, q->job_uid, q->result_id, q->outcome, err);
+        rc = jobs_store_count(r, q->job_uid, q->result_id, q->outcome, err);
     } else if (!strcmp(q->event, "log") && q->log_text && q->has_log_offset && q->log_offset >= 0 &&
                q->log_offset < (64LL << 20)) {
-        rc = sf_redis_cmd(r, &out, err, "SETRANGE sf:job:%s:log %lld %s", q->job_uid,
-                          (long long)q->log_offset, q->log_text);
+        rc = jobs_store_log_write(r, q->job_uid, q->log_offset, q->log_text, err);
     } else if (!strcmp(q->event, "finished")) {
         rc = jobs_end(r, q->job_uid, err);
         rc = rc < 0 ? rc : 0;
     } else {
         rc = sf_fail(err, SF_EINVAL, "malformed %s report for %s", q->event, q->job_uid);
     }
-    if (out)
-        freeReplyObject(out);
     if (!rc && strcmp(q->event, "log"))
         jobs_publish(r, q->job_uid);
     else if (!rc)
@@ -317,25 +246,15 @@ static int record_lost_run(jobs_state *s, sf_redis *r, const jobs_record *rec, c
     meta.username = (char *)rec->user;
     meta.job_category = rec->category ? rec->category : (char *)"default";
     meta.start_time_us = rec->current_us ? rec->current_us : sf_now_us();
-    cJSON *tags = rec->tags_json ? cJSON_Parse(rec->tags_json) : NULL;
-    size_t n_tags = (size_t)cJSON_GetArraySize(tags), k = 0;
-    Stbfarm__ResultMeta__TagsEntry *entries = calloc(n_tags + 1, sizeof(*entries));
-    Stbfarm__ResultMeta__TagsEntry **ptrs = calloc(n_tags + 1, sizeof(*ptrs));
-    const cJSON *t;
-    cJSON_ArrayForEach(t, tags)
-    {
-        if (!entries || !ptrs || !cJSON_IsString(t))
-            continue;
-        stbfarm__result_meta__tags_entry__init(&entries[k]);
-        entries[k].key = t->string;
-        entries[k].value = t->valuestring;
-        ptrs[k] = &entries[k];
-        k++;
-    }
-    meta.n_tags = k;
-    meta.tags = ptrs;
-
     sf_error err = SF_ERROR_INIT;
+    cJSON *json = rec->tags_json ? cJSON_Parse(rec->tags_json) : NULL;
+    sf_tags tags;
+    if (sf_tags_from_json(&tags, &stbfarm__result_meta__tags_entry__descriptor, json, &err))
+        memset(&tags, 0, sizeof(tags)); /* the error result is recorded without them */
+    cJSON_Delete(json);
+    meta.n_tags = tags.n;
+    meta.tags = (Stbfarm__ResultMeta__TagsEntry **)tags.entries;
+
     sf_rpc_result res;
     Stbfarm__ResultsBeginRequest begin = STBFARM__RESULTS_BEGIN_REQUEST__INIT;
     begin.upload_id = upload_id;
@@ -358,13 +277,11 @@ static int record_lost_run(jobs_state *s, sf_redis *r, const jobs_record *rec, c
         sf_rpc_result_free(&res);
     }
     if (!rc)
-        rc = count_result(r, rec->uid, result_id, "error", &err);
+        rc = jobs_store_count(r, rec->uid, result_id, "error", &err);
     if (rc)
         sf_warn("job %s: the lost run of %s is not recorded yet: %s", rec->uid, rec->current,
                 err.msg);
-    free(entries);
-    free(ptrs);
-    cJSON_Delete(tags);
+    sf_tags_clear(&tags);
     return rc;
 }
 
@@ -388,14 +305,15 @@ static const char *vanished(const jobs_record *rec, int found, const nodes_recor
 
 static void reap_once(jobs_state *s, sf_redis *r)
 {
-    redisReply *running;
+    char **running;
+    size_t n;
     sf_error err = SF_ERROR_INIT;
-    if (sf_redis_cmd(r, &running, &err, "SMEMBERS sf:jobs:running"))
+    if (jobs_store_running(r, &running, &n, &err))
         return;
-    for (size_t i = 0; i < running->elements; i++) {
-        const char *uid = sf_reply_str(running->element[i]);
+    for (size_t i = 0; i < n; i++) {
+        const char *uid = running[i];
         jobs_record rec;
-        if (!uid || jobs_get(r, uid, &rec, &err))
+        if (jobs_get(r, uid, &rec, &err))
             continue;
         nodes_record node;
         int rc = nodes_get(r, rec.node_id, &node, &err);
@@ -408,7 +326,7 @@ static void reap_once(jobs_state *s, sf_redis *r)
         nodes_record_clear(&node);
         jobs_record_clear(&rec);
     }
-    freeReplyObject(running);
+    jobs_uids_free(running, n);
 }
 
 static void *reaper(void *arg)
@@ -435,12 +353,12 @@ static void *reaper(void *arg)
     return NULL;
 }
 
-int jobs_reaper_start(jobs_state *s)
+int jobs_reaper_start(jobs_state *s, sf_error *err)
 {
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     if (pthread_create(&s->reaper, NULL, reaper, s))
-        return -1;
+        return sf_fail(err, SF_EINTERNAL, "cannot start the reaper's thread");
     s->reaper_running = 1;
     return 0;
 }

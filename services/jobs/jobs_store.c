@@ -1,7 +1,11 @@
 #include "jobs_store.h"
 
+#include "resv_store.h"
+#include "sf_crypto.h"
+#include "sf_tags.h"
 #include "sf_time.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,4 +176,330 @@ void jobs_view_of(jobs_view *v, const jobs_record *rec, const char *base_url)
         v->job.end_time = v->end;
     }
     v->job.result_counts = &v->counts;
+}
+
+/* ---- changes ---- */
+
+#define KEY_MAX (JOBS_UID_MAX + 64)
+
+static void job_key(char *out, const char *uid, const char *suffix)
+{
+    snprintf(out, KEY_MAX, "sf:job:%s%s", uid, suffix);
+}
+
+static void node_key(char *out, const char *node_id, const char *suffix)
+{
+    snprintf(out, KEY_MAX, "sf:node:%s%s", node_id, suffix);
+}
+
+/* Run script, keeping no reply. */
+static int eval_done(sf_redis *r, const char *script, int nkeys, int nargs, const char **args,
+                     sf_error *err)
+{
+    redisReply *reply;
+    int rc = sf_redis_eval(r, script, &reply, err, nkeys, nargs, args, NULL);
+    if (!rc)
+        freeReplyObject(reply);
+    return rc;
+}
+
+/* KEYS: sf:node:<node>:job, sf:node:<node>:lastjob, sf:jobs:running, sf:jobs:req:<request id>,
+ * sf:jobs:seq. ARGV: node, user, the uid's nonce, the record as a JSON object of strings.
+ * A request id seen before answers with the job it started, so an nng resend never starts a
+ * second job. */
+static const char START_SCRIPT[] = RESV_LUA_MAY_USE
+    "local node_job, lastjob, running, req, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
+    "local node, user, nonce = ARGV[1], ARGV[2], ARGV[3]\n"
+    "local seen = redis.call('GET', req)\n"
+    "if seen then return seen end\n"
+    "local why = resv_refusal(node, user)\n"
+    "if why then return redis.error_reply('409 ' .. why) end\n"
+    "local busy = redis.call('GET', node_job)\n"
+    "if busy then\n"
+    "  return redis.error_reply('409 A test job is already running on node ' .. node .. ': ' .. "
+    "busy)\n"
+    "end\n"
+    "local uid = '/' .. node .. '/' .. nonce .. '/' .. string.format('%d', redis.call('INCR', "
+    "seq))\n"
+    "local job = 'sf:job:' .. uid\n"
+    "local fields = {}\n"
+    "for k, v in pairs(cjson.decode(ARGV[4])) do\n"
+    "  fields[#fields + 1] = k\n"
+    "  fields[#fields + 1] = v\n"
+    "end\n"
+    "redis.call('HSET', job, unpack(fields))\n"
+    "local prev = redis.call('GET', lastjob)\n"
+    "if prev then redis.call('HSET', job, 'prev_lastjob', prev) end\n"
+    "redis.call('SET', node_job, uid)\n"
+    "redis.call('SET', lastjob, uid)\n"
+    "redis.call('SADD', running, uid)\n"
+    "redis.call('SET', req, uid, 'EX', 600)\n"
+    "redis.call('LPUSH', 'sf:node:' .. node .. ':jobs', uid)\n"
+    "redis.call('LTRIM', 'sf:node:' .. node .. ':jobs', 0, 99)\n"
+    "redis.call('LPUSH', 'sf:jobs:recent', uid)\n"
+    "redis.call('LTRIM', 'sf:jobs:recent', 0, 999)\n"
+    "return uid\n";
+
+/* KEYS: sf:job:<uid>, sf:jobs:running, sf:jobs:req:<request id>. ARGV: uid. */
+static const char FORGET_SCRIPT[] =
+    "local job, running, req, uid = KEYS[1], KEYS[2], KEYS[3], ARGV[1]\n"
+    "local node = redis.call('HGET', job, 'node_id')\n"
+    "if node then\n"
+    "  local node_job, lastjob = 'sf:node:' .. node .. ':job', 'sf:node:' .. node .. ':lastjob'\n"
+    "  if redis.call('GET', node_job) == uid then redis.call('DEL', node_job) end\n"
+    "  if redis.call('GET', lastjob) == uid then\n"
+    "    local prev = redis.call('HGET', job, 'prev_lastjob')\n"
+    "    if prev then redis.call('SET', lastjob, prev) else redis.call('DEL', lastjob) end\n"
+    "  end\n"
+    "  redis.call('LREM', 'sf:node:' .. node .. ':jobs', 1, uid)\n"
+    "end\n"
+    "redis.call('LREM', 'sf:jobs:recent', 1, uid)\n"
+    "redis.call('DEL', job, req)\n"
+    "redis.call('SREM', running, uid)\n"
+    "return 1\n";
+
+/* KEYS: sf:job:<uid>, sf:jobs:running. ARGV: uid, now (us). */
+static const char END_SCRIPT[] =
+    "if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'status', 'exited', 'end_us', ARGV[2], 'current', '')\n"
+    "local node = redis.call('HGET', KEYS[1], 'node_id')\n"
+    "local key = 'sf:node:' .. node .. ':job'\n"
+    "if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end\n"
+    "redis.call('SREM', KEYS[2], ARGV[1])\n"
+    "return 1\n";
+
+/* KEYS: sf:job:<uid>, sf:job:<uid>:counted. ARGV: result id, outcome. */
+static const char COUNT_SCRIPT[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('404 unknown job') end\n"
+    "if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then\n"
+    "  redis.call('HINCRBY', KEYS[1], ARGV[2], 1)\n"
+    "  redis.call('PEXPIRE', KEYS[2], 604800000)\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'current', '')\n"
+    "return 1\n";
+
+/* KEYS: sf:job:<uid>. ARGV: test case, run number, now (us). */
+static const char STARTED_SCRIPT[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('404 unknown job') end\n"
+    "redis.call('HSET', KEYS[1], 'current', ARGV[1], 'current_us', ARGV[3], 'current_seq', "
+    "ARGV[2])\n"
+    "if redis.call('HGET', KEYS[1], 'soak') == 'run forever' then\n"
+    "  local seq = tonumber(ARGV[2])\n"
+    "  if seq > tonumber(redis.call('HGET', KEYS[1], 'total')) then\n"
+    "    redis.call('HSET', KEYS[1], 'total', seq)\n"
+    "  end\n"
+    "end\n"
+    "return 1\n";
+
+/* The record a new job starts with, as a JSON object of strings (Redis's cjson reads it). */
+static int record_json(const jobs_new *job, char **out, sf_error *err)
+{
+    char start[24], total[24], shuffle[4];
+    snprintf(start, sizeof(start), "%lld", (long long)sf_now_us());
+    snprintf(total, sizeof(total), "%zu",
+             strcmp(job->soak, "run forever") ? job->n_test_cases : (size_t)0);
+    snprintf(shuffle, sizeof(shuffle), "%d", job->shuffle);
+    char *tags = NULL, *cases = NULL;
+    int rc = sf_tags_json(job->tags, job->n_tags, &tags, err);
+    if (rc)
+        return rc;
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < job->n_test_cases; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(job->test_cases[i]));
+    cases = a ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    const char *fields[][2] = {
+        {"node_id", job->node_id},
+        {"user", job->user},
+        {"status", "running"},
+        {"start_us", start},
+        {"sha", job->sha},
+        {"branch", job->branch},
+        {"category", job->category},
+        {"soak", job->soak},
+        {"shuffle", shuffle},
+        {"remote_control", job->remote_control},
+        {"tags", tags},
+        {"test_cases", cases},
+        {"pass", "0"},
+        {"fail", "0"},
+        {"error", "0"},
+        {"total", total},
+    };
+    cJSON *o = cases ? cJSON_CreateObject() : NULL;
+    for (size_t i = 0; o && i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (!cJSON_AddStringToObject(o, fields[i][0], fields[i][1])) {
+            cJSON_Delete(o);
+            o = NULL;
+        }
+    }
+    *out = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    free(tags);
+    free(cases);
+    return *out ? 0 : sf_fail(err, SF_EINTERNAL, "out of memory");
+}
+
+int jobs_store_start(sf_redis *r, const jobs_new *job, char *uid, sf_error *err)
+{
+    char k_job[KEY_MAX], k_last[KEY_MAX], k_req[KEY_MAX], nonce[5], *record;
+    int rc = record_json(job, &record, err);
+    if (rc)
+        return rc;
+    node_key(k_job, job->node_id, ":job");
+    node_key(k_last, job->node_id, ":lastjob");
+    snprintf(k_req, sizeof(k_req), "sf:jobs:req:%.100s", job->request_id);
+    sf_random_hex(2, nonce);
+    const char *args[] = {k_job,     k_last,        "sf:jobs:running",
+                          k_req,     "sf:jobs:seq", job->node_id,
+                          job->user, nonce,         record};
+    redisReply *reply;
+    rc = sf_redis_eval(r, START_SCRIPT, &reply, err, 5, 9, args, NULL);
+    free(record);
+    if (rc)
+        return rc;
+    const char *got = sf_reply_str(reply);
+    if (!got || !jobs_uid_valid(got))
+        rc = sf_fail(err, SF_EINTERNAL, "starting a job on %s gave no job uid", job->node_id);
+    else
+        snprintf(uid, JOBS_UID_MAX + 1, "%s", got);
+    freeReplyObject(reply);
+    return rc;
+}
+
+int jobs_store_forget(sf_redis *r, const char *uid, const char *request_id, sf_error *err)
+{
+    char k_job[KEY_MAX], k_req[KEY_MAX];
+    job_key(k_job, uid, "");
+    snprintf(k_req, sizeof(k_req), "sf:jobs:req:%.100s", request_id);
+    const char *args[] = {k_job, "sf:jobs:running", k_req, uid};
+    return eval_done(r, FORGET_SCRIPT, 3, 4, args, err);
+}
+
+int jobs_store_end(sf_redis *r, const char *uid, int *ended, sf_error *err)
+{
+    char key[KEY_MAX], now[24];
+    job_key(key, uid, "");
+    snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
+    const char *args[] = {key, "sf:jobs:running", uid, now};
+    redisReply *reply;
+    int rc = sf_redis_eval(r, END_SCRIPT, &reply, err, 2, 4, args, NULL);
+    if (rc)
+        return rc;
+    *ended = (int)sf_reply_int(reply, 0);
+    freeReplyObject(reply);
+    return 0;
+}
+
+int jobs_store_count(sf_redis *r, const char *uid, const char *result_id, const char *outcome,
+                     sf_error *err)
+{
+    char key[KEY_MAX], counted[KEY_MAX];
+    job_key(key, uid, "");
+    job_key(counted, uid, ":counted");
+    const char *args[] = {key, counted, result_id, outcome};
+    return eval_done(r, COUNT_SCRIPT, 2, 4, args, err);
+}
+
+int jobs_store_started(sf_redis *r, const char *uid, const char *test_case, int64_t seq,
+                       sf_error *err)
+{
+    char key[KEY_MAX], sseq[24], now[24];
+    job_key(key, uid, "");
+    snprintf(sseq, sizeof(sseq), "%lld", (long long)seq);
+    snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
+    const char *args[] = {key, test_case, sseq, now};
+    return eval_done(r, STARTED_SCRIPT, 1, 4, args, err);
+}
+
+int jobs_store_stopping(sf_redis *r, const char *uid, sf_error *err)
+{
+    redisReply *ok;
+    int rc = sf_redis_cmd(r, &ok, err, "HSET sf:job:%s stopping 1", uid);
+    if (!rc)
+        freeReplyObject(ok);
+    return rc;
+}
+
+int jobs_store_log_write(sf_redis *r, const char *uid, int64_t offset, const char *text,
+                         sf_error *err)
+{
+    redisReply *ok;
+    int rc =
+        sf_redis_cmd(r, &ok, err, "SETRANGE sf:job:%s:log %lld %s", uid, (long long)offset, text);
+    if (!rc)
+        freeReplyObject(ok);
+    return rc;
+}
+
+int jobs_store_log(sf_redis *r, const char *uid, int64_t offset, char **text, size_t *len,
+                   sf_error *err)
+{
+    redisReply *log;
+    int rc = offset ? sf_redis_cmd(r, &log, err, "GETRANGE sf:job:%s:log %lld -1", uid,
+                                   (long long)offset)
+                    : sf_redis_cmd(r, &log, err, "GET sf:job:%s:log", uid);
+    if (rc)
+        return rc;
+    const char *s = sf_reply_str(log);
+    size_t n = s ? (size_t)log->len : 0;
+    char *copy = malloc(n + 1);
+    if (copy) {
+        memcpy(copy, s ? s : "", n);
+        copy[n] = '\0';
+    }
+    freeReplyObject(log);
+    if (!copy)
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    *text = copy;
+    *len = n;
+    return 0;
+}
+
+/* The uids a command answered as an array, copied: 0 with *uids (jobs_uids_free) and *n. */
+static int uids_of(redisReply *list, char ***uids, size_t *n, sf_error *err)
+{
+    char **out = calloc(list->elements ? list->elements : 1, sizeof(*out));
+    size_t k = 0;
+    for (size_t i = 0; out && i < list->elements; i++) {
+        const char *uid = sf_reply_str(list->element[i]);
+        if (uid && !(out[k++] = strdup(uid))) {
+            jobs_uids_free(out, k);
+            out = NULL;
+        }
+    }
+    freeReplyObject(list);
+    if (!out)
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    *uids = out;
+    *n = k;
+    return 0;
+}
+
+int jobs_store_running(sf_redis *r, char ***uids, size_t *n, sf_error *err)
+{
+    redisReply *running;
+    *uids = NULL;
+    *n = 0;
+    int rc = sf_redis_cmd(r, &running, err, "SMEMBERS sf:jobs:running");
+    return rc ? rc : uids_of(running, uids, n, err);
+}
+
+int jobs_store_recent(sf_redis *r, const char *node_id, long limit, char ***uids, size_t *n,
+                      sf_error *err)
+{
+    redisReply *recent;
+    *uids = NULL;
+    *n = 0;
+    int rc = node_id
+                 ? sf_redis_cmd(r, &recent, err, "LRANGE sf:node:%s:jobs 0 %ld", node_id, limit - 1)
+                 : sf_redis_cmd(r, &recent, err, "LRANGE sf:jobs:recent 0 %ld", limit - 1);
+    return rc ? rc : uids_of(recent, uids, n, err);
+}
+
+void jobs_uids_free(char **uids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(uids[i]);
+    free(uids);
 }

@@ -1,18 +1,24 @@
-/* jobs_store.h - test jobs in Redis. The jobs service writes them; the nodes service reads them
- * for the `job` of a node's status. Keys:
+/* jobs_store.h - test jobs in Redis. The jobs service writes them through here and the nodes
+ * service reads them (the `job` of a node's status), so the key layout and every script that
+ * touches it live in this module alone. Keys:
  *   sf:jobs:seq            INCR counter: the <n> of every job uid
  *   sf:job:<uid>           HASH: node_id, user, status (running|exited), start_us, end_us,
  *                          sha, branch, category, soak, shuffle, remote_control, tags (JSON),
  *                          test_cases (JSON), pass, fail, error, total, current (test case
  *                          running now), current_us and current_seq (when it started, its run
- *                          number), stopping (1 once a stop was asked)
+ *                          number), stopping (1 once a stop was asked), prev_lastjob (the node's
+ *                          latest job before this one, for jobs_store_forget)
  *   sf:job:<uid>:counted   SET of result ids already counted (a resent report counts once)
  *   sf:job:<uid>:log       STRING: the job's log, written at offsets the node agent chooses
  *   sf:jobs:running        SET of the uids of running jobs (the reaper's work list)
  *   sf:node:<id>:job       the uid of the job running on the node (contract: "busy")
  *   sf:node:<id>:lastjob   the uid of the node's latest job
+ *   sf:node:<id>:jobs      LIST: the node's last 100 job uids, newest first
+ *   sf:jobs:recent         LIST: the farm's last 1,000 job uids, newest first
  *   sf:jobs:req:<id>       the uid a run_tests request id created (a resent request is answered
- *                          with the same job; expires after 10 minutes) */
+ *                          with the same job; expires after 10 minutes)
+ * Starting a job checks the node's reservation inside the same script (RESV_LUA_MAY_USE of
+ * resv_store.h), so a job and a reservation never both win a node. */
 #ifndef JOBS_STORE_H
 #define JOBS_STORE_H
 
@@ -20,6 +26,8 @@
 #include "sf_err.h"
 #include "sf_redis.h"
 
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define JOBS_UID_MAX 128
@@ -73,5 +81,67 @@ int jobs_node_job_of(const redisReply *item, const char *node_id, jobs_record *o
 
 /* Fill v with the API view of rec for base_url. v points into rec: rec must outlive it. */
 void jobs_view_of(jobs_view *v, const jobs_record *rec, const char *base_url);
+
+/* ---- changes, for the jobs service ---- */
+
+/* A job to start, its parameters checked. The store copies what it keeps. */
+typedef struct jobs_new {
+    const char *node_id;
+    const char *user;
+    const char *request_id; /* a repeat of this request answers with the job it started */
+    const char *sha;
+    const char *branch; /* "" when the revision named no branch */
+    const char *category, *soak, *remote_control;
+    int shuffle;
+    char *const *test_cases;
+    size_t n_test_cases;
+    ProtobufCMessage *const *tags; /* entries of a map<string, string> (sf_tags.h) */
+    size_t n_tags;
+} jobs_new;
+
+/* Take the node for a new job, all or nothing, and record the job as running on it: refused
+ * with SF_ECONFLICT when another user holds a reservation on the node or a job runs on it. uid
+ * receives the new job's uid (JOBS_UID_MAX + 1 bytes), or the job that an earlier delivery of
+ * the same request started. */
+int jobs_store_start(sf_redis *r, const jobs_new *job, char *uid, sf_error *err);
+
+/* Forget a job its node never accepted: the node is free again and its latest job is what it was
+ * before, so that a client retrying run_tests finds the node as it was. request_id is the one
+ * that started it. */
+int jobs_store_forget(sf_redis *r, const char *uid, const char *request_id, sf_error *err);
+
+/* End a running job: status exited, the node free again (if it still holds this job). *ended is
+ * 1 when this call ended it, 0 when it had ended already. Only one of any number of callers
+ * racing ends it. */
+int jobs_store_end(sf_redis *r, const char *uid, int *ended, sf_error *err);
+
+/* Count a stored result (outcome pass, fail or error) in the job's result_counts, once however
+ * often it is reported, and clear the job's current test case. SF_ENOTFOUND for an unknown job. */
+int jobs_store_count(sf_redis *r, const char *uid, const char *result_id, const char *outcome,
+                     sf_error *err);
+
+/* A test case started as run seq of the job: it is the current one; a soak job's total grows to
+ * the highest run started. SF_ENOTFOUND for an unknown job. */
+int jobs_store_started(sf_redis *r, const char *uid, const char *test_case, int64_t seq,
+                       sf_error *err);
+
+/* Remember that a stop was asked (the agent's next report is answered "stop"). */
+int jobs_store_stopping(sf_redis *r, const char *uid, sf_error *err);
+
+/* Write text at offset of the job's log. */
+int jobs_store_log_write(sf_redis *r, const char *uid, int64_t offset, const char *text,
+                         sf_error *err);
+
+/* The job's log from byte offset on: *text (NUL-terminated, free() it) and its length; ""
+ * when nothing was written there. */
+int jobs_store_log(sf_redis *r, const char *uid, int64_t offset, char **text, size_t *len,
+                   sf_error *err);
+
+/* The uids of every running job (the reaper's work list); free with jobs_uids_free. */
+int jobs_store_running(sf_redis *r, char ***uids, size_t *n, sf_error *err);
+/* The uids of the latest limit jobs of node_id (NULL: of the farm), newest first. */
+int jobs_store_recent(sf_redis *r, const char *node_id, long limit, char ***uids, size_t *n,
+                      sf_error *err);
+void jobs_uids_free(char **uids, size_t n);
 
 #endif

@@ -26,21 +26,25 @@ static int start(void *state, const sf_common_config *common)
     jobs_state *s = state;
     s->common = common;
     sf_error err = SF_ERROR_INIT;
-    if (node_clients_new(&s->agents, &err) ||
+    if (sf_node_clients_new(&s->agents, &err) ||
         sf_rpc_client_open(&s->results, common->broker, SF_SVC_RESULTS, &err)) {
         sf_error("%s", err.msg);
-        node_clients_free(s->agents);
+        sf_node_clients_free(s->agents);
         return -1;
     }
     sf_testpack_process_init();
-    return jobs_reaper_start(s);
+    if (jobs_reaper_start(s, &err)) {
+        sf_error("%s", err.msg);
+        return -1;
+    }
+    return 0;
 }
 
 static void stop(void *state)
 {
     jobs_state *s = state;
     jobs_reaper_stop(s);
-    node_clients_free(s->agents);
+    sf_node_clients_free(s->agents);
     sf_rpc_client_free(s->results);
     sf_testpack_process_shutdown();
 }

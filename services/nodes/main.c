@@ -1,8 +1,8 @@
 /* stbfarm-nodes: the nodes service. Serves node status (GET /api/v2/nodes, /nodes/<id>) from
  * the registry in Redis and each node's config in the test pack; takes the node agents'
- * heartbeats; forwards screenshots and key presses to the agents (node_client.h). */
+ * heartbeats; forwards screenshots and key presses to the agents (sf_node_client.h). */
 #include "node_agent.pb-c.h"
-#include "node_client.h"
+#include "sf_node_client.h"
 #include "nodes.pb-c.h"
 #include "jobs_store.h"
 #include "nodes_store.h"
@@ -33,7 +33,7 @@ typedef struct nodes_config {
 /* The process's state, shared by every worker thread. */
 typedef struct nodes_state {
     nodes_config cfg;
-    node_clients *clients;
+    sf_node_clients *clients;
 } nodes_state;
 
 /* A node's config/test-farm/<id>.conf as read at one commit of the default branch. */
@@ -179,7 +179,7 @@ typedef struct node_view {
     char last_used_time[40];
     char reason[256];
     nodes_record rec;
-    res_view resv;       /* the reservation held on the node, if any */
+    resv_view resv;      /* the reservation held on the node, if any */
     jobs_record job_rec; /* the node's current or latest job, if any */
     jobs_view job;
     redisReply *status; /* what STATUS_SCRIPT read, which resv points into */
@@ -222,10 +222,10 @@ static void build_node(const sf_call *call, node_view *v, const sf_revision *hea
 /* ARGV: node id. Everything a node's status shows from Redis, in one round trip: the node, the
  * reservation held on it, its current or latest job; nil for the node when it is not
  * registered. */
-static const char STATUS_SCRIPT[] = NODES_LUA_GET RES_LUA_NODE_VIEW JOBS_LUA_NODE_JOB
+static const char STATUS_SCRIPT[] = NODES_LUA_GET RESV_LUA_NODE_VIEW JOBS_LUA_NODE_JOB
     "local node = nodes_get(ARGV[1])\n"
     "if not node then return false end\n"
-    "return {node, res_node_view(ARGV[1]), jobs_node_job(ARGV[1])}\n";
+    "return {node, resv_node_view(ARGV[1]), jobs_node_job(ARGV[1])}\n";
 
 /* Everything node status shows: the registry and config (build_node), the reservation, and the
  * current or latest job. A node that is offline, reserved, or running a job is not available;
@@ -244,7 +244,7 @@ static int read_node(const sf_call *call, sf_redis *r, const char *id, node_view
     if ((rc = nodes_get_of(found ? st->element[0] : NULL, id, &v->rec, err)))
         return rc;
     build_node(call, v, head);
-    if ((rc = res_node_status_of(st->element[1], call->user, &v->node, &v->resv, err)))
+    if ((rc = resv_node_status_of(st->element[1], call->user, &v->node, &v->resv, err)))
         return rc;
     if (jobs_node_job_of(st->element[2], id, &v->job_rec, NULL))
         return 0; /* it never ran a job */
@@ -264,7 +264,7 @@ static int read_node(const sf_call *call, sf_redis *r, const char *id, node_view
 static void clear_view(node_view *v)
 {
     nodes_record_clear(&v->rec);
-    res_view_clear(&v->resv);
+    resv_view_clear(&v->resv);
     jobs_record_clear(&v->job_rec);
     if (v->status)
         freeReplyObject(v->status);
@@ -413,8 +413,8 @@ static int forward_image(sf_call *call, const char *node_id, const char *method,
     if (rc)
         return rc;
     Stbfarm__AgentImageRequest empty = STBFARM__AGENT_IMAGE_REQUEST__INIT;
-    rc = node_call(state_of(call)->clients, &rec, method, q ? q : &empty.base, NULL,
-                   agent_timeout(call), &res, err);
+    rc = nodes_call(state_of(call)->clients, &rec, method, q ? q : &empty.base, NULL,
+                    agent_timeout(call), &res, err);
     if (!rc && !res.content_type)
         rc = sf_fail(err, SF_EINTERNAL, "the agent of node %s sent no image", node_id);
     if (!rc && sf_rpc_reply_raw(reply, res.content_type, res.body, res.body_len))
@@ -467,7 +467,7 @@ static int nodes_live_frame(sf_call *call, const ProtobufCMessage *req, sf_rpc_r
 /* A node reserved by someone else refuses the caller's presses (409). */
 static int press_allowed(const sf_call *call, const nodes_record *rec, sf_error *err)
 {
-    return res_check_use(sf_worker_of(call)->redis, rec->node_id, call->user, err);
+    return resv_check_use(sf_worker_of(call)->redis, rec->node_id, call->user, err);
 }
 
 static int nodes_press(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
@@ -499,8 +499,8 @@ static int nodes_press(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
     Stbfarm__AgentPressRequest aq = STBFARM__AGENT_PRESS_REQUEST__INIT;
     aq.remote_control = (char *)remote.lirc_name;
     aq.key = q->key;
-    if ((rc = node_call(state_of(call)->clients, &rec, "agent.press", &aq.base,
-                        &stbfarm__agent_press_reply__descriptor, agent_timeout(call), &res, err)))
+    if ((rc = nodes_call(state_of(call)->clients, &rec, "agent.press", &aq.base,
+                         &stbfarm__agent_press_reply__descriptor, agent_timeout(call), &res, err)))
         goto cleanup;
     if (call->user[0] && (rc = nodes_touch(r, q->node_id, call->user, err)))
         goto cleanup;
@@ -541,7 +541,7 @@ static int start(void *arg, const sf_common_config *common)
     (void)common;
     nodes_state *s = arg;
     sf_error err = SF_ERROR_INIT;
-    if (node_clients_new(&s->clients, &err)) {
+    if (sf_node_clients_new(&s->clients, &err)) {
         sf_error("%s", err.msg);
         return -1;
     }
@@ -552,7 +552,7 @@ static int start(void *arg, const sf_common_config *common)
 static void stop(void *arg)
 {
     nodes_state *s = arg;
-    node_clients_free(s->clients);
+    sf_node_clients_free(s->clients);
     sf_testpack_process_shutdown();
 }
 

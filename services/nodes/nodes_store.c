@@ -187,3 +187,24 @@ int nodes_touch(sf_redis *r, const char *id, const char *user, sf_error *err)
     freeReplyObject(reply);
     return 0;
 }
+
+int nodes_call(sf_node_clients *nc, const nodes_record *rec, const char *method,
+               const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
+               int timeout_ms, sf_rpc_result *res, sf_error *err)
+{
+    return sf_node_call(nc, rec->node_id, rec->online ? rec->address : NULL, method, req,
+                        reply_desc, timeout_ms, res, err);
+}
+
+int nodes_call_id(sf_node_clients *nc, sf_redis *r, const char *node_id, const char *method,
+                  const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
+                  int timeout_ms, sf_rpc_result *res, sf_error *err)
+{
+    nodes_record rec;
+    memset(res, 0, sizeof(*res));
+    int rc = nodes_get(r, node_id, &rec, err);
+    if (!rc)
+        rc = nodes_call(nc, &rec, method, req, reply_desc, timeout_ms, res, err);
+    nodes_record_clear(&rec);
+    return rc;
+}

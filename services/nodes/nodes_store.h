@@ -12,6 +12,7 @@
 #define NODES_STORE_H
 
 #include "sf_err.h"
+#include "sf_node_client.h"
 #include "sf_redis.h"
 
 #include <stdint.h>
@@ -74,5 +75,18 @@ void nodes_ids_free(char **ids, size_t n);
 
 /* Record that user used the node now (a press, a job, a reservation...). */
 int nodes_touch(sf_redis *r, const char *id, const char *user, sf_error *err);
+
+/* Call method on the agent of the node in rec (as nodes_get read it), at the address it
+ * registered: sf_node_call of sf_node_client.h, which answers SF_EUNAVAIL "Node X is offline"
+ * for a node that is not online. res must be freed in every case. */
+int nodes_call(sf_node_clients *nc, const nodes_record *rec, const char *method,
+               const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
+               int timeout_ms, sf_rpc_result *res, sf_error *err);
+
+/* nodes_call for a node id: reads the registry through r first (SF_ENOTFOUND naming an unknown
+ * node). */
+int nodes_call_id(sf_node_clients *nc, sf_redis *r, const char *node_id, const char *method,
+                  const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
+                  int timeout_ms, sf_rpc_result *res, sf_error *err);
 
 #endif

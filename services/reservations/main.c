@@ -20,17 +20,17 @@
 
 #define SWEEP_MAX_WAIT_MS 1000
 
-typedef struct res_service {
+typedef struct resv_service {
     sf_redis *redis; /* the sweeper's own connection */
     pthread_t sweeper;
     int running;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int stopping, poked;
-} res_service;
+} resv_service;
 
 /* Wake the sweeper: a reservation's expiry changed. */
-static void poke(res_service *s)
+static void poke(resv_service *s)
 {
     pthread_mutex_lock(&s->lock);
     s->poked = 1;
@@ -40,7 +40,7 @@ static void poke(res_service *s)
 
 static void *sweep_loop(void *arg)
 {
-    res_service *s = arg;
+    resv_service *s = arg;
     int failing = 0;
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
@@ -48,7 +48,7 @@ static void *sweep_loop(void *arg)
         pthread_mutex_unlock(&s->lock);
         int64_t now = 0, next = -1, wait_ms = SWEEP_MAX_WAIT_MS;
         sf_error err = SF_ERROR_INIT;
-        if (res_sweep(s->redis, &now, &next, &err)) {
+        if (resv_sweep(s->redis, &now, &next, &err)) {
             if (!failing++) /* once per outage, not once a second */
                 sf_warn("expiry sweep: %s", err.msg);
         } else {
@@ -71,7 +71,7 @@ static void *sweep_loop(void *arg)
 
 static int service_start(void *state, const sf_common_config *common)
 {
-    res_service *s = state;
+    resv_service *s = state;
     sf_error err = SF_ERROR_INIT;
     if (sf_redis_open(&s->redis, common->redis, &err)) {
         sf_error("%s", err.msg);
@@ -94,7 +94,7 @@ static int service_start(void *state, const sf_common_config *common)
 
 static void service_stop(void *state)
 {
-    res_service *s = state;
+    resv_service *s = state;
     if (!s->running)
         return;
     pthread_mutex_lock(&s->lock);
@@ -115,13 +115,13 @@ static int need_user(const sf_call *call, sf_error *err)
     return call->user[0] ? 0 : sf_fail(err, SF_EFORBIDDEN, "reservations need an access token");
 }
 
-static int reply_list(sf_rpc_reply *reply, res_views *vs, sf_error *err)
+static int reply_list(sf_rpc_reply *reply, resv_views *vs, sf_error *err)
 {
     Stbfarm__ReservationList list = STBFARM__RESERVATION_LIST__INIT;
     list.n_reservations = vs->n;
     list.reservations = vs->msgs;
     int rc = sf_rpc_reply_msg(reply, &list.base) ? sf_fail(err, SF_EINTERNAL, "out of memory") : 0;
-    res_views_clear(vs);
+    resv_views_clear(vs);
     return rc;
 }
 
@@ -131,22 +131,23 @@ static int reservations_create(sf_call *call, const ProtobufCMessage *req, sf_rp
     const Stbfarm__ReservationCreateRequest *q = (const Stbfarm__ReservationCreateRequest *)req;
     sf_worker *w = sf_worker_of(call);
     int rc;
-    if ((rc = need_user(call, err)) || (rc = res_check_node_ids(q->node_ids, q->n_node_ids, err)) ||
-        (rc = res_check_message("message", q->message, err)) ||
-        (rc = res_check_duration(q->has_duration_secs, q->duration_secs, 0, err)))
+    if ((rc = need_user(call, err)) ||
+        (rc = resv_check_node_ids(q->node_ids, q->n_node_ids, err)) ||
+        (rc = resv_check_message("message", q->message, err)) ||
+        (rc = resv_check_duration(q->has_duration_secs, q->duration_secs, 0, err)))
         return rc;
     for (size_t i = 0; i < q->n_node_ids; i++) {
         if (!nodes_valid_id(q->node_ids[i]))
             return sf_fail(err, SF_ENOTFOUND, "unknown node_id '%.64s'", q->node_ids[i]);
     }
     char *html;
-    if ((rc = res_markdown_html(q->message, strlen(q->message), &html, err)))
+    if ((rc = resv_markdown_html(q->message, strlen(q->message), &html, err)))
         return rc;
-    res_new n = {call->user,      q->node_ids, q->n_node_ids,
-                 q->message,      html,        q->has_duration_secs ? q->duration_secs : 0,
-                 call->request_id};
-    res_views vs;
-    rc = res_create(w->redis, &n, &vs, err);
+    resv_new n = {call->user,      q->node_ids, q->n_node_ids,
+                  q->message,      html,        q->has_duration_secs ? q->duration_secs : 0,
+                  call->request_id};
+    resv_views vs;
+    rc = resv_create(w->redis, &n, &vs, err);
     free(html);
     if (rc)
         return rc;
@@ -163,8 +164,8 @@ static int reservations_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_
                              sf_error *err)
 {
     (void)req;
-    res_views vs;
-    int rc = res_list_current(sf_worker_of(call)->redis, call->user, &vs, err);
+    resv_views vs;
+    int rc = resv_list_current(sf_worker_of(call)->redis, call->user, &vs, err);
     return rc ? rc : reply_list(reply, &vs, err);
 }
 
@@ -172,13 +173,13 @@ static int reservations_get(sf_call *call, const ProtobufCMessage *req, sf_rpc_r
                             sf_error *err)
 {
     const Stbfarm__ReservationRef *q = (const Stbfarm__ReservationRef *)req;
-    res_view v;
-    int rc = res_get(sf_worker_of(call)->redis, q->reservation_id, call->user, &v, err);
+    resv_view v;
+    int rc = resv_get(sf_worker_of(call)->redis, q->reservation_id, call->user, &v, err);
     if (rc)
         return rc;
     if (sf_rpc_reply_msg(reply, &v.msg.base))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
-    res_view_clear(&v);
+    resv_view_clear(&v);
     return rc;
 }
 
@@ -188,7 +189,7 @@ static int reservations_end(sf_call *call, const ProtobufCMessage *req, sf_rpc_r
     const Stbfarm__ReservationRef *q = (const Stbfarm__ReservationRef *)req;
     int rc;
     if ((rc = need_user(call, err)) ||
-        (rc = res_end(sf_worker_of(call)->redis, q->reservation_id, call->user, err)))
+        (rc = resv_end(sf_worker_of(call)->redis, q->reservation_id, call->user, err)))
         return rc;
     sf_rpc_reply_status(reply, 204);
     return 0;
@@ -201,9 +202,9 @@ static int reservations_extend(sf_call *call, const ProtobufCMessage *req, sf_rp
     sf_worker *w = sf_worker_of(call);
     int rc;
     if ((rc = need_user(call, err)) ||
-        (rc = res_check_duration(q->has_duration_secs, q->duration_secs, 1, err)) ||
-        (rc = res_extend(w->redis, q->reservation_id, call->user, q->duration_secs,
-                         call->request_id, err)))
+        (rc = resv_check_duration(q->has_duration_secs, q->duration_secs, 1, err)) ||
+        (rc = resv_extend(w->redis, q->reservation_id, call->user, q->duration_secs,
+                          call->request_id, err)))
         return rc;
     poke(w->service);
     sf_rpc_reply_status(reply, 204);
@@ -217,11 +218,11 @@ static int reservations_interrupt(sf_call *call, const ProtobufCMessage *req, sf
         (const Stbfarm__ReservationInterruptRequest *)req;
     char *html;
     int rc;
-    if ((rc = need_user(call, err)) || (rc = res_check_message("message", q->message, err)) ||
-        (rc = res_markdown_html(q->message, strlen(q->message), &html, err)))
+    if ((rc = need_user(call, err)) || (rc = resv_check_message("message", q->message, err)) ||
+        (rc = resv_markdown_html(q->message, strlen(q->message), &html, err)))
         return rc;
-    rc = res_interrupt(sf_worker_of(call)->redis, q->reservation_id, call->user, q->message, html,
-                       err);
+    rc = resv_interrupt(sf_worker_of(call)->redis, q->reservation_id, call->user, q->message, html,
+                        err);
     free(html);
     if (!rc)
         sf_rpc_reply_status(reply, 204);
@@ -240,7 +241,7 @@ static const sf_rpc_method methods[] = {
 
 int main(int argc, char **argv)
 {
-    static res_service state;
+    static resv_service state;
     sf_service_def def = {0};
     def.program = "stbfarm-reservations";
     def.about = "The reservations service: exclusive use of nodes.";

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int res_utf8_valid(const char *s, size_t len)
+int resv_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     while (p < end) {
@@ -37,36 +37,36 @@ int res_utf8_valid(const char *s, size_t len)
     return 1;
 }
 
-int res_check_message(const char *field, const char *text, sf_error *err)
+int resv_check_message(const char *field, const char *text, sf_error *err)
 {
     if (!text)
         return sf_fail(err, SF_EINVAL, "%s is mandatory", field);
     size_t len = strlen(text);
     if (strspn(text, " \t\r\n") == len)
         return sf_fail(err, SF_EINVAL, "%s must not be empty", field);
-    if (len > RES_MESSAGE_MAX)
-        return sf_fail(err, SF_EINVAL, "%s must be at most %d bytes long", field, RES_MESSAGE_MAX);
-    if (!res_utf8_valid(text, len))
+    if (len > RESV_MESSAGE_MAX)
+        return sf_fail(err, SF_EINVAL, "%s must be at most %d bytes long", field, RESV_MESSAGE_MAX);
+    if (!resv_utf8_valid(text, len))
         return sf_fail(err, SF_EINVAL, "%s must be valid UTF-8", field);
     return 0;
 }
 
-int res_check_duration(int has, int64_t secs, int mandatory, sf_error *err)
+int resv_check_duration(int has, int64_t secs, int mandatory, sf_error *err)
 {
     if (!has)
         return mandatory ? sf_fail(err, SF_EINVAL, "duration_secs is mandatory") : 0;
-    if (secs <= 0 || secs > RES_MAX_DURATION_SECS)
+    if (secs <= 0 || secs > RESV_MAX_DURATION_SECS)
         return sf_fail(err, SF_EINVAL, "duration_secs must be a positive integer of at most %lld",
-                       (long long)RES_MAX_DURATION_SECS);
+                       (long long)RESV_MAX_DURATION_SECS);
     return 0;
 }
 
-int res_check_node_ids(char *const *ids, size_t n, sf_error *err)
+int resv_check_node_ids(char *const *ids, size_t n, sf_error *err)
 {
     if (n == 0)
         return sf_fail(err, SF_EINVAL, "node_ids is mandatory and must not be empty");
-    if (n > RES_MAX_NODES)
-        return sf_fail(err, SF_EINVAL, "node_ids may name at most %d nodes", RES_MAX_NODES);
+    if (n > RESV_MAX_NODES)
+        return sf_fail(err, SF_EINVAL, "node_ids may name at most %d nodes", RESV_MAX_NODES);
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < i; j++) {
             if (!strcmp(ids[i], ids[j]))
@@ -103,7 +103,7 @@ static cmark_node *as_text(cmark_node *html)
     return para;
 }
 
-int res_markdown_html(const char *text, size_t len, char **html, sf_error *err)
+int resv_markdown_html(const char *text, size_t len, char **html, sf_error *err)
 {
     *html = NULL;
     cmark_node *doc = cmark_parse_document(text, len, CMARK_OPT_DEFAULT);

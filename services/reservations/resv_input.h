@@ -14,28 +14,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RES_MESSAGE_MAX       65536                     /* bytes of one message */
-#define RES_MAX_NODES         1000                      /* node_ids in one request */
-#define RES_MAX_DURATION_SECS (100LL * 366 * 24 * 3600) /* a century: "forever" is null */
+#define RESV_MESSAGE_MAX       65536                     /* bytes of one message */
+#define RESV_MAX_NODES         1000                      /* node_ids in one request */
+#define RESV_MAX_DURATION_SECS (100LL * 366 * 24 * 3600) /* a century: "forever" is null */
 
-/* A mandatory message: present, not blank, at most RES_MESSAGE_MAX bytes of UTF-8. field names
+/* A mandatory message: present, not blank, at most RESV_MESSAGE_MAX bytes of UTF-8. field names
  * it in the error ("message"). Returns 0 or SF_EINVAL. */
-int res_check_message(const char *field, const char *text, sf_error *err);
+int resv_check_message(const char *field, const char *text, sf_error *err);
 
-/* A duration: has says whether it was given. Given, it must be 1..RES_MAX_DURATION_SECS;
+/* A duration: has says whether it was given. Given, it must be 1..RESV_MAX_DURATION_SECS;
  * absent is fine unless mandatory. Returns 0 or SF_EINVAL. */
-int res_check_duration(int has, int64_t secs, int mandatory, sf_error *err);
+int resv_check_duration(int has, int64_t secs, int mandatory, sf_error *err);
 
-/* The node_ids of a reservation request: 1..RES_MAX_NODES of them, none twice. Whether each
+/* The node_ids of a reservation request: 1..RESV_MAX_NODES of them, none twice. Whether each
  * names a node is for the store to say (404). Returns 0 or SF_EINVAL. */
-int res_check_node_ids(char *const *ids, size_t n, sf_error *err);
+int resv_check_node_ids(char *const *ids, size_t n, sf_error *err);
 
 /* 1 when the len bytes at s are well-formed UTF-8 (no overlongs, surrogates or code points
  * beyond U+10FFFF). */
-int res_utf8_valid(const char *s, size_t len);
+int resv_utf8_valid(const char *s, size_t len);
 
 /* Render Markdown to HTML with raw HTML escaped (see above). Returns 0 with *html to free with
  * free(), or SF_EINTERNAL when out of memory. */
-int res_markdown_html(const char *text, size_t len, char **html, sf_error *err);
+int resv_markdown_html(const char *text, size_t len, char **html, sf_error *err);
 
 #endif

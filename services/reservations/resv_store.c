@@ -9,17 +9,17 @@
 
 #define KEY_MAX 160
 
-/* Lua every script here shares, after RES_LUA_MAY_USE. res_view(id) gives the record of a
+/* Lua every script here shares, after RESV_LUA_MAY_USE. resv_view(id) gives the record of a
  * reservation as {id, held (1 or 0), field, value, ...}, or false when there is none. "held"
  * is the truth: whether the node's key holds this id; Redis drops that key the instant the
  * reservation expires, so an expired reservation reads as ended from that instant. */
 #define LUA_COMMON                                                                                 \
-    RES_LUA_MAY_USE                                                                                \
-    "local function res_now_ms()\n"                                                                \
+    RESV_LUA_MAY_USE                                                                               \
+    "local function resv_now_ms()\n"                                                               \
     "  local t = redis.call('TIME')\n"                                                             \
     "  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"                         \
     "end\n"                                                                                        \
-    "local function res_int(x) return string.format('%d', x) end\n" RES_LUA_NODE_VIEW
+    "local function resv_int(x) return string.format('%d', x) end\n" RESV_LUA_NODE_VIEW
 
 /* KEYS: per node i, sf:node:<node>, sf:node:<node>:job and sf:node:<node>:reservation; then
  * sf:resv:next_id, sf:resv:current, sf:resv:req:<request_id>.
@@ -33,7 +33,7 @@ static const char CREATE_SCRIPT[] = LUA_COMMON
     "local done = redis.call('GET', KEYS[3 * n + 3])\n"
     "if done then\n"
     "  for id in string.gmatch(done, '%d+') do\n"
-    "    local v = res_view(id)\n"
+    "    local v = resv_view(id)\n"
     "    if v then out[#out + 1] = v end\n"
     "  end\n"
     "  return out\n"
@@ -45,7 +45,7 @@ static const char CREATE_SCRIPT[] = LUA_COMMON
     "end\n"
     "for i = 1, n do\n"
     "  local node = ARGV[4 + i]\n"
-    "  local who, msg = res_holder(node)\n"
+    "  local who, msg = resv_holder(node)\n"
     "  if who then\n"
     "    return redis.error_reply('409 Node ' .. node .. ' is already reserved by @' .. who ..\n"
     "                             ': ' .. msg)\n"
@@ -54,19 +54,19 @@ static const char CREATE_SCRIPT[] = LUA_COMMON
     "    return redis.error_reply('409 Node ' .. node .. ' is busy running a job')\n"
     "  end\n"
     "end\n"
-    "local now = res_now_ms()\n"
+    "local now = resv_now_ms()\n"
     "local expires = ''\n"
     "if ARGV[4] ~= '' then\n"
-    "  expires = res_int(math.ceil((now + tonumber(ARGV[4]) * 1000) / 1000) * 1000)\n"
+    "  expires = resv_int(math.ceil((now + tonumber(ARGV[4]) * 1000) / 1000) * 1000)\n"
     "end\n"
     "local last = redis.call('INCRBY', KEYS[3 * n + 1], n)\n"
     "local ids = {}\n"
     "for i = 1, n do\n"
-    "  local id = res_int(last - n + i)\n"
+    "  local id = resv_int(last - n + i)\n"
     "  ids[i] = id\n"
     "  redis.call('HSET', 'sf:resv:' .. id, 'reservation_id', id, 'node_id', ARGV[4 + i],\n"
     "             'username', ARGV[1], 'message', ARGV[2], 'message_html', ARGV[3],\n"
-    "             'start', res_int(now), 'expires', expires)\n"
+    "             'start', resv_int(now), 'expires', expires)\n"
     "  if expires ~= '' then\n"
     "    redis.call('SET', KEYS[3 * i], id, 'PXAT', expires)\n"
     "    redis.call('ZADD', KEYS[3 * n + 2], expires, id)\n"
@@ -76,7 +76,7 @@ static const char CREATE_SCRIPT[] = LUA_COMMON
     "  end\n"
     "end\n"
     "redis.call('SET', KEYS[3 * n + 3], table.concat(ids, ' '), 'PX', 120000)\n"
-    "for i = 1, n do out[i] = res_view(ids[i]) end\n"
+    "for i = 1, n do out[i] = resv_view(ids[i]) end\n"
     "return out\n";
 
 /* KEYS: sf:resv:<id>, sf:resv:current, sf:resv:req:<request_id>.
@@ -97,13 +97,13 @@ static const char EXTEND_SCRIPT[] = LUA_COMMON
     "end\n"
     "if h[3] ~= '' then\n"
     "  local expires = tonumber(h[3]) + tonumber(ARGV[3]) * 1000\n"
-    "  if expires > res_now_ms() + tonumber(ARGV[4]) * 1000 then\n"
+    "  if expires > resv_now_ms() + tonumber(ARGV[4]) * 1000 then\n"
     "    return redis.error_reply('400 a reservation may last at most ' .. ARGV[4] ..\n"
     "                             ' seconds from now')\n"
     "  end\n"
-    "  redis.call('HSET', KEYS[1], 'expires', res_int(expires))\n"
-    "  redis.call('PEXPIREAT', nk, res_int(expires))\n"
-    "  redis.call('ZADD', KEYS[2], res_int(expires), ARGV[1])\n"
+    "  redis.call('HSET', KEYS[1], 'expires', resv_int(expires))\n"
+    "  redis.call('PEXPIREAT', nk, resv_int(expires))\n"
+    "  redis.call('ZADD', KEYS[2], resv_int(expires), ARGV[1])\n"
     "end\n"
     "redis.call('SET', KEYS[3], '1', 'PX', 120000)\n"
     "return 1\n";
@@ -125,7 +125,7 @@ static const char FINISH_SCRIPT[] = LUA_COMMON
     "if redis.call('GET', nk) ~= ARGV[1] then return 0 end\n"
     "redis.call('DEL', nk)\n"
     "redis.call('ZREM', KEYS[2], ARGV[1])\n"
-    "redis.call('HSET', KEYS[1], 'end_time', res_int(res_now_ms()), 'end_reason', ARGV[3],\n"
+    "redis.call('HSET', KEYS[1], 'end_time', resv_int(resv_now_ms()), 'end_reason', ARGV[3],\n"
     "           'ended_by', ARGV[2])\n"
     "if ARGV[3] == 'interrupted' then\n"
     "  redis.call('HSET', KEYS[1], 'interrupt_message', ARGV[4], 'interrupt_message_html',\n"
@@ -138,8 +138,8 @@ static const char FINISH_SCRIPT[] = LUA_COMMON
  * Returns {now, next expiry or -1}. A due reservation whose key is somehow still there is left
  * for a later run. */
 static const char SWEEP_SCRIPT[] = LUA_COMMON
-    "local now = res_now_ms()\n"
-    "local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. res_int(now), 'LIMIT', 0,\n"
+    "local now = resv_now_ms()\n"
+    "local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. resv_int(now), 'LIMIT', 0,\n"
     "                       tonumber(ARGV[2]))\n"
     "for _, id in ipairs(due) do\n"
     "  local key = 'sf:resv:' .. id\n"
@@ -158,7 +158,7 @@ static const char SWEEP_SCRIPT[] = LUA_COMMON
     "                       1)\n"
     "local next_ms = -1\n"
     "if #nxt == 2 and nxt[2] ~= 'inf' then next_ms = tonumber(nxt[2]) end\n"
-    "return {res_int(now), res_int(next_ms)}\n";
+    "return {resv_int(now), resv_int(next_ms)}\n";
 
 /* KEYS: sf:resv:current. Every current reservation, by id. */
 static const char LIST_SCRIPT[] =
@@ -166,14 +166,14 @@ static const char LIST_SCRIPT[] =
                "table.sort(ids, function(a, b) return tonumber(a) < tonumber(b) end)\n"
                "local out = {}\n"
                "for _, id in ipairs(ids) do\n"
-               "  local v = res_view(id)\n"
+               "  local v = resv_view(id)\n"
                "  if v and v[2] == 1 then out[#out + 1] = v end\n"
                "end\n"
                "return out\n";
 
 /* ARGV: id. */
 static const char GET_SCRIPT[] =
-    LUA_COMMON "local v = res_view(ARGV[1])\n"
+    LUA_COMMON "local v = resv_view(ARGV[1])\n"
                "if not v then\n"
                "  return redis.error_reply(\"404 Reservation \" .. ARGV[1] .. \" doesn't exist\")\n"
                "end\n"
@@ -181,9 +181,9 @@ static const char GET_SCRIPT[] =
 
 /* ARGV: node id, user. */
 static const char MAY_USE_SCRIPT[] =
-    RES_LUA_MAY_USE "local why = res_refusal(ARGV[1], ARGV[2])\n"
-                    "if why then return redis.error_reply('409 ' .. why) end\n"
-                    "return 0\n";
+    RESV_LUA_MAY_USE "local why = resv_refusal(ARGV[1], ARGV[2])\n"
+                     "if why then return redis.error_reply('409 ' .. why) end\n"
+                     "return 0\n";
 
 /* ---- views ---- */
 
@@ -192,8 +192,8 @@ static void format_ms(const char *ms, char *out, size_t len)
     sf_time_format(strtoll(ms, NULL, 10) * 1000, out, len, SF_TIME_OFFSET | SF_TIME_NO_FRAC);
 }
 
-/* Fill v from one res_view() result; its strings point into item. */
-static int view_parse(res_view *v, const redisReply *item, const char *caller, sf_error *err)
+/* Fill v from one resv_view() result; its strings point into item. */
+static int view_parse(resv_view *v, const redisReply *item, const char *caller, sf_error *err)
 {
     memset(v, 0, sizeof(*v));
     Stbfarm__Reservation *m = &v->msg;
@@ -262,14 +262,14 @@ static int view_parse(res_view *v, const redisReply *item, const char *caller, s
     return 0;
 }
 
-void res_view_clear(res_view *v)
+void resv_view_clear(resv_view *v)
 {
     if (v->owned)
         freeReplyObject(v->owned);
     memset(v, 0, sizeof(*v));
 }
 
-void res_views_clear(res_views *vs)
+void resv_views_clear(resv_views *vs)
 {
     free(vs->views);
     free(vs->msgs);
@@ -278,26 +278,26 @@ void res_views_clear(res_views *vs)
     memset(vs, 0, sizeof(*vs));
 }
 
-/* Take reply (an array of res_view() results) into out. */
-static int views_parse(redisReply *reply, const char *caller, res_views *out, sf_error *err)
+/* Take reply (an array of resv_view() results) into out. */
+static int views_parse(redisReply *reply, const char *caller, resv_views *out, sf_error *err)
 {
     memset(out, 0, sizeof(*out));
     out->reply = reply;
     if (reply->type != REDIS_REPLY_ARRAY) {
-        res_views_clear(out);
+        resv_views_clear(out);
         return sf_fail(err, SF_EINTERNAL, "malformed reservation list");
     }
     size_t n = reply->elements;
     out->views = calloc(n ? n : 1, sizeof(*out->views));
     out->msgs = calloc(n ? n : 1, sizeof(*out->msgs));
     if (!out->views || !out->msgs) {
-        res_views_clear(out);
+        resv_views_clear(out);
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     }
     for (size_t i = 0; i < n; i++) {
         int rc = view_parse(&out->views[i], reply->element[i], caller, err);
         if (rc) {
-            res_views_clear(out);
+            resv_views_clear(out);
             return rc;
         }
         out->msgs[i] = &out->views[i].msg;
@@ -313,7 +313,7 @@ static void node_key(char *out, const char *node, const char *suffix)
     snprintf(out, KEY_MAX, "sf:node:%s%s", node, suffix);
 }
 
-int res_create(sf_redis *r, const res_new *req, res_views *out, sf_error *err)
+int resv_create(sf_redis *r, const resv_new *req, resv_views *out, sf_error *err)
 {
     memset(out, 0, sizeof(*out));
     size_t nkeys = 3 * req->n + 3, nargs = nkeys + 4 + req->n;
@@ -353,7 +353,7 @@ cleanup:
     return rc;
 }
 
-int res_list_current(sf_redis *r, const char *caller, res_views *out, sf_error *err)
+int resv_list_current(sf_redis *r, const char *caller, resv_views *out, sf_error *err)
 {
     memset(out, 0, sizeof(*out));
     const char *args[] = {"sf:resv:current"};
@@ -362,7 +362,7 @@ int res_list_current(sf_redis *r, const char *caller, res_views *out, sf_error *
     return rc ? rc : views_parse(reply, caller, out, err);
 }
 
-int res_get(sf_redis *r, int64_t id, const char *caller, res_view *out, sf_error *err)
+int resv_get(sf_redis *r, int64_t id, const char *caller, resv_view *out, sf_error *err)
 {
     memset(out, 0, sizeof(*out));
     char sid[24];
@@ -386,15 +386,15 @@ static void record_key(char *out, int64_t id)
     snprintf(out, KEY_MAX, "sf:resv:%lld", (long long)id);
 }
 
-int res_extend(sf_redis *r, int64_t id, const char *user, int64_t secs, const char *request_id,
-               sf_error *err)
+int resv_extend(sf_redis *r, int64_t id, const char *user, int64_t secs, const char *request_id,
+                sf_error *err)
 {
     char key[KEY_MAX], done[KEY_MAX], sid[24], ssecs[24], max[24];
     record_key(key, id);
     snprintf(done, sizeof(done), "sf:resv:req:%.120s", request_id);
     snprintf(sid, sizeof(sid), "%lld", (long long)id);
     snprintf(ssecs, sizeof(ssecs), "%lld", (long long)secs);
-    snprintf(max, sizeof(max), "%lld", (long long)RES_MAX_DURATION_SECS);
+    snprintf(max, sizeof(max), "%lld", (long long)RESV_MAX_DURATION_SECS);
     const char *args[] = {key, "sf:resv:current", done, sid, user, ssecs, max};
     redisReply *reply;
     int rc = sf_redis_eval(r, EXTEND_SCRIPT, &reply, err, 3, 7, args, NULL);
@@ -409,7 +409,7 @@ static int finish(sf_redis *r, int64_t id, const char *user, const char *reason,
     char key[KEY_MAX], sid[24], keep[24];
     record_key(key, id);
     snprintf(sid, sizeof(sid), "%lld", (long long)id);
-    snprintf(keep, sizeof(keep), "%lld", (long long)RES_KEEP_ENDED_MS);
+    snprintf(keep, sizeof(keep), "%lld", (long long)RESV_KEEP_ENDED_MS);
     const char *args[] = {key, "sf:resv:current", sid, user, reason, message, message_html, keep};
     redisReply *reply;
     int rc = sf_redis_eval(r, FINISH_SCRIPT, &reply, err, 2, 8, args, NULL);
@@ -418,21 +418,21 @@ static int finish(sf_redis *r, int64_t id, const char *user, const char *reason,
     return rc;
 }
 
-int res_end(sf_redis *r, int64_t id, const char *user, sf_error *err)
+int resv_end(sf_redis *r, int64_t id, const char *user, sf_error *err)
 {
     return finish(r, id, user, "ended", "", "", err);
 }
 
-int res_interrupt(sf_redis *r, int64_t id, const char *user, const char *message,
-                  const char *message_html, sf_error *err)
+int resv_interrupt(sf_redis *r, int64_t id, const char *user, const char *message,
+                   const char *message_html, sf_error *err)
 {
     return finish(r, id, user, "interrupted", message, message_html, err);
 }
 
-int res_sweep(sf_redis *r, int64_t *now_ms, int64_t *next_ms, sf_error *err)
+int resv_sweep(sf_redis *r, int64_t *now_ms, int64_t *next_ms, sf_error *err)
 {
     char keep[24];
-    snprintf(keep, sizeof(keep), "%lld", (long long)RES_KEEP_ENDED_MS);
+    snprintf(keep, sizeof(keep), "%lld", (long long)RESV_KEEP_ENDED_MS);
     const char *args[] = {"sf:resv:current", keep, "1000"};
     redisReply *reply;
     int rc = sf_redis_eval(r, SWEEP_SCRIPT, &reply, err, 1, 3, args, NULL);
@@ -450,8 +450,8 @@ int res_sweep(sf_redis *r, int64_t *now_ms, int64_t *next_ms, sf_error *err)
 
 /* ---- for other services ---- */
 
-int res_node_status_of(const redisReply *item, const char *caller, Stbfarm__Node *n, res_view *v,
-                       sf_error *err)
+int resv_node_status_of(const redisReply *item, const char *caller, Stbfarm__Node *n, resv_view *v,
+                        sf_error *err)
 {
     memset(v, 0, sizeof(*v));
     if (!item || item->type == REDIS_REPLY_NIL) /* not reserved */
@@ -471,7 +471,7 @@ int res_node_status_of(const redisReply *item, const char *caller, Stbfarm__Node
     return 0;
 }
 
-int res_check_use(sf_redis *r, const char *node_id, const char *user, sf_error *err)
+int resv_check_use(sf_redis *r, const char *node_id, const char *user, sf_error *err)
 {
     const char *args[] = {node_id, user};
     redisReply *reply;

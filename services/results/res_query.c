@@ -7,6 +7,7 @@
 
 #include "sf_crypto.h"
 #include "sf_pbjson.h"
+#include "sf_tags.h"
 #include "sf_time.h"
 
 #include <errno.h>
@@ -285,17 +286,13 @@ int res_get(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_
         return rc;
     const Stbfarm__ResultMeta *m = rec->meta;
     artifact_map am = {0};
-    Stbfarm__Result__TagsEntry *tags = calloc(m->n_tags ? m->n_tags : 1, sizeof(*tags));
-    Stbfarm__Result__TagsEntry **tag_ptrs = calloc(m->n_tags ? m->n_tags : 1, sizeof(*tag_ptrs));
-    if (!tags || !tag_ptrs || build_artifacts(det, &am)) {
+    sf_tags tags = {0};
+    if ((rc = sf_tags_copy(&tags, &stbfarm__result__tags_entry__descriptor,
+                           (ProtobufCMessage *const *)m->tags, m->n_tags, err)))
+        goto cleanup;
+    if (build_artifacts(det, &am)) {
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
         goto cleanup;
-    }
-    for (size_t i = 0; i < m->n_tags; i++) {
-        stbfarm__result__tags_entry__init(&tags[i]);
-        tags[i].key = m->tags[i]->key;
-        tags[i].value = m->tags[i]->value;
-        tag_ptrs[i] = &tags[i];
     }
     char rurl[RES_URL_MAX], turl[RES_URL_MAX], start[40], end[40];
     res_result_url(rurl, sizeof(rurl), call->base_url, q->result_id);
@@ -319,15 +316,14 @@ int res_get(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_
     r.traceback = det->traceback;
     r.n_artifacts = am.n;
     r.artifacts = am.ptrs;
-    r.n_tags = m->n_tags;
-    r.tags = tag_ptrs;
+    r.n_tags = tags.n;
+    r.tags = (Stbfarm__Result__TagsEntry **)tags.entries;
     r.node_id = m->node_id;
     if (sf_rpc_reply_msg(reply, &r.base))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
 cleanup:
     artifact_map_clear(&am);
-    free(tags);
-    free(tag_ptrs);
+    sf_tags_clear(&tags);
     release(rec, det);
     return rc;
 }

@@ -147,7 +147,8 @@ def test_viewers_of_a_node_are_capped_over_every_gateway_and_leave_when_they_clo
 
 
 def live_frames(farm):
-    return json.loads(farm.admin("node", "call", NODE, "agent.status").stdout)["live_frames"]
+    return json.loads(farm.admin("node", "call", NODE, "agent.live_status").stdout)[
+        "frames_encoded"]
 
 
 def test_nobody_watching_costs_the_node_nothing(farm, api):

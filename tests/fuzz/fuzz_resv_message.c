@@ -53,9 +53,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data, size);
     text[size] = '\0';
-    if (res_check_message("message", text, NULL) == 0) {
+    if (resv_check_message("message", text, NULL) == 0) {
         char *html = NULL;
-        if (res_markdown_html(text, strlen(text), &html, NULL) == 0) {
+        if (resv_markdown_html(text, strlen(text), &html, NULL) == 0) {
             check_html(html);
             free(html);
         }

@@ -7,7 +7,7 @@ static char *render(const char *md)
 {
     char *html = NULL;
     sf_error err = SF_ERROR_INIT;
-    CHECK(res_markdown_html(md, strlen(md), &html, &err) == 0);
+    CHECK(resv_markdown_html(md, strlen(md), &html, &err) == 0);
     return html;
 }
 
@@ -60,51 +60,51 @@ static void test_markdown_of_code_keeps_its_text(void)
 static void test_message_must_be_given_and_not_blank(void)
 {
     sf_error err = SF_ERROR_INIT;
-    CHECK(res_check_message("message", NULL, &err) == SF_EINVAL);
+    CHECK(resv_check_message("message", NULL, &err) == SF_EINVAL);
     CHECK_STR(err.msg, "message is mandatory");
-    CHECK(res_check_message("message", "", &err) == SF_EINVAL);
+    CHECK(resv_check_message("message", "", &err) == SF_EINVAL);
     CHECK_STR(err.msg, "message must not be empty");
-    CHECK(res_check_message("message", " \n\t", &err) == SF_EINVAL);
-    CHECK(res_check_message("message", "soak", &err) == 0);
+    CHECK(resv_check_message("message", " \n\t", &err) == SF_EINVAL);
+    CHECK(resv_check_message("message", "soak", &err) == 0);
 }
 
 static void test_message_must_be_utf8_of_bounded_length(void)
 {
     sf_error err = SF_ERROR_INIT;
-    CHECK(res_check_message("message", "caf\xc3\xa9", &err) == 0);
-    CHECK(res_check_message("message", "caf\xe9", &err) == SF_EINVAL);
+    CHECK(resv_check_message("message", "caf\xc3\xa9", &err) == 0);
+    CHECK(resv_check_message("message", "caf\xe9", &err) == SF_EINVAL);
     CHECK_STR(err.msg, "message must be valid UTF-8");
-    char *big = malloc(RES_MESSAGE_MAX + 2);
-    memset(big, 'a', RES_MESSAGE_MAX + 1);
-    big[RES_MESSAGE_MAX + 1] = '\0';
-    CHECK(res_check_message("message", big, &err) == SF_EINVAL);
-    big[RES_MESSAGE_MAX] = '\0';
-    CHECK(res_check_message("message", big, &err) == 0);
+    char *big = malloc(RESV_MESSAGE_MAX + 2);
+    memset(big, 'a', RESV_MESSAGE_MAX + 1);
+    big[RESV_MESSAGE_MAX + 1] = '\0';
+    CHECK(resv_check_message("message", big, &err) == SF_EINVAL);
+    big[RESV_MESSAGE_MAX] = '\0';
+    CHECK(resv_check_message("message", big, &err) == 0);
     free(big);
 }
 
 static void test_utf8_validation_refuses_overlongs_surrogates_and_truncation(void)
 {
-    CHECK(res_utf8_valid("\xf0\x9f\x93\xba", 4));  /* U+1F4FA */
-    CHECK(!res_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
-    CHECK(!res_utf8_valid("\xe0\x80\xaf", 3));     /* overlong */
-    CHECK(!res_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
-    CHECK(!res_utf8_valid("\xf4\x90\x80\x80", 4)); /* beyond U+10FFFF */
-    CHECK(!res_utf8_valid("\xe2\x82", 2));         /* cut short */
-    CHECK(!res_utf8_valid("\x80", 1));
+    CHECK(resv_utf8_valid("\xf0\x9f\x93\xba", 4));  /* U+1F4FA */
+    CHECK(!resv_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+    CHECK(!resv_utf8_valid("\xe0\x80\xaf", 3));     /* overlong */
+    CHECK(!resv_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    CHECK(!resv_utf8_valid("\xf4\x90\x80\x80", 4)); /* beyond U+10FFFF */
+    CHECK(!resv_utf8_valid("\xe2\x82", 2));         /* cut short */
+    CHECK(!resv_utf8_valid("\x80", 1));
 }
 
 static void test_duration_is_a_positive_integer_or_absent(void)
 {
     sf_error err = SF_ERROR_INIT;
-    CHECK(res_check_duration(0, 0, 0, &err) == 0);
-    CHECK(res_check_duration(0, 0, 1, &err) == SF_EINVAL);
+    CHECK(resv_check_duration(0, 0, 0, &err) == 0);
+    CHECK(resv_check_duration(0, 0, 1, &err) == SF_EINVAL);
     CHECK_STR(err.msg, "duration_secs is mandatory");
-    CHECK(res_check_duration(1, 0, 0, &err) == SF_EINVAL);
-    CHECK(res_check_duration(1, -5, 0, &err) == SF_EINVAL);
-    CHECK(res_check_duration(1, 1, 1, &err) == 0);
-    CHECK(res_check_duration(1, RES_MAX_DURATION_SECS, 0, &err) == 0);
-    CHECK(res_check_duration(1, RES_MAX_DURATION_SECS + 1, 0, &err) == SF_EINVAL);
+    CHECK(resv_check_duration(1, 0, 0, &err) == SF_EINVAL);
+    CHECK(resv_check_duration(1, -5, 0, &err) == SF_EINVAL);
+    CHECK(resv_check_duration(1, 1, 1, &err) == 0);
+    CHECK(resv_check_duration(1, RESV_MAX_DURATION_SECS, 0, &err) == 0);
+    CHECK(resv_check_duration(1, RESV_MAX_DURATION_SECS + 1, 0, &err) == SF_EINVAL);
 }
 
 static void test_node_ids_are_one_or_more_and_distinct(void)
@@ -112,11 +112,11 @@ static void test_node_ids_are_one_or_more_and_distinct(void)
     sf_error err = SF_ERROR_INIT;
     char *two[] = {"stb-tester-000000000001", "stb-tester-000000000002"};
     char *dup[] = {"stb-tester-000000000001", "stb-tester-000000000001"};
-    CHECK(res_check_node_ids(two, 0, &err) == SF_EINVAL);
-    CHECK(res_check_node_ids(two, 2, &err) == 0);
-    CHECK(res_check_node_ids(dup, 2, &err) == SF_EINVAL);
+    CHECK(resv_check_node_ids(two, 0, &err) == SF_EINVAL);
+    CHECK(resv_check_node_ids(two, 2, &err) == 0);
+    CHECK(resv_check_node_ids(dup, 2, &err) == SF_EINVAL);
     CHECK_STR(err.msg, "node_ids names 'stb-tester-000000000001' twice");
-    CHECK(res_check_node_ids(two, RES_MAX_NODES + 1, &err) == SF_EINVAL);
+    CHECK(resv_check_node_ids(two, RESV_MAX_NODES + 1, &err) == SF_EINVAL);
 }
 
 int main(void)

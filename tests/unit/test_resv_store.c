@@ -1,6 +1,6 @@
 /* The reservation store's contract with the nodes and jobs services, against a real
  * redis-server (started here on a private unix socket, stopped at the end): node status, the
- * "may this user use this node" check, and RES_LUA_MAY_USE inside another service's script. */
+ * "may this user use this node" check, and RESV_LUA_MAY_USE inside another service's script. */
 #include "nodes_store.h"
 #include "resv_store.h"
 #include "sf_time.h"
@@ -90,23 +90,23 @@ static int64_t reserve(const char *user, size_t n, const char *message, int64_t 
                        const char *request_id)
 {
     char *ids[] = {NODE1, NODE2};
-    res_new req = {user, ids, n, message, "<p>html</p>", secs, request_id};
-    res_views vs;
+    resv_new req = {user, ids, n, message, "<p>html</p>", secs, request_id};
+    resv_views vs;
     sf_error err = SF_ERROR_INIT;
-    int rc = res_create(r, &req, &vs, &err);
+    int rc = resv_create(r, &req, &vs, &err);
     CHECK(rc == 0);
     if (rc) {
-        fprintf(stderr, "res_create: %s\n", err.msg);
+        fprintf(stderr, "resv_create: %s\n", err.msg);
         return 0;
     }
     CHECK(vs.n == n);
     int64_t id = vs.views[0].msg.reservation_id;
-    res_views_clear(&vs);
+    resv_views_clear(&vs);
     return id;
 }
 
 /* Node status as the nodes service builds it, for caller. */
-static void status(const char *caller, int online, Stbfarm__Node *n, res_view *v)
+static void status(const char *caller, int online, Stbfarm__Node *n, resv_view *v)
 {
     stbfarm__node__init(n);
     n->node_id = (char *)NODE1;
@@ -116,9 +116,9 @@ static void status(const char *caller, int online, Stbfarm__Node *n, res_view *v
     sf_error err = SF_ERROR_INIT;
     const char *args[] = {NODE1};
     redisReply *reply = NULL;
-    CHECK(sf_redis_eval(r, RES_LUA_NODE_VIEW "return res_node_view(ARGV[1])\n", &reply, &err, 0, 1,
-                        args, NULL) == 0);
-    CHECK(res_node_status_of(reply, caller, n, v, &err) == 0);
+    CHECK(sf_redis_eval(r, RESV_LUA_NODE_VIEW "return resv_node_view(ARGV[1])\n", &reply, &err, 0,
+                        1, args, NULL) == 0);
+    CHECK(resv_node_status_of(reply, caller, n, v, &err) == 0);
     v->owned = reply; /* the view keeps the reply its strings point into */
 }
 
@@ -126,12 +126,12 @@ static void test_free_node_shows_no_reservation_and_stays_available(void)
 {
     flush();
     Stbfarm__Node n;
-    res_view v;
+    resv_view v;
     status("bob", 1, &n, &v);
     CHECK(n.reservation == NULL);
     CHECK(n.available);
     CHECK(n.not_available_reason == NULL);
-    res_view_clear(&v);
+    resv_view_clear(&v);
 }
 
 static void test_reserved_node_shows_the_reservation_for_each_caller(void)
@@ -139,17 +139,17 @@ static void test_reserved_node_shows_the_reservation_for_each_caller(void)
     flush();
     int64_t id = reserve("alice", 1, "soak", 3600, "rq1");
     Stbfarm__Node n;
-    res_view v;
+    resv_view v;
     status("bob", 1, &n, &v);
     CHECK(n.reservation && n.reservation->reservation_id == id);
     CHECK(n.reservation && !n.reservation->reserved_by_you);
     CHECK(!n.available);
     CHECK_STR(n.not_available_reason, "Node " NODE1 " reserved by @alice");
-    res_view_clear(&v);
+    resv_view_clear(&v);
     status("alice", 1, &n, &v);
     CHECK(n.reservation && n.reservation->reserved_by_you);
     CHECK(!n.available);
-    res_view_clear(&v);
+    resv_view_clear(&v);
 }
 
 static void test_offline_wins_over_reserved_as_the_reason(void)
@@ -157,23 +157,23 @@ static void test_offline_wins_over_reserved_as_the_reason(void)
     flush();
     reserve("alice", 1, "soak", 0, "rq2");
     Stbfarm__Node n;
-    res_view v;
+    resv_view v;
     status("bob", 0, &n, &v);
     CHECK(n.reservation != NULL);
     CHECK_STR(n.not_available_reason, "Node " NODE1 " is offline");
-    res_view_clear(&v);
+    resv_view_clear(&v);
 }
 
 static void test_check_use_refuses_other_users_with_the_reason(void)
 {
     flush();
     sf_error err = SF_ERROR_INIT;
-    CHECK(res_check_use(r, NODE1, "bob", &err) == 0);
+    CHECK(resv_check_use(r, NODE1, "bob", &err) == 0);
     reserve("alice", 1, "Overnight *soak*\n\nJIRA-1", 3600, "rq3");
-    CHECK(res_check_use(r, NODE1, "bob", &err) == SF_ECONFLICT);
+    CHECK(resv_check_use(r, NODE1, "bob", &err) == SF_ECONFLICT);
     CHECK_STR(err.msg, "Node " NODE1 " is reserved by @alice: Overnight *soak* JIRA-1");
-    CHECK(res_check_use(r, NODE1, "alice", &err) == 0);
-    CHECK(res_check_use(r, NODE2, "bob", &err) == 0);
+    CHECK(resv_check_use(r, NODE1, "alice", &err) == 0);
+    CHECK(resv_check_use(r, NODE2, "bob", &err) == 0);
 }
 
 static void test_check_use_quotes_a_long_message_cut_at_a_character(void)
@@ -184,7 +184,7 @@ static void test_check_use_quotes_a_long_message_cut_at_a_character(void)
         strcat(msg, "\xc3\xa9"); /* two bytes each: byte 200 falls inside one */
     reserve("alice", 1, msg, 3600, "rq4");
     sf_error err = SF_ERROR_INIT;
-    CHECK(res_check_use(r, NODE1, "bob", &err) == SF_ECONFLICT);
+    CHECK(resv_check_use(r, NODE1, "bob", &err) == SF_ECONFLICT);
     const char *quoted = strstr(err.msg, ": ") + 2;
     CHECK(strlen(quoted) <= 203);
     CHECK(!strcmp(quoted + strlen(quoted) - 5, "\xc3\xa9..."));
@@ -192,10 +192,10 @@ static void test_check_use_quotes_a_long_message_cut_at_a_character(void)
 
 /* What the jobs service does: refuse, and take nothing, inside one script. */
 static const char JOB_SCRIPT[] =
-    RES_LUA_MAY_USE "local why = res_refusal(ARGV[1], ARGV[2])\n"
-                    "if why then return redis.error_reply('409 ' .. why) end\n"
-                    "redis.call('SET', KEYS[1], ARGV[2])\n"
-                    "return 1\n";
+    RESV_LUA_MAY_USE "local why = resv_refusal(ARGV[1], ARGV[2])\n"
+                     "if why then return redis.error_reply('409 ' .. why) end\n"
+                     "redis.call('SET', KEYS[1], ARGV[2])\n"
+                     "return 1\n";
 
 static int start_job(const char *user, sf_error *err)
 {
@@ -229,11 +229,11 @@ static void test_a_busy_node_cannot_be_reserved(void)
     CHECK(sf_redis_cmd(r, &reply, &err, "SET sf:node:" NODE2 ":job /" NODE2 "/0000/1") == 0);
     freeReplyObject(reply);
     char *ids[] = {NODE1, NODE2};
-    res_new req = {"alice", ids, 2, "soak", "<p>soak</p>", 0, "rq6"};
-    res_views vs;
-    CHECK(res_create(r, &req, &vs, &err) == SF_ECONFLICT);
+    resv_new req = {"alice", ids, 2, "soak", "<p>soak</p>", 0, "rq6"};
+    resv_views vs;
+    CHECK(resv_create(r, &req, &vs, &err) == SF_ECONFLICT);
     CHECK_STR(err.msg, "Node " NODE2 " is busy running a job");
-    CHECK(res_check_use(r, NODE1, "bob", &err) == 0); /* nothing was taken */
+    CHECK(resv_check_use(r, NODE1, "bob", &err) == 0); /* nothing was taken */
 }
 
 static void test_the_same_request_twice_reserves_once(void)
@@ -249,25 +249,25 @@ static void test_expiry_ends_the_reservation_and_the_sweep_records_it(void)
     flush();
     int64_t id = reserve("alice", 1, "short", 1, "rq7");
     sf_error err = SF_ERROR_INIT;
-    res_view v;
-    CHECK(res_get(r, id, "alice", &v, &err) == 0);
+    resv_view v;
+    CHECK(resv_get(r, id, "alice", &v, &err) == 0);
     int64_t expires_us = 0;
     CHECK(sf_time_parse(v.msg.expires, &expires_us) == 0);
-    res_view_clear(&v);
+    resv_view_clear(&v);
     while (sf_now_us() <= expires_us + 2000)
         sleep_ms(10);
     /* ended from its expiry on, before any sweep */
-    CHECK(res_check_use(r, NODE1, "bob", &err) == 0);
-    CHECK(res_get(r, id, "alice", &v, &err) == 0);
+    CHECK(resv_check_use(r, NODE1, "bob", &err) == 0);
+    CHECK(resv_get(r, id, "alice", &v, &err) == 0);
     CHECK_STR(v.msg.end_reason, "expired");
-    res_view_clear(&v);
+    resv_view_clear(&v);
     int64_t now, next;
-    CHECK(res_sweep(r, &now, &next, &err) == 0);
+    CHECK(resv_sweep(r, &now, &next, &err) == 0);
     CHECK(next == -1);
-    CHECK(res_get(r, id, "alice", &v, &err) == 0);
+    CHECK(resv_get(r, id, "alice", &v, &err) == 0);
     CHECK_STR(v.msg.end_reason, "expired");
     CHECK_STR(v.msg.end_time, v.msg.expires);
-    res_view_clear(&v);
+    resv_view_clear(&v);
     redisReply *reply;
     CHECK(sf_redis_cmd(r, &reply, &err, "HGET sf:resv:%lld end_reason", (long long)id) == 0);
     CHECK_STR(reply->str, "expired");

@@ -1,4 +1,4 @@
-#include "node_client.h"
+#include "sf_node_client.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -12,20 +12,20 @@ typedef struct held {
 } held;
 
 typedef struct entry {
-    char node_id[NODES_ID_MAX + 1];
+    char *node_id;
     char *address;
     held *h;
 } entry;
 
-struct node_clients {
+struct sf_node_clients {
     pthread_mutex_t lock;
     entry *entries;
     size_t n, cap;
 };
 
-int node_clients_new(node_clients **out, sf_error *err)
+int sf_node_clients_new(sf_node_clients **out, sf_error *err)
 {
-    node_clients *nc = calloc(1, sizeof(*nc));
+    sf_node_clients *nc = calloc(1, sizeof(*nc));
     if (!nc)
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     pthread_mutex_init(&nc->lock, NULL);
@@ -42,12 +42,13 @@ static void unref(held *h)
     }
 }
 
-void node_clients_free(node_clients *nc)
+void sf_node_clients_free(sf_node_clients *nc)
 {
     if (!nc)
         return;
     for (size_t i = 0; i < nc->n; i++) {
         unref(nc->entries[i].h);
+        free(nc->entries[i].node_id);
         free(nc->entries[i].address);
     }
     free(nc->entries);
@@ -55,7 +56,7 @@ void node_clients_free(node_clients *nc)
     free(nc);
 }
 
-static entry *find(node_clients *nc, const char *id)
+static entry *find(sf_node_clients *nc, const char *id)
 {
     for (size_t i = 0; i < nc->n; i++) {
         if (!strcmp(nc->entries[i].node_id, id))
@@ -66,7 +67,8 @@ static entry *find(node_clients *nc, const char *id)
 
 /* The client of node id at address, dialled now if the node is new or moved; referenced for
  * the caller. Called with the lock held. */
-static int acquire(node_clients *nc, const char *id, const char *address, held **out, sf_error *err)
+static int acquire(sf_node_clients *nc, const char *id, const char *address, held **out,
+                   sf_error *err)
 {
     entry *e = find(nc, id);
     if (e && !strcmp(e->address, address)) {
@@ -74,8 +76,8 @@ static int acquire(node_clients *nc, const char *id, const char *address, held *
         *out = e->h;
         return 0;
     }
-    char name[NODES_ID_MAX + 32];
-    snprintf(name, sizeof(name), "agent of node %s", id);
+    char name[160];
+    snprintf(name, sizeof(name), "agent of node %.100s", id);
     held *h = calloc(1, sizeof(*h));
     char *addr = strdup(address);
     int rc = !h || !addr ? sf_fail(err, SF_EINTERNAL, "out of memory")
@@ -91,9 +93,12 @@ static int acquire(node_clients *nc, const char *id, const char *address, held *
                 nc->cap = cap;
             }
         }
+        char *copy = rc ? NULL : strdup(id);
+        if (!rc && !copy)
+            rc = sf_fail(err, SF_EINTERNAL, "out of memory");
         if (!rc) {
             e = &nc->entries[nc->n++];
-            snprintf(e->node_id, sizeof(e->node_id), "%s", id);
+            e->node_id = copy;
             e->address = NULL;
             e->h = NULL;
         }
@@ -119,16 +124,16 @@ static int acquire(node_clients *nc, const char *id, const char *address, held *
     return 0;
 }
 
-int node_call(node_clients *nc, const nodes_record *rec, const char *method,
-              const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
-              int timeout_ms, sf_rpc_result *res, sf_error *err)
+int sf_node_call(sf_node_clients *nc, const char *node_id, const char *address, const char *method,
+                 const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
+                 int timeout_ms, sf_rpc_result *res, sf_error *err)
 {
     memset(res, 0, sizeof(*res));
-    if (!rec->online || !rec->address)
-        return sf_fail(err, SF_EUNAVAIL, "Node %s is offline", rec->node_id);
+    if (!address)
+        return sf_fail(err, SF_EUNAVAIL, "Node %s is offline", node_id);
     held *h = NULL;
     pthread_mutex_lock(&nc->lock);
-    int rc = acquire(nc, rec->node_id, rec->address, &h, err);
+    int rc = acquire(nc, node_id, address, &h, err);
     pthread_mutex_unlock(&nc->lock);
     if (rc)
         return rc;
@@ -139,18 +144,5 @@ int node_call(node_clients *nc, const nodes_record *rec, const char *method,
     pthread_mutex_lock(&nc->lock);
     unref(h);
     pthread_mutex_unlock(&nc->lock);
-    return rc;
-}
-
-int node_call_id(node_clients *nc, sf_redis *r, const char *node_id, const char *method,
-                 const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
-                 int timeout_ms, sf_rpc_result *res, sf_error *err)
-{
-    nodes_record rec;
-    memset(res, 0, sizeof(*res));
-    int rc = nodes_get(r, node_id, &rec, err);
-    if (!rc)
-        rc = node_call(nc, &rec, method, req, reply_desc, timeout_ms, res, err);
-    nodes_record_clear(&rec);
     return rc;
 }
