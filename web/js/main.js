@@ -14,9 +14,18 @@ const VIEWS = {
   nodes: () => import("./views/nodes.js"),
   node: () => import("./views/node.js"),
   job: () => import("./views/job.js"),
+  reservations: () => import("./views/reservations.js"),
+  monitor: () => import("./views/monitor.js"),
+  flaky: () => import("./views/flaky.js"),
+  compare: () => import("./views/compare.js"),
+  users: () => import("./views/users.js"),
 };
 
-const NAV = [["results", "Results", "results"], ["nodes", "Nodes", "view"]];
+const NAV = [
+  ["results", "Results", "results"], ["nodes", "Nodes", "view"],
+  ["reservations", "Reservations", "view"], ["monitor", "Monitor", "view"],
+  ["flaky", "Flaky tests", "results"], ["compare", "Compare jobs", "results"],
+];
 
 const root = document.getElementById("app");
 let current = null; // {destroy} of the view shown
