@@ -221,6 +221,10 @@ int gw_handle_static(gw_request *rq);
 int gw_handle_user(gw_request *rq);
 int gw_handle_health(gw_request *rq);
 
+/* Run fn as a long poll: one of this gateway's --max-long-polls (503 when all are taken), since
+ * it holds a civetweb worker for long (gw_await.c). */
+int gw_long_poll(gw_request *rq, gw_handler fn);
+
 /* GET .../await_completion, and .../log?wait=true (gw_await.c) */
 int gw_handle_await(gw_request *rq);
 int gw_handle_log(gw_request *rq);

@@ -66,7 +66,7 @@ static int await_job(gw_request *rq)
     return status;
 }
 
-int gw_handle_await(gw_request *rq)
+int gw_long_poll(gw_request *rq, gw_handler fn)
 {
     gw_state *gw = rq->gw;
     if (atomic_fetch_add(&gw->long_polls, 1) >= gw->cfg.max_long_polls) {
@@ -75,9 +75,14 @@ int gw_handle_await(gw_request *rq)
                               "this gateway is already holding %ld long polls; retry shortly",
                               gw->cfg.max_long_polls);
     }
-    int status = await_job(rq);
+    int status = fn(rq);
     atomic_fetch_sub(&gw->long_polls, 1);
     return status;
+}
+
+int gw_handle_await(gw_request *rq)
+{
+    return gw_long_poll(rq, await_job);
 }
 
 /* GET /api/v2/jobs/<uid>/log?offset=N&wait=true: the log from byte N on, held (like
@@ -126,14 +131,5 @@ int gw_handle_log(gw_request *rq)
     if (!q || mg_get_var(q, strlen(q), "wait", wait, sizeof(wait)) < 0 ||
         (strcasecmp(wait, "true") && strcmp(wait, "1")))
         return gw_proxy(rq);
-    gw_state *gw = rq->gw;
-    if (atomic_fetch_add(&gw->long_polls, 1) >= gw->cfg.max_long_polls) {
-        atomic_fetch_sub(&gw->long_polls, 1);
-        return gw_reply_error(rq, 503,
-                              "this gateway is already holding %ld long polls; retry shortly",
-                              gw->cfg.max_long_polls);
-    }
-    int status = await_log(rq);
-    atomic_fetch_sub(&gw->long_polls, 1);
-    return status;
+    return gw_long_poll(rq, await_log);
 }

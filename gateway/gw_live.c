@@ -16,6 +16,7 @@
  * against this gateway's --max-long-polls like any long poll. */
 #include "gw_portal.h"
 
+#include "node_agent.pb-c.h"
 #include "nodes.pb-c.h"
 #include "sf_crypto.h"
 #include "sf_time.h"
@@ -94,14 +95,16 @@ static int query_int(const gw_request *rq, const char *name, long lo, long hi, l
 static int frame(gw_request *rq, const char *node, uint64_t after, long width, sf_rpc_result *res,
                  sf_error *err)
 {
+    Stbfarm__AgentLiveFrameRequest f = STBFARM__AGENT_LIVE_FRAME_REQUEST__INIT;
+    f.has_after_seq = after > 0;
+    f.after_seq = after;
+    f.has_width = width > 0;
+    f.width = (int32_t)width;
+    f.has_timeout_ms = 1;
+    f.timeout_ms = FRAME_WAIT_MS;
     Stbfarm__NodeLiveFrameRequest q = STBFARM__NODE_LIVE_FRAME_REQUEST__INIT;
     q.node_id = (char *)node;
-    q.has_after_seq = after > 0;
-    q.after_seq = after;
-    q.has_width = width > 0;
-    q.width = (int32_t)width;
-    q.has_timeout_ms = 1;
-    q.timeout_ms = FRAME_WAIT_MS;
+    q.frame = &f;
     int rc = gw_call(rq, SF_SVC_NODES, "nodes.live_frame", &q.base, NULL, res, err);
     if (!rc && (!res->content_type || !res->body_len)) {
         sf_rpc_result_free(res);
@@ -221,21 +224,17 @@ static int stream(gw_request *rq, const char *node, const char *viewer)
     return 200;
 }
 
-int gw_handle_live(gw_request *rq)
+static int live(gw_request *rq)
 {
-    gw_state *gw = rq->gw;
     const char *node = gw_param(rq, "node_id");
     if (!node || strlen(node) > 64)
         return gw_reply_error(rq, 404, "unknown node_id");
-    if (atomic_fetch_add(&gw->long_polls, 1) >= gw->cfg.max_long_polls) {
-        atomic_fetch_sub(&gw->long_polls, 1);
-        return gw_reply_error(rq, 503,
-                              "this gateway is already holding %ld long requests; retry shortly",
-                              gw->cfg.max_long_polls);
-    }
     char viewer[33];
     sf_random_hex(16, viewer);
-    int status = stream(rq, node, viewer);
-    atomic_fetch_sub(&gw->long_polls, 1);
-    return status;
+    return stream(rq, node, viewer);
+}
+
+int gw_handle_live(gw_request *rq)
+{
+    return gw_long_poll(rq, live);
 }

@@ -357,12 +357,10 @@ static const char *const SESSION_SCRIPT =
 int sf_session_create(sf_redis *r, const char *user, int64_t idle_ms, int64_t max_ms, char *id,
                       int64_t *expires_ms, sf_error *err)
 {
-    unsigned char raw[32];
-    if (sf_random_bytes(raw, sizeof(raw)))
-        return sf_fail(err, SF_EINTERNAL, "no randomness available");
-    sf_base64url(raw, sizeof(raw), id);
     sf_token_digest d;
-    sf_token_digest_of(id, SF_SESSION_ID_LEN, &d);
+    int rc = sf_token_generate(id, &d, err);
+    if (rc)
+        return rc;
     int64_t now = sf_now_us();
     char key[64], index[SF_USERNAME_MAX + 32], created[40], expires[24], idle[24];
     snprintf(key, sizeof(key), SF_SESSION_KEY "%s", d.selector);
@@ -372,7 +370,7 @@ int sf_session_create(sf_redis *r, const char *user, int64_t idle_ms, int64_t ma
     snprintf(idle, sizeof(idle), "%lld", (long long)(idle_ms < max_ms ? idle_ms : max_ms));
     const char *args[] = {key, index, d.hash, user, created, expires, idle, d.selector};
     redisReply *reply;
-    int rc = sf_redis_eval(r, SESSION_SCRIPT, &reply, err, 2, 8, args, NULL);
+    rc = sf_redis_eval(r, SESSION_SCRIPT, &reply, err, 2, 8, args, NULL);
     if (rc)
         return rc;
     freeReplyObject(reply);

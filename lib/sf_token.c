@@ -46,6 +46,16 @@ void sf_token_digest_of(const char *tok, size_t len, sf_token_digest *out)
     out->selector[32] = '\0';
 }
 
+int sf_token_generate(char *out, sf_token_digest *d, sf_error *err)
+{
+    unsigned char raw[32];
+    if (sf_random_bytes(raw, sizeof(raw)))
+        return sf_fail(err, SF_EINTERNAL, "no randomness available");
+    sf_base64url(raw, sizeof(raw), out);
+    sf_token_digest_of(out, SF_TOKEN_LEN, d);
+    return 0;
+}
+
 int sf_username_valid(const char *user)
 {
     size_t n = strlen(user);
@@ -84,12 +94,10 @@ int sf_token_create(sf_redis *r, const char *user, const char *note, char *out, 
                        user);
     if (note && (strlen(note) > SF_TOKEN_NOTE_MAX || !sf_utf8_valid(note, strlen(note))))
         return sf_fail(err, SF_EINVAL, "note must be at most %d bytes of UTF-8", SF_TOKEN_NOTE_MAX);
-    unsigned char raw[32];
-    if (sf_random_bytes(raw, sizeof(raw)))
-        return sf_fail(err, SF_EINTERNAL, "no randomness available");
-    sf_base64url(raw, sizeof(raw), out);
     sf_token_digest d;
-    sf_token_digest_of(out, SF_TOKEN_LEN, &d);
+    int rc = sf_token_generate(out, &d, err);
+    if (rc)
+        return rc;
     char created[40], key[64], index[SF_USERNAME_MAX + 32], most[16];
     sf_time_format(sf_now_us(), created, sizeof(created), SF_TIME_ZULU);
     snprintf(key, sizeof(key), SF_TOKEN_KEY "%s", d.selector);
@@ -97,7 +105,7 @@ int sf_token_create(sf_redis *r, const char *user, const char *note, char *out, 
     snprintf(most, sizeof(most), "%d", SF_TOKENS_PER_USER);
     const char *args[] = {key, index, d.hash, user, created, note ? note : "", d.selector, most};
     redisReply *reply;
-    int rc = sf_redis_eval(r, CREATE_SCRIPT, &reply, err, 2, 8, args, NULL);
+    rc = sf_redis_eval(r, CREATE_SCRIPT, &reply, err, 2, 8, args, NULL);
     if (rc)
         return rc;
     freeReplyObject(reply);

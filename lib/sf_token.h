@@ -36,6 +36,10 @@ int sf_token_parse_header(const char *header, const char **tok, size_t *len, sf_
 
 void sf_token_digest_of(const char *tok, size_t len, sf_token_digest *out);
 
+/* A new random credential (a token or a session id: 32 bytes, URL-safe base64) into out
+ * (SF_TOKEN_LEN + 1 bytes) and its digest. 0 or SF_EINTERNAL. */
+int sf_token_generate(char *out, sf_token_digest *d, sf_error *err);
+
 /* 1 when user is a valid username: 1 to 64 of [A-Za-z0-9._-], not starting with '.' or '-'. */
 int sf_username_valid(const char *user);
 

@@ -451,14 +451,7 @@ static int nodes_live_frame(sf_call *call, const ProtobufCMessage *req, sf_rpc_r
                             sf_error *err)
 {
     const Stbfarm__NodeLiveFrameRequest *q = (const Stbfarm__NodeLiveFrameRequest *)req;
-    Stbfarm__AgentLiveFrameRequest aq = STBFARM__AGENT_LIVE_FRAME_REQUEST__INIT;
-    aq.has_after_seq = q->has_after_seq;
-    aq.after_seq = q->after_seq;
-    aq.has_width = q->has_width;
-    aq.width = q->width;
-    aq.has_timeout_ms = q->has_timeout_ms;
-    aq.timeout_ms = q->timeout_ms;
-    return forward_image(call, q->node_id, "agent.live_frame", &aq.base, 0, reply, err);
+    return forward_image(call, q->node_id, "agent.live_frame", &q->frame->base, 0, reply, err);
 }
 
 /* ---- key presses ---- */

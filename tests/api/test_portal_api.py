@@ -12,6 +12,7 @@ import requests
 
 from farm import Farm, commit_files, git, wait_until
 from results_push import load, record
+from talk import TALK, TALK_FILES
 
 SPEC_LIST_FIELDS = {"result_id", "job_uid", "result_url", "triage_url", "start_time", "end_time",
                     "test_pack_sha", "test_case", "result", "failure_reason"}
@@ -252,9 +253,9 @@ def test_the_job_log_from_an_offset(api, job):
 
 
 def test_following_a_running_jobs_log_gets_each_line_as_it_comes(farm, api):
-    commit_files(farm.test_pack, {"tests/talk.py": TALK}, "a test that talks slowly")
+    commit_files(farm.test_pack, TALK_FILES, "a test that talks slowly")
     r = api.post("/api/v2/run_tests", json={"node_id": NODE, "test_pack_revision": "master",
-                                            "test_cases": ["tests/talk.py::test_talks"]})
+                                            "test_cases": [TALK]})
     uid = r.json()["job_uid"]
     offset, text, seen = 0, b"", []
     try:
@@ -264,24 +265,13 @@ def test_following_a_running_jobs_log_gets_each_line_as_it_comes(farm, api):
             assert part.status_code == 200
             text += part.content
             offset = int(part.headers["X-Log-Offset"])
-            for n in range(3):
-                if b"line %d" % n in text and n not in seen:
+            for n in range(4):
+                if b"talking line %d" % n in text and n not in seen:
                     seen.append(n)
             if part.headers["X-Job-Status"] == "exited":
                 break
     finally:
         api.post("/api/v2/nodes/%s/job/stop" % NODE)
-    assert seen == [0, 1, 2]
+    assert seen == [0, 1, 2, 3]
     assert text == api.get("/api/v2/jobs%s/log" % uid).content
 
-
-TALK = '''import sys
-import time
-
-
-def test_talks():
-    for n in range(3):
-        print("line %d" % n)
-        sys.stdout.flush()
-        time.sleep(1)
-'''

@@ -146,7 +146,7 @@ def test_failed_sign_ins_are_limited_per_client_address(fresh_farm):
         assert sign_in(fresh_farm, name, "wrong password!").status_code == 403
     r = sign_in(fresh_farm, "a4", "wrong password!")
     assert r.status_code == 429
-    assert int(r.headers["Retry-After"]) == 60
+    assert 50 <= int(r.headers["Retry-After"]) <= 60  # 60 s after the first failure
 
 
 # ---- CSRF and other sites ----

@@ -7,26 +7,17 @@ import time
 import pytest
 
 from farm import commit_files
+from talk import TALK, TALK_FILES
 
 NODE1 = "stb-tester-000000000001"
 NODE2 = "stb-tester-000000000002"
 
-TALK = '''import sys
-import time
-
-
-def test_talks_slowly():
-    for n in range(4):
-        print("talking line %d" % n)
-        sys.stdout.flush()
-        time.sleep(1)
-'''
 
 
 @pytest.fixture(scope="module")
 def talk(farm):
-    commit_files(farm.test_pack, {"tests/talk.py": TALK}, "a test that talks slowly")
-    return "tests/talk.py::test_talks_slowly"
+    commit_files(farm.test_pack, TALK_FILES, "a test that talks slowly")
+    return TALK
 
 
 @pytest.fixture

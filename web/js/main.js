@@ -46,6 +46,9 @@ async function boot() {
   onSignedOut(() => {
     if (session()) signedOut();
   });
+  // the view of the URL loads while the session is asked for, not after
+  const first = parseHash(location.hash);
+  if (first && VIEWS[first.name]) VIEWS[first.name]().catch(() => {});
   try {
     const s = await api.get("/api/v2/session");
     signedIn(s);
