@@ -91,7 +91,7 @@ static int query_int(const gw_request *rq, const char *name, long lo, long hi, l
     return 0;
 }
 
-/* One frame: 0 with res (free it), or an error. */
+/* One frame: 0 with res (free it), or an error (nothing to free). */
 static int frame(gw_request *rq, const char *node, uint64_t after, long width, sf_rpc_result *res,
                  sf_error *err)
 {
@@ -106,10 +106,10 @@ static int frame(gw_request *rq, const char *node, uint64_t after, long width, s
     q.node_id = (char *)node;
     q.frame = &f;
     int rc = gw_call(rq, SF_SVC_NODES, "nodes.live_frame", &q.base, NULL, res, err);
-    if (!rc && (!res->content_type || !res->body_len)) {
-        sf_rpc_result_free(res);
+    if (!rc && (!res->content_type || !res->body_len))
         rc = sf_fail(err, SF_EUNAVAIL, "node %s sent no frame", node);
-    }
+    if (rc)
+        sf_rpc_result_free(res); /* a failed call's result is freed too (sf_rpc.h) */
     return rc;
 }
 

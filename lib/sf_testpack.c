@@ -387,8 +387,10 @@ int sf_testpack_refs(sf_testpack *tp, sf_refs *out, sf_error *err)
         sf_refs_clear(out);
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     }
-    qsort(out->branches, out->n_branches, sizeof(char *), by_name);
-    qsort(out->tags, out->n_tags, sizeof(char *), by_name);
+    if (out->n_branches) /* qsort of NULL, even of none, is undefined */
+        qsort(out->branches, out->n_branches, sizeof(char *), by_name);
+    if (out->n_tags)
+        qsort(out->tags, out->n_tags, sizeof(char *), by_name);
     git_reference *head = NULL;
     if (git_repository_head(&head, tp->repo) == 0 && git_reference_is_branch(head))
         snprintf(out->default_branch, sizeof(out->default_branch), "%s",
