@@ -8,6 +8,7 @@
 #ifndef GW_H
 #define GW_H
 
+#include "gw_conns.h"
 #include "gw_router.h"
 #include "gw_share.h"
 #include "sf_broker.h"
@@ -43,6 +44,10 @@ typedef struct gw_config {
     long long_poll_secs;
     long max_body_bytes;
     long token_cache_secs;
+    long header_timeout_ms;
+    long max_conns_per_address;
+    const char *trusted_proxies;
+    long max_downloads_per_token;
     int access_log;
     /* the portal (gw_session.c, gw_static.c, gw_live.c) */
     const char *web_root;
@@ -50,7 +55,6 @@ typedef struct gw_config {
     long session_max_secs;
     const char *sign_in_user_limit;
     const char *sign_in_address_limit;
-    int forwarded;
     long live_viewers;
 } gw_config;
 
@@ -63,7 +67,9 @@ typedef struct gw_state {
     sf_events *events;
     gw_tokens *tokens;
     gw_share *share;
-    gw_portal *portal; /* sign-in limits, password hashing slots, web files, live viewers */
+    gw_conns *conns;
+    gw_tally *downloads; /* file downloads in progress per token */
+    gw_portal *portal;   /* sign-in limits, password hashing slots, web files, live viewers */
     atomic_int long_polls;
 } gw_state;
 
@@ -113,10 +119,13 @@ struct gw_request {
     const gw_route *route;
     gw_params params;
     char user[72];
-    int role;       /* sf_role the user acts with */
-    int by_session; /* authenticated by the session cookie, not a token */
+    char token_id[40];        /* the token's selector once authenticated: its limits' key */
+    char client[GW_ADDR_MAX]; /* the client's address (from a trusted proxy: as forwarded) */
+    int role;                 /* sf_role the user acts with */
+    int by_session;           /* authenticated by the session cookie, not a token */
     char base_url[512];
-    int head; /* a HEAD request: headers only */
+    int head;  /* a HEAD request: headers only */
+    int close; /* close the connection after this response */
     int status;
     int64_t bytes;
 };

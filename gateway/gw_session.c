@@ -10,6 +10,8 @@
  * 64 MiB and about 0.1 s of a core, so only a few run at once. */
 #include "gw_portal.h"
 
+#include "gw_conns.h"
+
 #include "sf_account.h"
 #include "sf_json.h"
 #include "sf_time.h"
@@ -155,34 +157,15 @@ static const char *const LIMIT_SCRIPT =
     "if ARGV[1] == 'ok' then redis.call('DEL', KEYS[1]) end\n"
     "return string.format('%.0f', wait)\n";
 
-/* The client's address: the TCP peer, or with --forwarded the last hop the edge proxy added to
- * X-Forwarded-For. Only characters of IP addresses are kept. */
-static void client_address(const gw_request *rq, char *out, size_t len)
-{
-    const char *addr = rq->ri->remote_addr;
-    const char *xff = rq->gw->cfg.forwarded ? mg_get_header(rq->conn, "X-Forwarded-For") : NULL;
-    if (xff && *xff) {
-        const char *comma = strrchr(xff, ',');
-        addr = comma ? comma + 1 : xff;
-    }
-    size_t n = 0;
-    for (const char *p = addr; *p && n + 1 < len; p++) {
-        if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F') ||
-            *p == '.' || *p == ':')
-            out[n++] = *p;
-    }
-    out[n] = '\0';
-}
-
 static int sign_in_limit(gw_request *rq, const char *mode, const char *user, long long *wait_us,
                          sf_error *err)
 {
     const gw_portal *p = rq->gw->portal;
-    char ukey[SF_USERNAME_MAX + 32], akey[96], addr[64], tu[24], bu[24], ta[24], ba[24];
-    client_address(rq, addr, sizeof(addr));
+    char ukey[SF_USERNAME_MAX + 32], akey[96], tu[24], bu[24], ta[24], ba[24];
     /* a name that cannot be a user is charged to one bucket: guessing garbage is one user */
     snprintf(ukey, sizeof(ukey), "sf:signin:user:%s", sf_username_valid(user) ? user : "?");
-    snprintf(akey, sizeof(akey), "sf:signin:addr:%s", addr);
+    /* the client's address, as the edge in front forwarded it (gw_conns.h, main.c) */
+    snprintf(akey, sizeof(akey), "sf:signin:addr:%.64s", rq->client);
     snprintf(tu, sizeof(tu), "%lld", (long long)p->user_limit.every_us);
     snprintf(bu, sizeof(bu), "%ld", p->user_limit.burst);
     snprintf(ta, sizeof(ta), "%lld", (long long)p->address_limit.every_us);
@@ -207,7 +190,10 @@ static int https(const gw_request *rq)
         return 1;
     if (rq->ri->is_ssl)
         return 1;
-    const char *proto = rq->gw->cfg.forwarded ? mg_get_header(rq->conn, "X-Forwarded-Proto") : NULL;
+    /* X-Forwarded-Proto counts only from a trusted proxy (--trusted-proxies): the edge */
+    if (!gw_conns_trusted(rq->gw->conns, rq->ri->remote_addr))
+        return 0;
+    const char *proto = mg_get_header(rq->conn, "X-Forwarded-Proto");
     return proto && !strcasecmp(proto, "https");
 }
 
