@@ -343,16 +343,26 @@ int sf_user_authenticate(sf_redis *r, const char *name, const char *password, sf
 /* ---- sessions ---- */
 
 /* KEYS: the session, the user's sessions. ARGV: hash, user, created, expires (unix ms),
- * idle (ms), selector. Index entries of sessions that have ended are dropped on the way. */
+ * idle (ms), selector, the most sessions a user may have. Index entries of sessions that have
+ * ended are dropped on the way; a user at the most loses the session made first, whose selector
+ * is returned (else ""). */
 static const char *const SESSION_SCRIPT =
+    "local oldest, oldest_at = '', nil\n"
     "for _, s in ipairs(redis.call('SMEMBERS', KEYS[2])) do\n"
-    "  if redis.call('EXISTS', 'sf:session:' .. s) == 0 then redis.call('SREM', KEYS[2], s) end\n"
+    "  local at = redis.call('HGET', 'sf:session:' .. s, 'created')\n"
+    "  if not at then redis.call('SREM', KEYS[2], s)\n"
+    "  elseif not oldest_at or at < oldest_at then oldest, oldest_at = s, at end\n"
+    "end\n"
+    "if redis.call('SCARD', KEYS[2]) < tonumber(ARGV[7]) then oldest = '' end\n"
+    "if oldest ~= '' then\n"
+    "  redis.call('DEL', 'sf:session:' .. oldest)\n"
+    "  redis.call('SREM', KEYS[2], oldest)\n"
     "end\n"
     "redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'user', ARGV[2], 'created', ARGV[3],\n"
     "           'expires', ARGV[4])\n"
     "redis.call('PEXPIRE', KEYS[1], ARGV[5])\n"
     "redis.call('SADD', KEYS[2], ARGV[6])\n"
-    "return 1\n";
+    "return oldest\n";
 
 int sf_session_create(sf_redis *r, const char *user, int64_t idle_ms, int64_t max_ms, char *id,
                       int64_t *expires_ms, sf_error *err)
@@ -368,14 +378,19 @@ int sf_session_create(sf_redis *r, const char *user, int64_t idle_ms, int64_t ma
     sf_time_format(now, created, sizeof(created), SF_TIME_ZULU);
     snprintf(expires, sizeof(expires), "%lld", (long long)(now / 1000 + max_ms));
     snprintf(idle, sizeof(idle), "%lld", (long long)(idle_ms < max_ms ? idle_ms : max_ms));
-    const char *args[] = {key, index, d.hash, user, created, expires, idle, d.selector};
+    char most[16];
+    snprintf(most, sizeof(most), "%d", SF_SESSIONS_PER_USER);
+    const char *args[] = {key, index, d.hash, user, created, expires, idle, d.selector, most};
     redisReply *reply;
-    rc = sf_redis_eval(r, SESSION_SCRIPT, &reply, err, 2, 8, args, NULL);
+    rc = sf_redis_eval(r, SESSION_SCRIPT, &reply, err, 2, 9, args, NULL);
     if (rc)
         return rc;
+    char evicted[33] = "";
+    if (sf_reply_str(reply))
+        snprintf(evicted, sizeof(evicted), "%s", sf_reply_str(reply));
     freeReplyObject(reply);
     *expires_ms = now / 1000 + max_ms;
-    return 0;
+    return evicted[0] ? sf_token_tell_gateways(r, evicted, err) : 0;
 }
 
 int sf_session_end(sf_redis *r, const char *id, size_t len, sf_error *err)

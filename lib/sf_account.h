@@ -93,11 +93,13 @@ int sf_user_authenticate(sf_redis *r, const char *name, const char *password, sf
 
 /* ---- sessions ---- */
 
-#define SF_SESSION_ID_LEN SF_TOKEN_LEN
-#define SF_CSRF_LEN       43
+#define SF_SESSION_ID_LEN    SF_TOKEN_LEN
+#define SF_SESSIONS_PER_USER 100 /* signing in once more ends the user's oldest session */
+#define SF_CSRF_LEN          43
 
 /* Start a session for user, ending after idle_ms without use or max_ms after now, whichever
- * comes first (*expires_ms, unix ms: the latter). id holds SF_SESSION_ID_LEN + 1. */
+ * comes first (*expires_ms, unix ms: the latter). A user who has SF_SESSIONS_PER_USER loses
+ * the oldest. id holds SF_SESSION_ID_LEN + 1. */
 int sf_session_create(sf_redis *r, const char *user, int64_t idle_ms, int64_t max_ms, char *id,
                       int64_t *expires_ms, sf_error *err);
 /* End the session whose id is id (sign-out). 0 also when it had ended already. */

@@ -218,6 +218,21 @@ def test_sign_out_ends_the_session_on_every_gateway(farm):
     assert farm.redis("smembers", "sf:user:sam:sessions").count("\n") >= 0
 
 
+def test_a_user_has_at_most_100_sessions_and_a_new_one_ends_the_oldest(farm):
+    s = farm.portal("many")
+    for i in range(99):  # sessions made earlier, as 99 sign-ins would have
+        sel = "%032x" % i
+        farm.redis("hset", "sf:session:" + sel, "hash", "0" * 64, "user", "many", "created",
+                   "2000-01-01T00:%02d:%02d.000000Z" % (i // 60, i % 60), "expires",
+                   "99999999999999")
+        farm.redis("sadd", "sf:user:many:sessions", sel)
+    assert farm.redis("scard", "sf:user:many:sessions").strip() == "100"
+    farm.portal("many")
+    assert farm.redis("scard", "sf:user:many:sessions").strip() == "100"
+    assert farm.redis("exists", "sf:session:" + "%032x" % 0).strip() == "0"  # the oldest
+    assert s.get("/api/v2/user").status_code == 200  # the newest ones stay
+
+
 def test_sign_out_with_a_token_is_400(farm):
     assert farm.session("alice").delete("/api/v2/session").status_code == 400
 
