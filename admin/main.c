@@ -1,6 +1,15 @@
 /* stbfarm-admin: what an operator does to the farm's data, from the command line.
  *   stbfarm-admin [--redis ADDR] token create USER      prints a new token for USER
  *   stbfarm-admin [--redis ADDR] token revoke TOKEN
+ *   stbfarm-admin [--redis ADDR] user add NAME [--role ROLE] [--password-file FILE]
+ *                         without a file, generates a password and prints it
+ *   stbfarm-admin [--redis ADDR] user passwd NAME [--password-file FILE]
+ *   stbfarm-admin [--redis ADDR] user role NAME ROLE
+ *   stbfarm-admin [--redis ADDR] user remove NAME      also revokes their tokens and sessions
+ *   stbfarm-admin [--redis ADDR] user list
+ *   stbfarm-admin [--redis ADDR] user ensure NAME --role ROLE --password-file FILE
+ *                         creates the account with that password unless it exists; exits 3
+ *                         when it exists with another password (./stbfarm up's admin)
  *   stbfarm-admin [--redis ADDR] node register ID [--address URL] [--licence-expiry YYYY-MM-DD]
  *                                                  [--alive]
  *   stbfarm-admin [--redis ADDR] node call ID METHOD [JSON]
@@ -12,6 +21,7 @@
  *   stbfarm-admin [--redis ADDR] result load FILE.jsonl
  * The launcher (./stbfarm token ...) calls it. */
 #include "admin_results.h"
+#include "sf_account.h"
 #include "node_agent.pb-c.h"
 #include "sf_node_client.h"
 #include "nodes_store.h"
@@ -30,6 +40,7 @@ static const struct {
     const ProtobufCMessageDescriptor *req, *reply;
 } AGENT_METHODS[] = {
     {"agent.status", NULL, &stbfarm__agent_status__descriptor},
+    {"agent.live_status", NULL, &stbfarm__agent_live_status__descriptor},
     {"agent.screenshot", &stbfarm__agent_image_request__descriptor, NULL},
     {"agent.thumbnail", &stbfarm__agent_image_request__descriptor, NULL},
     {"agent.press", &stbfarm__agent_press_request__descriptor,
@@ -75,20 +86,106 @@ static int node_call_cmd(sf_redis *r, const char *id, const char *method, const 
     return rc;
 }
 
+/* The password in the first line of path (without its line end). */
+static int read_password_file(const char *path, char *out, size_t len, sf_error *err)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return sf_fail(err, SF_EINVAL, "cannot read the password file %s", path);
+    if (!fgets(out, (int)len, f))
+        out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, "\r\n")] = '\0';
+    return sf_password_check(out, err);
+}
+
+/* The password from --password-file, or a new one that is printed. */
+static int password_of(const char *file, char *out, size_t len, int *generated, sf_error *err)
+{
+    *generated = !file;
+    if (file)
+        return read_password_file(file, out, len, err);
+    if (sf_password_generate(out))
+        return sf_fail(err, SF_EINTERNAL, "no randomness available");
+    return 0;
+}
+
+/* user add|passwd|role|remove|list|ensure ... */
+static int user_cmd(sf_redis *r, const char **pos, size_t npos, const char *role_text,
+                    const char *file, sf_error *err)
+{
+    const char *action = pos[1], *name = npos > 2 ? pos[2] : NULL;
+    char password[SF_PASSWORD_MAX + 2];
+    int generated = 0, rc;
+    sf_role role = SF_ROLE_WRITE;
+    if (role_text && sf_role_parse(role_text, &role))
+        return sf_fail(err, SF_EINVAL, "unknown role '%s': use manual, read, write or admin",
+                       role_text);
+    if (!strcmp(action, "list") && npos == 2) {
+        sf_user *users;
+        size_t n;
+        if ((rc = sf_user_list(r, &users, &n, err)))
+            return rc;
+        for (size_t i = 0; i < n; i++)
+            printf("%s\t%s\t%s\n", users[i].name, sf_role_name(users[i].role), users[i].created);
+        free(users);
+        return 0;
+    }
+    if (!strcmp(action, "role") && npos == 4) {
+        if (sf_role_parse(pos[3], &role))
+            return sf_fail(err, SF_EINVAL, "unknown role '%s': use manual, read, write or admin",
+                           pos[3]);
+        return sf_user_set_role(r, name, role, err);
+    }
+    if (npos != 3)
+        return SF_EMETHOD;
+    if (!strcmp(action, "remove"))
+        return sf_user_remove(r, name, err);
+    if (!strcmp(action, "ensure")) {
+        if (!file || !role_text)
+            return SF_EMETHOD;
+        if ((rc = read_password_file(file, password, sizeof(password), err)))
+            return rc;
+        rc = sf_user_add(r, name, role, password, err);
+        if (rc != SF_ECONFLICT)
+            return rc;
+        sf_user u;
+        rc = sf_user_authenticate(r, name, password, &u, err);
+        return rc == SF_EFORBIDDEN ? 3 : rc;
+    }
+    if (strcmp(action, "add") && strcmp(action, "passwd"))
+        return SF_EMETHOD;
+    if ((rc = password_of(file, password, sizeof(password), &generated, err)))
+        return rc;
+    rc = !strcmp(action, "add") ? sf_user_add(r, name, role, password, err)
+                                : sf_user_set_password(r, name, password, err);
+    if (!rc && generated)
+        printf("%s\n", password);
+    return rc;
+}
+
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: stbfarm-admin [--redis ADDR] token create USER\n"
-            "       stbfarm-admin [--redis ADDR] token revoke TOKEN\n"
-            "       stbfarm-admin [--redis ADDR] node register ID [--address URL]\n"
-            "                     [--licence-expiry YYYY-MM-DD] [--alive]\n"
-            "       stbfarm-admin [--redis ADDR] node call ID METHOD [JSON]\n"
-            "       stbfarm-admin [--broker URL] result push --json FILE [--artifacts DIR]\n"
-            "                     [--upload-id ID] [--chunk-bytes N] [--stop-after CHUNKS]\n"
-            "                     [--finish-only]\n"
-            "       stbfarm-admin [--redis ADDR] result load FILE.jsonl\n"
-            "ADDR defaults to $STBF_REDIS, then tcp://127.0.0.1:6379; URL to $STBF_BROKER, then\n"
-            "tcp://127.0.0.1:7100.\n");
+    fprintf(
+        stderr,
+        "usage: stbfarm-admin [--redis ADDR] token create USER\n"
+        "       stbfarm-admin [--redis ADDR] token revoke TOKEN\n"
+        "       stbfarm-admin [--redis ADDR] user add NAME [--role ROLE] [--password-file FILE]\n"
+        "       stbfarm-admin [--redis ADDR] user passwd NAME [--password-file FILE]\n"
+        "       stbfarm-admin [--redis ADDR] user role NAME ROLE\n"
+        "       stbfarm-admin [--redis ADDR] user remove NAME\n"
+        "       stbfarm-admin [--redis ADDR] user list\n"
+        "       stbfarm-admin [--redis ADDR] user ensure NAME --role ROLE --password-file FILE\n"
+        "ROLE is manual (manual control only), read, write (the default) or admin.\n"
+        "       stbfarm-admin [--redis ADDR] node register ID [--address URL]\n"
+        "                     [--licence-expiry YYYY-MM-DD] [--alive]\n"
+        "       stbfarm-admin [--redis ADDR] node call ID METHOD [JSON]\n"
+        "       stbfarm-admin [--broker URL] result push --json FILE [--artifacts DIR]\n"
+        "                     [--upload-id ID] [--chunk-bytes N] [--stop-after CHUNKS]\n"
+        "                     [--finish-only]\n"
+        "       stbfarm-admin [--redis ADDR] result load FILE.jsonl\n"
+        "ADDR defaults to $STBF_REDIS, then tcp://127.0.0.1:6379; URL to $STBF_BROKER, then\n"
+        "tcp://127.0.0.1:7100.\n");
     return 2;
 }
 
@@ -101,6 +198,7 @@ int main(int argc, char **argv)
     nodes_info info = {0};
     admin_push_opts push = {0};
     int alive = 0;
+    const char *role = NULL, *password_file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **dest = NULL;
@@ -112,6 +210,10 @@ int main(int argc, char **argv)
             dest = &info.licence_expiry;
         else if (!strcmp(a, "--broker"))
             dest = &broker;
+        else if (!strcmp(a, "--role"))
+            dest = &role;
+        else if (!strcmp(a, "--password-file"))
+            dest = &password_file;
         else if (!strcmp(a, "--json"))
             dest = &json;
         else if (!strcmp(a, "--artifacts"))
@@ -160,8 +262,9 @@ int main(int argc, char **argv)
     int is_token = npos == 3 && !strcmp(pos[0], "token");
     int is_node = npos == 3 && !strcmp(pos[0], "node") && !strcmp(pos[1], "register");
     int is_call = (npos == 4 || npos == 5) && !strcmp(pos[0], "node") && !strcmp(pos[1], "call");
+    int is_user = npos >= 2 && !strcmp(pos[0], "user");
     if (!(is_token && (!strcmp(pos[1], "create") || !strcmp(pos[1], "revoke"))) && !is_node &&
-        !is_call && !is_load)
+        !is_call && !is_load && !is_user)
         return usage();
 
     sf_redis *r;
@@ -170,7 +273,18 @@ int main(int argc, char **argv)
         return 2;
     }
     int rc;
-    if (is_load) {
+    if (is_user) {
+        rc = user_cmd(r, pos, npos, role, password_file, &err);
+        if (rc == SF_EMETHOD) {
+            sf_redis_free(r);
+            return usage();
+        }
+        if (rc == 3) {
+            sf_redis_free(r);
+            fprintf(stderr, "stbfarm-admin: the user %s exists with another password\n", pos[2]);
+            return 3;
+        }
+    } else if (is_load) {
         rc = admin_result_load(r, pos[2], &err);
     } else if (is_call) {
         rc = node_call_cmd(r, pos[2], pos[3], pos[4], &err);
@@ -178,7 +292,7 @@ int main(int argc, char **argv)
         rc = nodes_register(r, pos[2], &info, alive, &err);
     } else if (!strcmp(pos[1], "create")) {
         char token[SF_TOKEN_LEN + 1];
-        rc = sf_token_create(r, pos[2], token, &err);
+        rc = sf_token_create(r, pos[2], NULL, token, NULL, &err);
         if (!rc)
             printf("%s\n", token);
     } else {

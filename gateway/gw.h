@@ -49,7 +49,16 @@ typedef struct gw_config {
     const char *trusted_proxies;
     long max_downloads_per_token;
     int access_log;
+    /* the portal (gw_session.c, gw_static.c, gw_live.c) */
+    const char *web_root;
+    long session_idle_secs;
+    long session_max_secs;
+    const char *sign_in_user_limit;
+    const char *sign_in_address_limit;
+    long live_viewers;
 } gw_config;
+
+typedef struct gw_portal gw_portal;
 
 typedef struct gw_state {
     gw_config cfg;
@@ -60,6 +69,7 @@ typedef struct gw_state {
     gw_share *share;
     gw_conns *conns;
     gw_tally *downloads; /* file downloads in progress per token */
+    gw_portal *portal;   /* sign-in limits, password hashing slots, web files, live viewers */
     atomic_int long_polls;
 } gw_state;
 
@@ -76,7 +86,16 @@ enum {
     GW_SHARED = 1 << 4,    /* a read whose reply depends only on path, query, user and base
                               URL: identical concurrent requests share one call (gw_share.c) */
     GW_IMMUTABLE = 1 << 5, /* GW_SHARED, and the file it answers never changes: kept */
+    /* Who may: write and admin always, unless GW_ADMIN_ONLY; manual control and read only
+     * where the route says so (gw_authorize). */
+    GW_ROLE_MANUAL = 1 << 6,
+    GW_ROLE_READ = 1 << 7,
+    GW_ADMIN_ONLY = 1 << 8,
+    GW_ANY_ROLE = GW_ROLE_MANUAL | GW_ROLE_READ,
 };
+
+#define GW_SESSION_COOKIE "stbf_session"
+#define GW_CSRF_HEADER    "X-CSRF-Token"
 
 typedef struct gw_request gw_request;
 typedef int (*gw_handler)(gw_request *rq);
@@ -102,6 +121,8 @@ struct gw_request {
     char user[72];
     char token_id[40];        /* the token's selector once authenticated: its limits' key */
     char client[GW_ADDR_MAX]; /* the client's address (from a trusted proxy: as forwarded) */
+    int role;                 /* sf_role the user acts with */
+    int by_session;           /* authenticated by the session cookie, not a token */
     char base_url[512];
     int head;  /* a HEAD request: headers only */
     int close; /* close the connection after this response */
@@ -173,9 +194,36 @@ int gw_tokens_new(gw_tokens **out, const char *redis, long ttl_secs, sf_error *e
 void gw_tokens_free(gw_tokens *t);
 sf_events_listener gw_tokens_listener(gw_tokens *t);
 
-/* Authenticate the request and charge its rate bucket. Returns 0 with rq->user set;
- * SF_EFORBIDDEN; SF_ETOOMANY with *retry_after_s; SF_EUNAVAIL when Redis is down. */
+/* Authenticate the request (its token, else its session cookie) and charge its rate bucket.
+ * Returns 0 with rq->user, rq->role and rq->by_session set; SF_EFORBIDDEN; SF_ETOOMANY with
+ * *retry_after_s; SF_EUNAVAIL when Redis is down. */
 int gw_authenticate(gw_request *rq, int artifact, int *retry_after_s, sf_error *err);
+
+/* 0 when rq->role may use rq->route; SF_EFORBIDDEN naming the role needed. */
+int gw_authorize(gw_request *rq, sf_error *err);
+
+/* The session id in the request's cookie: 0, or SF_ENOTFOUND. */
+int gw_session_id(const gw_request *rq, char *id, size_t len);
+
+/* ---- the portal: sessions, tokens, users (gw_session.c), web files (gw_static.c), live
+ * screens (gw_live.c) ---- */
+
+int gw_portal_new(gw_portal **out, const gw_config *cfg, sf_error *err);
+void gw_portal_free(gw_portal *p);
+
+int gw_handle_sign_in(gw_request *rq);
+int gw_handle_session(gw_request *rq);
+int gw_handle_sign_out(gw_request *rq);
+int gw_handle_tokens_list(gw_request *rq);
+int gw_handle_token_create(gw_request *rq);
+int gw_handle_token_revoke(gw_request *rq);
+int gw_handle_users_list(gw_request *rq);
+int gw_handle_user_create(gw_request *rq);
+int gw_handle_user_update(gw_request *rq);
+int gw_handle_user_remove(gw_request *rq);
+int gw_handle_root(gw_request *rq);
+int gw_handle_live(gw_request *rq);
+int gw_handle_static(gw_request *rq);
 
 /* ---- handlers the gateway answers itself (gw_local.c) ---- */
 
@@ -190,7 +238,12 @@ char *gw_openapi_render(void);
 /* 1 and the route, when a route has no entry in gw_openapi.c's table; else 0. */
 int gw_openapi_missing(const char **method, const char **pattern);
 
-/* GET .../await_completion (gw_await.c) */
+/* Run fn as a long poll: one of this gateway's --max-long-polls (503 when all are taken), since
+ * it holds a civetweb worker for long (gw_await.c). */
+int gw_long_poll(gw_request *rq, gw_handler fn);
+
+/* GET .../await_completion, and .../log?wait=true (gw_await.c) */
 int gw_handle_await(gw_request *rq);
+int gw_handle_log(gw_request *rq);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 enum { RECHECK_MS = 5000 };
 
@@ -65,7 +66,7 @@ static int await_job(gw_request *rq)
     return status;
 }
 
-int gw_handle_await(gw_request *rq)
+int gw_long_poll(gw_request *rq, gw_handler fn)
 {
     gw_state *gw = rq->gw;
     if (atomic_fetch_add(&gw->long_polls, 1) >= gw->cfg.max_long_polls) {
@@ -74,7 +75,61 @@ int gw_handle_await(gw_request *rq)
                               "this gateway is already holding %ld long polls; retry shortly",
                               gw->cfg.max_long_polls);
     }
-    int status = await_job(rq);
+    int status = fn(rq);
     atomic_fetch_sub(&gw->long_polls, 1);
     return status;
+}
+
+int gw_handle_await(gw_request *rq)
+{
+    return gw_long_poll(rq, await_job);
+}
+
+/* GET /api/v2/jobs/<uid>/log?offset=N&wait=true: the log from byte N on, held (like
+ * await_completion) until there is some or the job has exited, so a page follows a running job's
+ * log with one request per change. Without wait, the plain proxy. */
+static int await_log(gw_request *rq)
+{
+    sf_error err = SF_ERROR_INIT;
+    ProtobufCMessage *req = NULL;
+    int rc = gw_build_request(rq, &req, &err);
+    if (rc)
+        return gw_reply_sf_error(rq, rc, &err);
+    const char *uid = ((const Stbfarm__JobLogRequest *)req)->job_uid;
+    char topic[SF_EVENT_TOPIC_MAX];
+    snprintf(topic, sizeof(topic), "job:%s:log", uid);
+    sf_events_waiter w;
+    sf_events_watch(rq->gw->events, &w, topic);
+    int64_t deadline = sf_mono_ms() + rq->gw->cfg.long_poll_secs * 1000;
+    int status = 0;
+    while (!status) {
+        sf_rpc_result res;
+        rc = gw_call(rq, SF_SVC_JOBS, "jobs.log", req, NULL, &res, &err);
+        int64_t left = deadline - sf_mono_ms();
+        int ended = 1;
+        for (size_t i = 0; !rc && i < res.n_headers; i++) {
+            if (!strcmp(res.headers[i]->name, "X-Job-Status"))
+                ended = strcmp(res.headers[i]->value, "running") != 0;
+        }
+        if (rc)
+            status = gw_reply_sf_error(rq, rc, &err);
+        else if (res.body_len || ended || left <= 0)
+            status = gw_reply_result(rq, &res);
+        else /* events are hints: look again at least once a second */
+            sf_events_wait(rq->gw->events, &w, left < 1000 ? (int)left : 1000);
+        sf_rpc_result_free(&res);
+    }
+    sf_events_unwatch(rq->gw->events, &w);
+    protobuf_c_message_free_unpacked(req, NULL);
+    return status;
+}
+
+int gw_handle_log(gw_request *rq)
+{
+    char wait[8];
+    const char *q = rq->ri->query_string;
+    if (!q || mg_get_var(q, strlen(q), "wait", wait, sizeof(wait)) < 0 ||
+        (strcasecmp(wait, "true") && strcmp(wait, "1")))
+        return gw_proxy(rq);
+    return gw_long_poll(rq, await_log);
 }

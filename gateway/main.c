@@ -2,6 +2,7 @@
  * to its service over the broker and translates JSON <-> protobuf. Holds no state of its own:
  * run as many replicas as you like behind a load balancer. */
 #include "gw.h"
+#include "gw_portal.h"
 
 #include "sf_log.h"
 #include "sf_proc.h"
@@ -188,6 +189,8 @@ static int serve(gw_request *rq)
         return gw_reply_error_headers(rq, 405, hdr, "method %s is not allowed here; allowed: %s",
                                       method, allow);
     }
+    if ((rc = gw_authorize(rq, &err)))
+        return gw_reply_sf_error(rq, rc, &err);
     set_base_url(rq);
     return rq->route->handler ? rq->route->handler(rq) : gw_proxy(rq);
 }
@@ -254,6 +257,16 @@ static int check_config(gw_state *gw)
         fprintf(stderr, "stbfarm-gateway: --token-cache-secs takes 0 to 86400\n");
         return 2;
     }
+    gw_limit limit;
+    if (gw->cfg.session_idle_secs < 60 || gw->cfg.session_max_secs < 60 ||
+        gw->cfg.session_max_secs > 366 * 86400 || gw->cfg.live_viewers < 1 ||
+        gw_limit_parse(gw->cfg.sign_in_user_limit, &limit) ||
+        gw_limit_parse(gw->cfg.sign_in_address_limit, &limit)) {
+        fprintf(stderr, "stbfarm-gateway: --session-idle-secs and --session-max-secs take 60 to "
+                        "31622400, --live-viewers at least 1, --sign-in-user-limit and "
+                        "--sign-in-address-limit BURST:SECONDS\n");
+        return 2;
+    }
     if (gw->cfg.header_timeout_ms < 100 || gw->cfg.header_timeout_ms > 600000 ||
         gw->cfg.max_conns_per_address < 1 || gw->cfg.max_downloads_per_token < 1) {
         fprintf(stderr, "stbfarm-gateway: --header-timeout-ms takes 100 to 600000, "
@@ -317,6 +330,20 @@ int main(int argc, char **argv)
          &c->max_downloads_per_token},
         {"access-log", "STBF_ACCESS_LOG", SF_OPT_BOOL, "true", "log one line per request",
          &c->access_log},
+        /* the portal */
+        {"web", "STBF_WEB", SF_OPT_STR, SF_WEB_DIR, "the portal's files, served under /app/",
+         &c->web_root},
+        {"session-idle-secs", "STBF_SESSION_IDLE_SECS", SF_OPT_INT, "43200",
+         "a portal session unused for this long ends", &c->session_idle_secs},
+        {"session-max-secs", "STBF_SESSION_MAX_SECS", SF_OPT_INT, "604800",
+         "a portal session ends this long after signing in, used or not", &c->session_max_secs},
+        {"sign-in-user-limit", "STBF_SIGN_IN_USER_LIMIT", SF_OPT_STR, "10:6",
+         "failed sign-ins allowed per username: BURST:SECONDS (then one every SECONDS)",
+         &c->sign_in_user_limit},
+        {"sign-in-address-limit", "STBF_SIGN_IN_ADDRESS_LIMIT", SF_OPT_STR, "30:2",
+         "failed sign-ins allowed per client address: BURST:SECONDS", &c->sign_in_address_limit},
+        {"live-viewers", "STBF_LIVE_VIEWERS", SF_OPT_INT, "8",
+         "viewers of one node's live screen at once, over every gateway", &c->live_viewers},
     };
     const size_t n_options = sizeof(options) / sizeof(options[0]);
     int check_only = sf_config_load("stbfarm-gateway", "The HTTP REST API v2 gateway of stbfarm.",
@@ -347,6 +374,10 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     if (gw_share_new(&gw->share, &gw_rpc_share_ops, 60 * 1000000LL, &err)) {
+        sf_error("%s", err.msg);
+        goto cleanup;
+    }
+    if (gw_portal_new(&gw->portal, c, &err)) {
         sf_error("%s", err.msg);
         goto cleanup;
     }
@@ -410,6 +441,7 @@ cleanup:
     gw_share_free(gw->share);
     gw_conns_free(gw->conns);
     gw_tally_free(gw->downloads);
+    gw_portal_free(gw->portal);
     for (int s = 0; s < SF_SVC_COUNT; s++)
         sf_rpc_client_free(gw->clients[s]);
     free(gw);

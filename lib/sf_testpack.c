@@ -342,3 +342,70 @@ int sf_testpack_checkout(sf_testpack *tp, const char *sha, const char *dir, sf_e
     git_tree_free(tree);
     return rc;
 }
+
+typedef struct refs_ctx {
+    sf_refs *refs;
+    int oom;
+} refs_ctx;
+
+static int add_ref(char ***list, size_t *n, const char *name)
+{
+    char **grown = realloc(*list, (*n + 1) * sizeof(char *));
+    if (!grown)
+        return -1;
+    *list = grown;
+    if (!(grown[*n] = strdup(name)))
+        return -1;
+    (*n)++;
+    return 0;
+}
+
+static int each_ref(const char *name, void *arg)
+{
+    refs_ctx *c = arg;
+    if (!strncmp(name, "refs/heads/", 11))
+        c->oom |= add_ref(&c->refs->branches, &c->refs->n_branches, name + 11);
+    else if (!strncmp(name, "refs/tags/", 10))
+        c->oom |= add_ref(&c->refs->tags, &c->refs->n_tags, name + 10);
+    return c->oom;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int sf_testpack_refs(sf_testpack *tp, sf_refs *out, sf_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    refs_ctx c = {out, 0};
+    if (git_reference_foreach_name(tp->repo, each_ref, &c) < 0 && !c.oom) {
+        sf_refs_clear(out);
+        return git_fail(err, SF_EUNAVAIL, "listing branches and tags");
+    }
+    if (c.oom) {
+        sf_refs_clear(out);
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    }
+    if (out->n_branches) /* qsort of NULL, even of none, is undefined */
+        qsort(out->branches, out->n_branches, sizeof(char *), by_name);
+    if (out->n_tags)
+        qsort(out->tags, out->n_tags, sizeof(char *), by_name);
+    git_reference *head = NULL;
+    if (git_repository_head(&head, tp->repo) == 0 && git_reference_is_branch(head))
+        snprintf(out->default_branch, sizeof(out->default_branch), "%s",
+                 git_reference_shorthand(head));
+    git_reference_free(head);
+    return 0;
+}
+
+void sf_refs_clear(sf_refs *refs)
+{
+    for (size_t i = 0; i < refs->n_branches; i++)
+        free(refs->branches[i]);
+    for (size_t i = 0; i < refs->n_tags; i++)
+        free(refs->tags[i]);
+    free(refs->branches);
+    free(refs->tags);
+    memset(refs, 0, sizeof(*refs));
+}

@@ -65,6 +65,17 @@ int sf_testpack_walk(sf_testpack *tp, const char *sha,
 /* Write the files of commit sha into dir (which must not exist yet or be empty). */
 int sf_testpack_checkout(sf_testpack *tp, const char *sha, const char *dir, sf_error *err);
 
+/* The test pack's branches and tags, by name, and its default branch (what HEAD names; "" when
+ * HEAD is detached). Free with sf_refs_clear. */
+typedef struct sf_refs {
+    char default_branch[256];
+    char **branches, **tags; /* sorted */
+    size_t n_branches, n_tags;
+} sf_refs;
+
+int sf_testpack_refs(sf_testpack *tp, sf_refs *out, sf_error *err);
+void sf_refs_clear(sf_refs *refs);
+
 /* 1 when rev has only characters a branch, tag or sha may have (no "..", "~", "^", ":", ...). */
 int sf_testpack_rev_valid(const char *rev);
 

@@ -11,6 +11,7 @@
 #include "sf_redis.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define SF_TOKEN_LEN    43
 #define SF_TOKEN_MAX    256 /* longest token the gateway will look at */
@@ -35,11 +36,37 @@ int sf_token_parse_header(const char *header, const char **tok, size_t *len, sf_
 
 void sf_token_digest_of(const char *tok, size_t len, sf_token_digest *out);
 
+/* A new random credential (a token or a session id: 32 bytes, URL-safe base64) into out
+ * (SF_TOKEN_LEN + 1 bytes) and its digest. 0 or SF_EINTERNAL. */
+int sf_token_generate(char *out, sf_token_digest *d, sf_error *err);
+
 /* 1 when user is a valid username: 1 to 64 of [A-Za-z0-9._-], not starting with '.' or '-'. */
 int sf_username_valid(const char *user);
 
-/* Make a token for user and store its digest. out holds SF_TOKEN_LEN + 1. */
-int sf_token_create(sf_redis *r, const char *user, char *out, sf_error *err);
+/* The set of a user's token selectors (what GET /api/v2/tokens lists). */
+#define SF_USER_TOKENS_FMT "sf:user:%s:tokens"
+#define SF_TOKEN_NOTE_MAX  200 /* bytes of the note a token may carry */
+#define SF_TOKENS_PER_USER 200
+
+/* Make a token for user and store its digest, the note (NULL: none; at most SF_TOKEN_NOTE_MAX
+ * bytes of UTF-8) and the time, written into created (40 bytes; may be NULL); index it under
+ * the user. out holds SF_TOKEN_LEN + 1. SF_EINVAL for a bad username or note; SF_ECONFLICT when
+ * the user has SF_TOKENS_PER_USER. */
+int sf_token_create(sf_redis *r, const char *user, const char *note, char *out, char *created,
+                    sf_error *err);
+
+/* What GET /api/v2/tokens shows of one token; never the token itself. */
+typedef struct sf_token_info {
+    char id[33];      /* its selector */
+    char created[40]; /* ISO 8601 */
+    char *note;       /* NULL: none */
+    int64_t used_us;  /* when a gateway last verified it (to within a minute); 0: never */
+} sf_token_info;
+
+/* A user's tokens, newest first: *out (sf_token_infos_free) holds *n. Index entries whose
+ * token is gone are dropped on the way. */
+int sf_token_list(sf_redis *r, const char *user, sf_token_info **out, size_t *n, sf_error *err);
+void sf_token_infos_free(sf_token_info *infos, size_t n);
 
 /* Remove a token, then tell every gateway to forget it and wait (SF_TOKEN_ACK_WAIT_MS at most)
  * until each has: when this returns, no gateway accepts the token. SF_ENOTFOUND when no such
@@ -47,5 +74,14 @@ int sf_token_create(sf_redis *r, const char *user, char *out, sf_error *err);
  * that do not answer in time are counted in a warning; each refuses the token anyway once its
  * copy expires (the gateway's --token-cache-secs). */
 int sf_token_revoke(sf_redis *r, const char *token, sf_error *err);
+
+/* sf_token_revoke for the token with this selector, only if it belongs to user (NULL: anyone's).
+ * SF_ENOTFOUND otherwise. */
+int sf_token_revoke_id(sf_redis *r, const char *selector, const char *user, sf_error *err);
+
+/* Tell every gateway to drop what it keeps of subject, and wait until each has (as for
+ * sf_token_revoke). subject is a credential's selector (a token or a session), or "@<user>"
+ * for everything of that user (their role changed, or they were removed). */
+int sf_token_tell_gateways(sf_redis *r, const char *subject, sf_error *err);
 
 #endif

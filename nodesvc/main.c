@@ -3,6 +3,7 @@
  * presses its remote control keys (node_lirc), and answers the services over nng at the address
  * it registers with a heartbeat (node_agent). */
 #include "node_agent.h"
+#include "node_live.h"
 #include "node_runner.h"
 #include "nodes_store.h"
 #include "sf_testpack.h"
@@ -39,6 +40,7 @@ typedef struct method_table {
 static const method_table MODULES[] = {
     {node_agent_methods, &node_agent_n_methods},
     {node_runner_methods, &node_runner_n_methods},
+    {node_live_methods, &node_live_n_methods},
 };
 
 /* Every handler thread sees the same modules (node_service.h). */
@@ -186,6 +188,10 @@ int main(int argc, char **argv)
         sf_error("%s", err.msg);
         goto cleanup;
     }
+    if (node_live_new(&service.live, &dev)) {
+        sf_error("out of memory");
+        goto cleanup;
+    }
     agent.cfg = c.agent;
     agent.cfg.current_job = node_runner_current;
     agent.cfg.current_job_arg = service.runner;
@@ -204,6 +210,7 @@ cleanup:
     node_agent_stop(&agent);
     node_runner_free(service.runner);
     sf_testpack_process_shutdown();
+    node_live_free(service.live);
     node_capture_stop(dev.cap);
     free(methods);
     return rc;

@@ -77,9 +77,13 @@ int node_exec_run(const node_exec_opts *o, node_exec_result *res, sf_error *err)
             wait_ms = deadline > now ? (int)(deadline - now) : 0;
         if (signalled)
             wait_ms = kill_at > now ? (int)(kill_at - now) : 0;
+        if (o->tick && (wait_ms < 0 || wait_ms > o->tick_ms))
+            wait_ms = o->tick_ms;
         int n = poll(p, o->stop_fd >= 0 ? 3 : 2, wait_ms);
         if (n < 0 && errno != EINTR)
             break;
+        if (o->tick)
+            o->tick(o->arg);
         now = sf_mono_ms();
         if (deadline && now >= deadline && !signalled) {
             res->timed_out = 1;

@@ -20,6 +20,10 @@ typedef struct node_exec_opts {
     int stop_fd;    /* readable: stop now (-1: none) */
     /* Called on this thread for every chunk the process writes. */
     void (*output)(void *arg, int stream, int64_t time_us, const char *data, size_t len);
+    /* Called on this thread at least every tick_ms while the process runs (NULL: never), so
+     * that output held back can go on when the process falls silent. */
+    void (*tick)(void *arg);
+    int tick_ms;
     void *arg;
 } node_exec_opts;
 

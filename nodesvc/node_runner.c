@@ -28,7 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { LOG_FLUSH_MS = 500, LOG_FLUSH_BYTES = 32 << 10 };
+/* A line of the job log reaches the jobs service within LOG_FLUSH_MS (plus a tick) of the test
+ * writing it, even when the test then falls silent: the portal follows it live. */
+enum { LOG_FLUSH_MS = 250, LOG_FLUSH_BYTES = 32 << 10, LOG_TICK_MS = 100 };
 
 /* The duration statistics of one test case in a job, for weighted shuffling. */
 typedef struct case_stats {
@@ -143,6 +145,13 @@ static void on_output(void *arg, int stream, int64_t time_us, const char *data, 
     o->now_us = time_us;
     node_lines_feed(&o->lines[stream == NODE_EXEC_STDOUT ? 0 : 1], data, len, output_line, o);
     if (o->j->log.len > LOG_FLUSH_BYTES || sf_mono_ms() - o->j->log_flushed_ms > LOG_FLUSH_MS)
+        log_flush(o->r, o->j);
+}
+
+static void on_tick(void *arg)
+{
+    run_output *o = arg;
+    if (o->j->log.len && sf_mono_ms() - o->j->log_flushed_ms > LOG_FLUSH_MS)
         log_flush(o->r, o->j);
 }
 
@@ -345,9 +354,15 @@ static int run_exec(node_runner *r, run *u)
         sf_error("%s: cannot write its logs in %s", u->name, u->dir);
         rc = -1;
     } else {
-        node_exec_opts eo = {
-            u->argv,         u->envp,   u->dir, (int)r->cfg.test_timeout_secs * 1000,
-            r->stop_pipe[0], on_output, &out};
+        node_exec_opts eo = {u->argv,
+                             u->envp,
+                             u->dir,
+                             (int)r->cfg.test_timeout_secs * 1000,
+                             r->stop_pipe[0],
+                             on_output,
+                             on_tick,
+                             LOG_TICK_MS,
+                             &out};
         if (node_exec_run(&eo, &u->er, &err)) {
             sf_error("%s: %s", u->name, err.msg);
             rc = -1;

@@ -6,10 +6,12 @@
 
 struct node_agent;
 struct node_runner;
+struct node_live;
 
 typedef struct node_service {
     struct node_agent *agent;   /* agent.screenshot, press, video_*, status (node_agent.h) */
     struct node_runner *runner; /* agent.run_job, stop_job (node_runner.h) */
+    struct node_live *live;     /* agent.live_frame, live_status (node_live.h) */
 } node_service;
 
 #endif

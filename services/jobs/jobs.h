@@ -62,6 +62,17 @@ int jobs_test_case_names(sf_call *call, const ProtobufCMessage *req, sf_rpc_repl
                          sf_error *err);
 int jobs_open_testpack(jobs_thread *t, const jobs_config *cfg, sf_error *err);
 
+/* jobs_browse.c */
+int jobs_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err);
+int jobs_refs(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err);
+int jobs_remote_controls(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                         sf_error *err);
+int jobs_remote_control(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                        sf_error *err);
+/* Reply with rec as a JobDetail, rendered as JSON (raw): what ?details=true answers. */
+int jobs_reply_detail(sf_rpc_reply *reply, const jobs_record *rec, const char *base_url,
+                      sf_error *err);
+
 /* jobs_run.c */
 int jobs_run(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err);
 
@@ -85,6 +96,8 @@ int jobs_end(sf_redis *r, const char *uid, sf_error *err);
 /* Wake whoever waits on job uid (event topic "job:<uid>"). Best effort: an event is a hint,
  * and waiters re-read the job every few seconds anyway. */
 void jobs_publish(sf_redis *r, const char *uid);
+/* Wake whoever follows job uid's log (event topic "job:<uid>:log"). */
+void jobs_publish_log(sf_redis *r, const char *uid);
 
 /* Reply with the API view of rec. */
 int jobs_reply_job(sf_rpc_reply *reply, const jobs_record *rec, const char *base_url,

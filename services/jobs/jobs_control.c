@@ -26,6 +26,13 @@ void jobs_publish(sf_redis *r, const char *uid)
     sf_events_publish(r, topic);
 }
 
+void jobs_publish_log(sf_redis *r, const char *uid)
+{
+    char topic[SF_EVENT_TOPIC_MAX];
+    snprintf(topic, sizeof(topic), "job:%s:log", uid);
+    sf_events_publish(r, topic);
+}
+
 int jobs_end(sf_redis *r, const char *uid, sf_error *err)
 {
     int ended;
@@ -33,6 +40,7 @@ int jobs_end(sf_redis *r, const char *uid, sf_error *err)
     if (rc)
         return rc;
     jobs_publish(r, uid);
+    jobs_publish_log(r, uid); /* a log's followers stop following */
     return ended;
 }
 
@@ -48,7 +56,9 @@ int jobs_get_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply
     const Stbfarm__JobRequest *q = (const Stbfarm__JobRequest *)req;
     jobs_record rec;
     int rc = jobs_get(sf_worker_of(call)->redis, q->job_uid, &rec, err);
-    if (!rc)
+    if (!rc && q->has_details && q->details)
+        rc = jobs_reply_detail(reply, &rec, call->base_url, err);
+    else if (!rc)
         rc = jobs_reply_job(reply, &rec, call->base_url, err);
     jobs_record_clear(&rec);
     return rc;
@@ -149,20 +159,31 @@ int jobs_stop_node_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
 
 int jobs_log(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err)
 {
-    const Stbfarm__JobRequest *q = (const Stbfarm__JobRequest *)req;
+    const Stbfarm__JobLogRequest *q = (const Stbfarm__JobLogRequest *)req;
     sf_redis *r = sf_worker_of(call)->redis;
     jobs_record rec;
     int rc = jobs_get(r, q->job_uid, &rec, err);
+    int running = rec.running;
     jobs_record_clear(&rec);
     if (rc)
         return rc;
+    if (q->has_offset && q->offset < 0)
+        return sf_fail(err, SF_EINVAL, "offset must be 0 or more, not %lld", (long long)q->offset);
+    int64_t from = q->has_offset ? q->offset : 0;
     char *text;
     size_t len;
-    if ((rc = jobs_store_log(r, q->job_uid, &text, &len, err)))
+    if ((rc = jobs_store_log(r, q->job_uid, from, &text, &len, err)))
         return rc;
-    return sf_rpc_reply_take_raw(reply, "text/plain; charset=utf-8", text, len)
-               ? sf_fail(err, SF_EINTERNAL, "out of memory")
-               : 0;
+    if (sf_rpc_reply_take_raw(reply, "text/plain; charset=utf-8", text, len))
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    /* what a reader following the log needs to know to read on: where this part ends, and
+     * whether more may come */
+    char end[32];
+    snprintf(end, sizeof(end), "%lld", (long long)from + (long long)len);
+    if (sf_rpc_reply_header(reply, "X-Log-Offset", end) ||
+        sf_rpc_reply_header(reply, "X-Job-Status", running ? "running" : "exited"))
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    return 0;
 }
 
 int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err)
@@ -190,6 +211,8 @@ int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
     }
     if (!rc && strcmp(q->event, "log"))
         jobs_publish(r, q->job_uid);
+    else if (!rc)
+        jobs_publish_log(r, q->job_uid);
     Stbfarm__JobReportReply answer = STBFARM__JOB_REPORT_REPLY__INIT;
     answer.stop = rec.stopping || !rec.running;
     jobs_record_clear(&rec);

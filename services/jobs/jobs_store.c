@@ -234,6 +234,10 @@ static const char START_SCRIPT[] = RESV_LUA_MAY_USE
     "redis.call('SET', lastjob, uid)\n"
     "redis.call('SADD', running, uid)\n"
     "redis.call('SET', req, uid, 'EX', 600)\n"
+    "redis.call('LPUSH', 'sf:node:' .. node .. ':jobs', uid)\n"
+    "redis.call('LTRIM', 'sf:node:' .. node .. ':jobs', 0, 99)\n"
+    "redis.call('LPUSH', 'sf:jobs:recent', uid)\n"
+    "redis.call('LTRIM', 'sf:jobs:recent', 0, 999)\n"
     "return uid\n";
 
 /* KEYS: sf:job:<uid>, sf:jobs:running, sf:jobs:req:<request id>. ARGV: uid. */
@@ -247,7 +251,9 @@ static const char FORGET_SCRIPT[] =
     "    local prev = redis.call('HGET', job, 'prev_lastjob')\n"
     "    if prev then redis.call('SET', lastjob, prev) else redis.call('DEL', lastjob) end\n"
     "  end\n"
+    "  redis.call('LREM', 'sf:node:' .. node .. ':jobs', 1, uid)\n"
     "end\n"
+    "redis.call('LREM', 'sf:jobs:recent', 1, uid)\n"
     "redis.call('DEL', job, req)\n"
     "redis.call('SREM', running, uid)\n"
     "return 1\n";
@@ -426,10 +432,13 @@ int jobs_store_log_write(sf_redis *r, const char *uid, int64_t offset, const cha
     return rc;
 }
 
-int jobs_store_log(sf_redis *r, const char *uid, char **text, size_t *len, sf_error *err)
+int jobs_store_log(sf_redis *r, const char *uid, int64_t offset, char **text, size_t *len,
+                   sf_error *err)
 {
     redisReply *log;
-    int rc = sf_redis_cmd(r, &log, err, "GET sf:job:%s:log", uid);
+    int rc = offset ? sf_redis_cmd(r, &log, err, "GETRANGE sf:job:%s:log %lld -1", uid,
+                                   (long long)offset)
+                    : sf_redis_cmd(r, &log, err, "GET sf:job:%s:log", uid);
     if (rc)
         return rc;
     const char *s = sf_reply_str(log);
@@ -447,29 +456,45 @@ int jobs_store_log(sf_redis *r, const char *uid, char **text, size_t *len, sf_er
     return 0;
 }
 
+/* The uids a command answered as an array, copied: 0 with *uids (jobs_uids_free) and *n. */
+static int uids_of(redisReply *list, char ***uids, size_t *n, sf_error *err)
+{
+    char **out = calloc(list->elements ? list->elements : 1, sizeof(*out));
+    size_t k = 0;
+    for (size_t i = 0; out && i < list->elements; i++) {
+        const char *uid = sf_reply_str(list->element[i]);
+        if (uid && !(out[k++] = strdup(uid))) {
+            jobs_uids_free(out, k);
+            out = NULL;
+        }
+    }
+    freeReplyObject(list);
+    if (!out)
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    *uids = out;
+    *n = k;
+    return 0;
+}
+
 int jobs_store_running(sf_redis *r, char ***uids, size_t *n, sf_error *err)
 {
     redisReply *running;
     *uids = NULL;
     *n = 0;
     int rc = sf_redis_cmd(r, &running, err, "SMEMBERS sf:jobs:running");
-    if (rc)
-        return rc;
-    char **out = calloc(running->elements ? running->elements : 1, sizeof(*out));
-    size_t k = 0;
-    for (size_t i = 0; out && i < running->elements; i++) {
-        const char *uid = sf_reply_str(running->element[i]);
-        if (uid && !(out[k++] = strdup(uid))) {
-            jobs_uids_free(out, k);
-            out = NULL;
-        }
-    }
-    freeReplyObject(running);
-    if (!out)
-        return sf_fail(err, SF_EINTERNAL, "out of memory");
-    *uids = out;
-    *n = k;
-    return 0;
+    return rc ? rc : uids_of(running, uids, n, err);
+}
+
+int jobs_store_recent(sf_redis *r, const char *node_id, long limit, char ***uids, size_t *n,
+                      sf_error *err)
+{
+    redisReply *recent;
+    *uids = NULL;
+    *n = 0;
+    int rc = node_id
+                 ? sf_redis_cmd(r, &recent, err, "LRANGE sf:node:%s:jobs 0 %ld", node_id, limit - 1)
+                 : sf_redis_cmd(r, &recent, err, "LRANGE sf:jobs:recent 0 %ld", limit - 1);
+    return rc ? rc : uids_of(recent, uids, n, err);
 }
 
 void jobs_uids_free(char **uids, size_t n)

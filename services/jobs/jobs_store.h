@@ -13,6 +13,8 @@
  *   sf:jobs:running        SET of the uids of running jobs (the reaper's work list)
  *   sf:node:<id>:job       the uid of the job running on the node (contract: "busy")
  *   sf:node:<id>:lastjob   the uid of the node's latest job
+ *   sf:node:<id>:jobs      LIST: the node's last 100 job uids, newest first
+ *   sf:jobs:recent         LIST: the farm's last 1,000 job uids, newest first
  *   sf:jobs:req:<id>       the uid a run_tests request id created (a resent request is answered
  *                          with the same job; expires after 10 minutes)
  * Starting a job checks the node's reservation inside the same script (RESV_LUA_MAY_USE of
@@ -130,12 +132,16 @@ int jobs_store_stopping(sf_redis *r, const char *uid, sf_error *err);
 int jobs_store_log_write(sf_redis *r, const char *uid, int64_t offset, const char *text,
                          sf_error *err);
 
-/* The job's log: *text (NUL-terminated, free() it) and its length; "" when nothing was
- * written. */
-int jobs_store_log(sf_redis *r, const char *uid, char **text, size_t *len, sf_error *err);
+/* The job's log from byte offset on: *text (NUL-terminated, free() it) and its length; ""
+ * when nothing was written there. */
+int jobs_store_log(sf_redis *r, const char *uid, int64_t offset, char **text, size_t *len,
+                   sf_error *err);
 
 /* The uids of every running job (the reaper's work list); free with jobs_uids_free. */
 int jobs_store_running(sf_redis *r, char ***uids, size_t *n, sf_error *err);
+/* The uids of the latest limit jobs of node_id (NULL: of the farm), newest first. */
+int jobs_store_recent(sf_redis *r, const char *node_id, long limit, char ***uids, size_t *n,
+                      sf_error *err);
 void jobs_uids_free(char **uids, size_t n);
 
 #endif

@@ -55,7 +55,11 @@ static const sf_rpc_method methods[] = {
     {"jobs.node_job", &stbfarm__node_job_request__descriptor, jobs_get_node_job},
     {"jobs.stop", &stbfarm__job_request__descriptor, jobs_stop},
     {"jobs.node_stop", &stbfarm__node_job_request__descriptor, jobs_stop_node_job},
-    {"jobs.log", &stbfarm__job_request__descriptor, jobs_log},
+    {"jobs.log", &stbfarm__job_log_request__descriptor, jobs_log},
+    {"jobs.list", &stbfarm__job_list_request__descriptor, jobs_list},
+    {"jobs.refs", &stbfarm__test_pack_refs_request__descriptor, jobs_refs},
+    {"jobs.remote_controls", &stbfarm__remote_control_request__descriptor, jobs_remote_controls},
+    {"jobs.remote_control", &stbfarm__remote_control_request__descriptor, jobs_remote_control},
     {"jobs.test_case_names", &stbfarm__test_case_names_request__descriptor, jobs_test_case_names},
     {"jobs.report", &stbfarm__job_report__descriptor, jobs_report},
 };

@@ -401,9 +401,10 @@ static int agent_timeout(const sf_call *call)
     return left < max ? (left > 1 ? left : 1) : max;
 }
 
-/* Forward an image request to the node's agent and answer its bytes. */
-static int forward_image(sf_call *call, const char *node_id, const char *method, int touch,
-                         sf_rpc_reply *reply, sf_error *err)
+/* Forward an image request (q; NULL: an empty AgentImageRequest) to the node's agent and answer
+ * its bytes and headers. */
+static int forward_image(sf_call *call, const char *node_id, const char *method,
+                         const ProtobufCMessage *q, int touch, sf_rpc_reply *reply, sf_error *err)
 {
     sf_redis *r = sf_worker_of(call)->redis;
     nodes_record rec;
@@ -411,13 +412,17 @@ static int forward_image(sf_call *call, const char *node_id, const char *method,
     int rc = nodes_get(r, node_id, &rec, err);
     if (rc)
         return rc;
-    Stbfarm__AgentImageRequest q = STBFARM__AGENT_IMAGE_REQUEST__INIT;
-    rc = nodes_call(state_of(call)->clients, &rec, method, &q.base, NULL, agent_timeout(call), &res,
-                    err);
+    Stbfarm__AgentImageRequest empty = STBFARM__AGENT_IMAGE_REQUEST__INIT;
+    rc = nodes_call(state_of(call)->clients, &rec, method, q ? q : &empty.base, NULL,
+                    agent_timeout(call), &res, err);
     if (!rc && !res.content_type)
         rc = sf_fail(err, SF_EINTERNAL, "the agent of node %s sent no image", node_id);
     if (!rc && sf_rpc_reply_raw(reply, res.content_type, res.body, res.body_len))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+    for (size_t i = 0; !rc && i < res.n_headers; i++) {
+        if (sf_rpc_reply_header(reply, res.headers[i]->name, res.headers[i]->value))
+            rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+    }
     if (!rc && touch && call->user[0])
         rc = nodes_touch(r, node_id, call->user, err);
     sf_rpc_result_free(&res);
@@ -429,7 +434,7 @@ static int nodes_screenshot(sf_call *call, const ProtobufCMessage *req, sf_rpc_r
                             sf_error *err)
 {
     const Stbfarm__NodeGetRequest *q = (const Stbfarm__NodeGetRequest *)req;
-    return forward_image(call, q->node_id, "agent.screenshot", 1, reply, err);
+    return forward_image(call, q->node_id, "agent.screenshot", NULL, 1, reply, err);
 }
 
 /* Thumbnails do not count as using the node: dashboards poll them. */
@@ -437,7 +442,16 @@ static int nodes_thumbnail(sf_call *call, const ProtobufCMessage *req, sf_rpc_re
                            sf_error *err)
 {
     const Stbfarm__NodeGetRequest *q = (const Stbfarm__NodeGetRequest *)req;
-    return forward_image(call, q->node_id, "agent.thumbnail", 0, reply, err);
+    return forward_image(call, q->node_id, "agent.thumbnail", NULL, 0, reply, err);
+}
+
+/* One frame of the live screen (gateway/gw_live.c streams them); like thumbnails, watching is
+ * not using the node. */
+static int nodes_live_frame(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
+                            sf_error *err)
+{
+    const Stbfarm__NodeLiveFrameRequest *q = (const Stbfarm__NodeLiveFrameRequest *)req;
+    return forward_image(call, q->node_id, "agent.live_frame", &q->frame->base, 0, reply, err);
 }
 
 /* ---- key presses ---- */
@@ -511,6 +525,7 @@ static const sf_rpc_method methods[] = {
     {"nodes.heartbeat", &stbfarm__node_heartbeat__descriptor, nodes_heartbeat},
     {"nodes.screenshot", &stbfarm__node_get_request__descriptor, nodes_screenshot},
     {"nodes.thumbnail", &stbfarm__node_get_request__descriptor, nodes_thumbnail},
+    {"nodes.live_frame", &stbfarm__node_live_frame_request__descriptor, nodes_live_frame},
     {"nodes.press", &stbfarm__node_press_request__descriptor, nodes_press},
 };
 

@@ -6,6 +6,7 @@
 #include "res_store.h"
 
 #include "sf_crypto.h"
+#include "sf_pbjson.h"
 #include "sf_tags.h"
 #include "sf_time.h"
 
@@ -26,55 +27,118 @@ static int run_query(sf_call *call, const Stbfarm__ResultsListRequest *q, const 
     res_state *st = res_state_of(call);
     res_sort sort;
     res_filter *f = NULL;
+    if (q->has_limit && (q->limit < 1 || q->limit > RES_LIST_LIMIT))
+        return sf_fail(err, SF_EINVAL, "limit must be 1 to %d, not %d", RES_LIST_LIMIT, q->limit);
     int rc = res_sort_parse(q->sort, &sort, err);
     if (rc || (rc = sf_tz_cache_get(st->tzs, q->tz && *q->tz ? q->tz : "UTC", tz, err)) ||
         (rc = res_filter_parse(q->filter, &f, err)))
         return rc;
     res_filter_resolve(f, *tz);
     if (!(rc = res_index_sync(st->index, sf_worker_of(call)->redis, err)))
-        rc = res_index_query(st->index, f, &sort, RES_LIST_LIMIT, hits, err);
+        rc = res_index_query(st->index, f, &sort, q->has_limit ? (size_t)q->limit : RES_LIST_LIMIT,
+                             hits, err);
     res_filter_free(f);
     return rc;
 }
 
-/* One element of the list, and the text its fields point at. */
-typedef struct summary_view {
-    Stbfarm__ResultSummary s;
+/* The text one element of the list points at. */
+typedef struct summary_text {
     char result_url[RES_URL_MAX], triage_url[RES_URL_MAX], start[40], end[40];
-} summary_view;
+} summary_text;
+
+/* The spec's fields of a list element, the same in ResultSummary and ResultRow. */
+#define SET_SUMMARY(s, t, x)                                                                       \
+    do {                                                                                           \
+        (s)->result_id = (char *)(x)->id;                                                          \
+        (s)->job_uid = (char *)(x)->job_uid;                                                       \
+        (s)->result_url = (t)->result_url;                                                         \
+        (s)->triage_url = (t)->triage_url;                                                         \
+        (s)->start_time = (t)->start;                                                              \
+        (s)->end_time = (t)->end;                                                                  \
+        (s)->test_pack_sha = (char *)(x)->test_pack_sha;                                           \
+        (s)->test_case = (char *)(x)->test_case;                                                   \
+        (s)->result = (char *)res_outcome_name((x)->outcome);                                      \
+        (s)->failure_reason = (char *)(x)->failure_reason;                                         \
+    } while (0)
+
+static void format_text(sf_call *call, const res_hit *x, summary_text *t)
+{
+    res_result_url(t->result_url, RES_URL_MAX, call->base_url, x->id);
+    res_triage_url(t->triage_url, RES_URL_MAX, call->base_url, x->id);
+    res_format_time(x->start_us, sf_tz_utc(), t->start, sizeof(t->start));
+    res_format_time(x->end_us, sf_tz_utc(), t->end, sizeof(t->end));
+}
+
+/* details=true: rows with the portal's columns, answered as the bare JSON array (the route
+ * renders ResultList; this is another message, so the service renders it itself). */
+static int list_rows(sf_call *call, const res_hits *h, summary_text *text, sf_rpc_reply *reply,
+                     sf_error *err)
+{
+    Stbfarm__ResultRow *rows = calloc(h->n ? h->n : 1, sizeof(*rows));
+    Stbfarm__ResultRow **ptrs = calloc(h->n ? h->n : 1, sizeof(*ptrs));
+    int rc = 0;
+    char *json = NULL;
+    if (!rows || !ptrs) {
+        rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < h->n; i++) {
+        const res_hit *x = &h->hits[i];
+        stbfarm__result_row__init(&rows[i]);
+        format_text(call, x, &text[i]);
+        SET_SUMMARY(&rows[i], &text[i], x);
+        rows[i].job_category = (char *)x->job_category;
+        rows[i].node_id = (char *)x->node_id;
+        rows[i].username = (char *)x->username;
+        ptrs[i] = &rows[i];
+    }
+    Stbfarm__ResultRowList list = STBFARM__RESULT_ROW_LIST__INIT;
+    list.n_results = h->n;
+    list.results = ptrs;
+    cJSON *obj = sf_pb_to_json(&list.base);
+    cJSON *arr = obj ? cJSON_GetObjectItemCaseSensitive(obj, "results") : NULL;
+    json = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    cJSON_Delete(obj);
+    if (!json || sf_rpc_reply_take_raw(reply, "application/json", json, strlen(json))) {
+        free(json);
+        rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+    }
+cleanup:
+    free(rows);
+    free(ptrs);
+    return rc;
+}
 
 int res_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err)
 {
+    const Stbfarm__ResultsListRequest *q = (const Stbfarm__ResultsListRequest *)req;
     const sf_tz *tz;
     res_hits h;
-    int rc = run_query(call, (const Stbfarm__ResultsListRequest *)req, &tz, &h, err);
+    int rc = run_query(call, q, &tz, &h, err);
     if (rc)
         return rc;
-    summary_view *v = calloc(h.n ? h.n : 1, sizeof(*v));
-    Stbfarm__ResultSummary **ptrs = calloc(h.n ? h.n : 1, sizeof(*ptrs));
+    summary_text *text = calloc(h.n ? h.n : 1, sizeof(*text));
+    Stbfarm__ResultSummary *v = NULL, **ptrs = NULL;
+    if (!text) {
+        rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+        goto cleanup;
+    }
+    if (q->has_details && q->details) {
+        rc = list_rows(call, &h, text, reply, err);
+        goto cleanup;
+    }
+    v = calloc(h.n ? h.n : 1, sizeof(*v));
+    ptrs = calloc(h.n ? h.n : 1, sizeof(*ptrs));
     if (!v || !ptrs) {
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
         goto cleanup;
     }
     for (size_t i = 0; i < h.n; i++) {
         const res_hit *x = &h.hits[i];
-        Stbfarm__ResultSummary *s = &v[i].s;
-        stbfarm__result_summary__init(s);
-        res_result_url(v[i].result_url, RES_URL_MAX, call->base_url, x->id);
-        res_triage_url(v[i].triage_url, RES_URL_MAX, call->base_url, x->id);
-        res_format_time(x->start_us, sf_tz_utc(), v[i].start, sizeof(v[i].start));
-        res_format_time(x->end_us, sf_tz_utc(), v[i].end, sizeof(v[i].end));
-        s->result_id = (char *)x->id;
-        s->job_uid = (char *)x->job_uid;
-        s->result_url = v[i].result_url;
-        s->triage_url = v[i].triage_url;
-        s->start_time = v[i].start;
-        s->end_time = v[i].end;
-        s->test_pack_sha = (char *)x->test_pack_sha;
-        s->test_case = (char *)x->test_case;
-        s->result = (char *)res_outcome_name(x->outcome);
-        s->failure_reason = (char *)x->failure_reason;
-        ptrs[i] = s;
+        stbfarm__result_summary__init(&v[i]);
+        format_text(call, x, &text[i]);
+        SET_SUMMARY(&v[i], &text[i], x);
+        ptrs[i] = &v[i];
     }
     Stbfarm__ResultList list = STBFARM__RESULT_LIST__INIT;
     list.n_results = h.n;
@@ -82,6 +146,7 @@ int res_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf
     if (sf_rpc_reply_msg(reply, &list.base))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
 cleanup:
+    free(text);
     free(v);
     free(ptrs);
     res_hits_clear(&h);

@@ -157,6 +157,7 @@ class Farm:
             self.env["STBF_TEST_PACK"] = test_pack
         self.env.update(env or {})
         self.tokens = {}
+        self.passwords = {}
         # Virtual nodes: node i (from 1) is a vstb and a node agent; without a test pack given,
         # the services read a demo test pack made for the nodes (demo/make-test-pack).
         self.n_nodes = nodes
@@ -338,6 +339,22 @@ class Farm:
                               params={"filter": "job:" + uid, "sort": "date:asc"})
         assert results.status_code == 200, results.text
         return r.json(), results.json()
+
+    def user(self, name, role="write"):
+        """An account for the portal; returns its password."""
+        if name not in self.passwords:
+            self.passwords[name] = self.admin("user", "add", name, "--role", role).stdout.strip()
+        return self.passwords[name]
+
+    def portal(self, name, role="write", gateway=0):
+        """A Session signed in to the portal as a browser is: the session cookie, and the
+        session's CSRF token in the header every change needs."""
+        s = Session(self.url_of(gateway), self.token("openapi-reader"))
+        r = s.post("/api/v2/session", json={"username": name, "password": self.user(name, role)})
+        if r.status_code != 200:
+            raise AssertionError("sign-in as %s: %d %s" % (name, r.status_code, r.text))
+        s.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        return s
 
     def redis(self, *args):
         return subprocess.run(["redis-cli", "-s", self.redis_sock] + [str(a) for a in args],

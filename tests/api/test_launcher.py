@@ -85,7 +85,8 @@ def test_port_in_use_is_refused_before_starting_anything(tmp_path):
 @pytest.mark.parametrize("args", [
     ["up", "--port", "x"], ["up", "--nodes", "-1"], ["up", "--bogus"],
     ["up", "--replicas", "nope=2"], ["up", "--rate-limit", "fast"], ["frobnicate"], [],
-    ["token", "create"], ["token", "sing", "x"],
+    ["token", "create"], ["token", "sing", "x"], ["user"], ["user", "frob", "x"],
+    ["user", "add", "x", "--bogus"],
 ])
 def test_bad_flags_print_usage_and_exit_2(args):
     r = run(*args)
@@ -102,6 +103,44 @@ def test_tokens_are_created_and_revoked(launched):
     assert requests.get(url + "/api/v2/user", headers=h).json() == {"login": "carol"}
     assert run("token", "revoke", tok, "--data", data).returncode == 0
     assert requests.get(url + "/api/v2/user", headers=h).status_code == 403
+
+
+def sign_in(url, user, password):
+    return requests.post(url + "/api/v2/session", json={"username": user, "password": password})
+
+
+def test_up_prints_the_admin_account_and_it_signs_in(launched):
+    data, port, url, token = launched
+    env = dict(line.split("=", 1) for line in open(os.path.join(data, "ready")).read().splitlines())
+    assert env["STBF_USER"] == "admin"
+    assert oct(os.stat(os.path.join(data, "admin.password")).st_mode & 0o777) == "0o600"
+    assert oct(os.stat(os.path.join(data, "ready")).st_mode & 0o777) == "0o600"
+    r = sign_in(url, "admin", env["STBF_PASSWORD"])
+    assert r.status_code == 200
+    assert r.json()["role"] == "admin"
+    h = {"Authorization": "token " + token}
+    assert requests.get(url + "/api/v2/users", headers=h).status_code == 200  # the token is admin's
+
+
+def test_users_are_added_changed_and_removed(launched, tmp_path):
+    data, port, url, token = launched
+    r = run("user", "add", "erin", "--role", "read", "--data", data)
+    assert r.returncode == 0, r.stderr
+    password = r.stdout.strip()
+    assert len(password) >= 16
+    assert sign_in(url, "erin", password).json()["role"] == "read"
+    assert run("user", "add", "erin", "--data", data).returncode == 1  # exists
+    pw_file = tmp_path / "pw"
+    pw_file.write_text("correct horse battery\n")
+    assert run("user", "passwd", "erin", "--password-file", str(pw_file), "--data", data) \
+        .returncode == 0
+    assert sign_in(url, "erin", password).status_code == 403
+    assert sign_in(url, "erin", "correct horse battery").status_code == 200
+    assert run("user", "role", "erin", "admin", "--data", data).returncode == 0
+    assert "erin\tadmin" in run("user", "list", "--data", data).stdout
+    assert run("user", "remove", "erin", "--data", data).returncode == 0
+    assert sign_in(url, "erin", "correct horse battery").status_code == 403
+    assert run("user", "remove", "erin", "--data", data).returncode == 1
 
 
 def test_crashed_child_is_logged_and_restarted(launched):
@@ -131,11 +170,16 @@ def test_data_survives_a_restart_of_the_whole_farm(tmp_path):
     port = free_port()
     url, token = parse_ready(run("up", "--detach", "--data", data, "--port", str(port)).stdout)
     tok = run("token", "create", "dave", "--data", data).stdout.strip()
+    password = dict(line.split("=", 1) for line in
+                    open(os.path.join(data, "ready")).read().splitlines())["STBF_PASSWORD"]
     time.sleep(1.1)  # appendfsync everysec
     assert run("down", "--data", data).returncode == 0
-    url, token2 = parse_ready(run("up", "--detach", "--data", data, "--port", str(port)).stdout)
+    again = run("up", "--detach", "--data", data, "--port", str(port)).stdout
+    url, token2 = parse_ready(again)
     try:
         assert token2 == token  # the admin token is reused while valid
+        assert "STBF_PASSWORD=%s" % password in again  # the admin is made once
+        assert sign_in(url, "admin", password).status_code == 200
         r = requests.get(url + "/api/v2/user", headers={"Authorization": "token " + tok})
         assert r.json() == {"login": "dave"}
     finally:
