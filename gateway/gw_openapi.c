@@ -25,6 +25,54 @@ typedef struct route_doc {
     "{\"type\": \"object\", \"properties\": {\"job_uid\": {\"type\": \"null\"}}, "                 \
     "\"required\": [\"job_uid\"], \"additionalProperties\": false}"
 
+/* The JSON Schemas of what routes the gateway answers itself take (a body) and answer: the route
+ * table has no message for them. */
+#define STR         "{\"type\": \"string\"}"
+#define STR_OR_NULL "{\"type\": [\"string\", \"null\"]}"
+#define OBJ(p, r)   "{\"type\": \"object\", \"properties\": {" p "}, \"required\": [" r "]}"
+#define ARRAY_OF(s) "{\"type\": \"array\", \"items\": " s "}"
+#define SESSION                                                                                    \
+    OBJ("\"login\": " STR ", \"role\": " STR ", \"csrf_token\": " STR_OR_NULL                      \
+        ", \"expires\": " STR_OR_NULL,                                                             \
+        "\"login\", \"role\", \"csrf_token\", \"expires\"")
+#define TOKEN                                                                                      \
+    OBJ("\"id\": " STR ", \"note\": " STR_OR_NULL ", \"created\": " STR                            \
+        ", \"last_used\": " STR_OR_NULL ", \"token\": " STR,                                       \
+        "\"id\", \"note\", \"created\", \"last_used\"")
+#define USER                                                                                       \
+    OBJ("\"username\": " STR ", \"role\": " STR ", \"created\": " STR ", \"password\": " STR,      \
+        "\"username\", \"role\", \"created\"")
+
+typedef struct local_schema {
+    const char *method, *pattern;
+    const char *body, *answer;
+} local_schema;
+
+static const local_schema local_schemas[] = {
+    {"GET", "/api/v2/user", NULL, OBJ("\"login\": " STR, "\"login\"")},
+    {"GET", "/healthz", NULL, "{\"type\": \"object\", \"additionalProperties\": " STR "}"},
+    {"GET", "/api/v2/openapi.json", NULL, OBJ("\"openapi\": " STR, "\"openapi\", \"paths\"")},
+    {"POST", "/api/v2/session",
+     OBJ("\"username\": " STR ", \"password\": " STR, "\"username\", \"password\""), SESSION},
+    {"GET", "/api/v2/session", NULL, SESSION},
+    {"GET", "/api/v2/tokens", NULL, ARRAY_OF(TOKEN)},
+    {"POST", "/api/v2/tokens", OBJ("\"note\": " STR_OR_NULL, ""), TOKEN},
+    {"GET", "/api/v2/users", NULL, ARRAY_OF(USER)},
+    {"POST", "/api/v2/users",
+     OBJ("\"username\": " STR ", \"role\": " STR ", \"password\": " STR, "\"username\""), USER},
+    {"PUT", "/api/v2/users/{username}", OBJ("\"role\": " STR ", \"password\": " STR, ""), USER},
+};
+
+static const local_schema *local_schema_of(const gw_route *r)
+{
+    for (size_t i = 0; i < sizeof(local_schemas) / sizeof(local_schemas[0]); i++) {
+        if (!strcmp(local_schemas[i].method, r->method) &&
+            !strcmp(local_schemas[i].pattern, r->pattern))
+            return &local_schemas[i];
+    }
+    return NULL;
+}
+
 /* A JSON Schema the success answer of a route may match instead of its reply's, or NULL: the
  * node's await_completion answers {"job_uid": null} for a node that never ran a job. */
 static const char *also_of(const gw_route *r)
@@ -44,6 +92,56 @@ static const route_doc docs[] = {
      1},
     {"GET", "/api/v2/user", "The user the token belongs to", NULL, 200, {0}, 1},
     {"GET", "/api/v2/openapi.json", "This document", NULL, 200, {0}, 1},
+    {"GET", "/", "Redirects to the portal", NULL, 302, {0}, 1},
+    {"GET", "/app", "The portal (a single-page web app)", "text/html", 200, {304}, 1},
+    {"GET",
+     "/app/{file*}",
+     "One file of the portal",
+     "application/octet-stream",
+     200,
+     {304, 404},
+     1},
+    {"GET", "/favicon.ico", "The portal's icon", "image/x-icon", 200, {304, 404}, 1},
+    {"POST",
+     "/api/v2/session",
+     "Sign in with a username and password: a session cookie",
+     NULL,
+     200,
+     {400, 403, 415, 429},
+     1},
+    {"GET", "/api/v2/session", "The session (or token) and its role", NULL, 200, {0}, 1},
+    {"DELETE",
+     "/api/v2/session",
+     "Sign out: the session ends on every gateway",
+     NULL,
+     204,
+     {400},
+     1},
+    {"GET", "/api/v2/tokens", "Your access tokens", NULL, 200, {0}, 1},
+    {"POST", "/api/v2/tokens", "A new access token, shown once", NULL, 201, {400, 409}, 1},
+    {"DELETE",
+     "/api/v2/tokens/{token_id}",
+     "Revoke one of your tokens on every gateway",
+     NULL,
+     204,
+     {404},
+     1},
+    {"GET", "/api/v2/users", "Every account (admin)", NULL, 200, {0}, 1},
+    {"POST", "/api/v2/users", "A new account (admin)", NULL, 201, {400, 409}, 1},
+    {"PUT",
+     "/api/v2/users/{username}",
+     "Change an account's role or password (admin)",
+     NULL,
+     200,
+     {400, 404, 409},
+     1},
+    {"DELETE",
+     "/api/v2/users/{username}",
+     "Remove an account and revoke its credentials (admin)",
+     NULL,
+     204,
+     {404, 409},
+     1},
     {"GET", "/api/v2/nodes", "Every node and its status", NULL, 200, {0}, 0},
     {"GET", "/api/v2/nodes/{node_id}", "A node's status", NULL, 200, {404}, 0},
     {"GET",
@@ -253,7 +351,9 @@ static cJSON *answer_schema(const gw_route *r, cJSON *defs)
         return sf_pb_field_schema(&r->reply->fields[0], 1, defs);
     if (r->reply)
         return sf_pb_schema(r->reply, 1, defs);
-    return cJSON_CreateObject(); /* answered by the gateway itself: its own shape */
+    const local_schema *l = local_schema_of(r);
+    cJSON *s = l && l->answer ? cJSON_Parse(l->answer) : NULL;
+    return s ? s : cJSON_CreateObject(); /* answered by the gateway itself: its own shape */
 }
 
 static const char *status_text(int status)
@@ -265,6 +365,8 @@ static const char *status_text(int status)
         return "Done; no content";
     case 206:
         return "Part of the file (a Range request)";
+    case 302:
+        return "Found: the portal is at /app/";
     case 304:
         return "Not modified (a conditional request)";
     default:
@@ -316,6 +418,14 @@ static cJSON *operation(const gw_route *r, const route_doc *d, cJSON *defs)
     }
     /* the request's other scalar fields come from the query string, or from the body */
     cJSON *body = NULL, *body_props = NULL, *body_required = NULL;
+    const local_schema *local = local_schema_of(r);
+    if (local && local->body) {
+        cJSON *rb = cJSON_AddObjectToObject(op, "requestBody");
+        cJSON_AddTrueToObject(rb, "required");
+        cJSON_AddItemToObject(
+            cJSON_AddObjectToObject(cJSON_AddObjectToObject(rb, "content"), "application/json"),
+            "schema", cJSON_Parse(local->body));
+    }
     if (r->flags & GW_BODY) {
         body = cJSON_CreateObject();
         cJSON_AddStringToObject(body, "type", "object");
@@ -361,9 +471,9 @@ static cJSON *operation(const gw_route *r, const route_doc *d, cJSON *defs)
     cJSON *responses = cJSON_AddObjectToObject(op, "responses");
     char code[8];
     snprintf(code, sizeof(code), "%d", d->ok);
-    if (d->ok == 204) {
+    if (d->ok == 204 || d->ok == 302) {
         cJSON *nc = cJSON_AddObjectToObject(responses, code);
-        cJSON_AddStringToObject(nc, "description", status_text(204));
+        cJSON_AddStringToObject(nc, "description", status_text(d->ok));
     } else if (d->media) {
         cJSON *raw = cJSON_AddObjectToObject(responses, code);
         cJSON_AddStringToObject(raw, "description", "Success");

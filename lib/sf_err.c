@@ -46,12 +46,18 @@ const char *sf_http_reason(int status)
     switch (status) {
     case 200:
         return "OK";
+    case 201:
+        return "Created";
     case 202:
         return "Accepted";
     case 204:
         return "No Content";
     case 206:
         return "Partial Content";
+    case 302:
+        return "Found";
+    case 304:
+        return "Not Modified";
     case 400:
         return "Bad Request";
     case 403:
@@ -70,6 +76,8 @@ const char *sf_http_reason(int status)
         return "Range Not Satisfiable";
     case 414:
         return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
     case 429:
         return "Too Many Requests";
     case 431:
