@@ -8,6 +8,7 @@
 #include "sf_testpack.h"
 #include "sf_proc.h"
 #include "sf_config.h"
+#include "sf_crypto.h"
 #include "sf_log.h"
 
 #include <pthread.h>
@@ -139,6 +140,9 @@ int main(int argc, char **argv)
     dev.lircd = c.lircd;
     dev.lirc_timeout_ms = (int)c.lirc_timeout_ms;
     c.runner.brokers = c.agent.brokers;
+    char instance[33];
+    sf_random_hex(16, instance);
+    c.agent.instance = c.runner.instance = instance;
     av_log_set_level(AV_LOG_ERROR);
 
     sigset_t sigs;
@@ -178,8 +182,8 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     agent.cfg = c.agent;
-    agent.cfg.current_job = node_runner_current;
-    agent.cfg.current_job_arg = service.runner;
+    agent.cfg.activity = node_runner_activity;
+    agent.cfg.activity_arg = service.runner;
     agent.dev = &dev;
     service.agent = &agent;
     if (sf_rpc_server_start(&server, &so, &err) || node_agent_start(&agent, &err)) {

@@ -5,6 +5,7 @@
 #include "sf_pbjson.h"
 #include "sf_proc.h"
 #include "sf_rpc.h"
+#include "sf_run.h"
 #include "sf_time.h"
 
 #include <errno.h>
@@ -26,7 +27,7 @@ typedef struct item {
     char job_uid[160];
     Stbfarm__JobReport *report; /* a report, or ... */
     Stbfarm__ResultMeta *meta;  /* ... a result: */
-    char upload_id[33];
+    char upload_id[SF_UPLOAD_ID_MAX + 1];
     char *outcome, *failure_reason, *traceback, *dir;
     int64_t end_time_us;
 } item;
@@ -37,7 +38,7 @@ struct node_outbox {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     item *head, *tail;
-    int busy; /* the thread is delivering an item it took off the queue */
+    item *busy; /* the item the thread took off the queue and is delivering */
     int stopping;
     char stop_job[160]; /* the job the jobs service asked to stop */
 };
@@ -96,21 +97,53 @@ int node_outbox_result(node_outbox *o, const node_result *r, sf_error *err)
     }
     it->end_time_us = r->end_time_us;
     snprintf(it->job_uid, sizeof(it->job_uid), "%s", r->meta->job_uid);
-    sf_random_hex(16, it->upload_id);
+    sf_run_upload_id(r->meta->job_uid, r->seq, it->upload_id);
     push(o, it);
     return 0;
 }
 
-int node_outbox_idle(node_outbox *o, int timeout_ms)
+/* 1 when an item of job_uid is queued or being delivered. Called with the lock held. */
+static int owes(const node_outbox *o, const char *job_uid)
+{
+    if (o->busy && !strcmp(o->busy->job_uid, job_uid))
+        return 1;
+    for (const item *it = o->head; it; it = it->next) {
+        if (!strcmp(it->job_uid, job_uid))
+            return 1;
+    }
+    return 0;
+}
+
+int node_outbox_delivered(node_outbox *o, const char *job_uid, int timeout_ms)
 {
     struct timespec until;
     sf_timespec_after(CLOCK_REALTIME, timeout_ms, &until);
     pthread_mutex_lock(&o->lock);
-    while ((o->head || o->busy) && pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
+    while (owes(o, job_uid) && pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
         ;
-    int idle = !o->head && !o->busy;
+    int done = !owes(o, job_uid);
     pthread_mutex_unlock(&o->lock);
-    return idle;
+    return done;
+}
+
+static void add_job(node_activity *out, const char *job_uid)
+{
+    for (size_t i = 0; i < out->n_delivering; i++) {
+        if (!strcmp(out->delivering[i], job_uid))
+            return;
+    }
+    if (out->n_delivering < NODE_ACTIVITY_JOBS)
+        snprintf(out->delivering[out->n_delivering++], sizeof(out->delivering[0]), "%s", job_uid);
+}
+
+void node_outbox_activity(node_outbox *o, node_activity *out)
+{
+    pthread_mutex_lock(&o->lock);
+    if (o->busy)
+        add_job(out, o->busy->job_uid);
+    for (const item *it = o->head; it; it = it->next)
+        add_job(out, it->job_uid);
+    pthread_mutex_unlock(&o->lock);
 }
 
 int node_outbox_stop_asked(node_outbox *o, const char *job_uid)
@@ -354,64 +387,25 @@ static void free_files(file_list *l)
     free(l->paths);
 }
 
-/* Store one result: begin, every file, finish; then report it to the jobs service. */
-static int deliver_result(node_outbox *o, item *it)
+/* Begin the upload: 0 with *finished set (the upload was committed already: by an earlier
+ * attempt of ours, or by the jobs service recording the run as lost), or a refusal. */
+static int begin_upload(node_outbox *o, item *it, int *finished)
 {
-    char result_id[256] = "";
-    int backoff = BACKOFF_MIN_MS, rc;
+    int backoff = BACKOFF_MIN_MS;
     for (;;) {
         Stbfarm__ResultsBeginRequest b = STBFARM__RESULTS_BEGIN_REQUEST__INIT;
         b.upload_id = it->upload_id;
         b.meta = it->meta;
         sf_rpc_result res;
         sf_error err = SF_ERROR_INIT;
-        rc = call(o->results, "results.begin", &b.base, &stbfarm__results_begin_reply__descriptor,
-                  &res, &err);
-        int finished = 0;
-        if (!rc) {
-            const Stbfarm__ResultsBeginReply *r = (const Stbfarm__ResultsBeginReply *)res.msg;
-            snprintf(result_id, sizeof(result_id), "%s", r->result_id);
-            finished = r->finished;
-        }
-        sf_rpc_result_free(&res);
-        if (rc && !transient(rc)) {
-            sf_error("outbox: the result of %s (%s) was refused: %s", it->meta->test_case,
-                     it->job_uid, err.msg);
-            return rc;
-        }
-        if (rc) {
-            if (back_off(o, &backoff))
-                return SF_EUNAVAIL;
-            continue;
-        }
-        if (finished)
-            break;
-        file_list files;
-        manifest m = {0};
-        list_files(it->dir, &files);
-        for (size_t i = 0; !rc && i < files.n; i++) {
-            char full[4096];
-            snprintf(full, sizeof(full), "%s/%s", it->dir, files.paths[i]);
-            rc = put_file(o, it, full, files.paths[i], &m);
-        }
-        free_files(&files);
-        if (!rc) {
-            Stbfarm__ResultsFinishRequest f = STBFARM__RESULTS_FINISH_REQUEST__INIT;
-            f.upload_id = it->upload_id;
-            f.result = it->outcome;
-            f.failure_reason = it->failure_reason;
-            f.traceback = it->traceback;
-            f.end_time_us = it->end_time_us;
-            f.n_artifacts = m.n;
-            f.artifacts = m.entries;
-            rc = call(o->results, "results.finish", &f.base,
-                      &stbfarm__results_finish_reply__descriptor, &res, &err);
-            sf_rpc_result_free(&res);
-        }
-        manifest_clear(&m);
+        int rc = call(o->results, "results.begin", &b.base,
+                      &stbfarm__results_begin_reply__descriptor, &res, &err);
         if (!rc)
-            break;
-        if (rc != SF_ECONFLICT && !transient(rc)) { /* 409: a file differs: send again */
+            *finished = ((const Stbfarm__ResultsBeginReply *)res.msg)->finished;
+        sf_rpc_result_free(&res);
+        if (!rc)
+            return 0;
+        if (!transient(rc)) {
             sf_error("outbox: the result of %s (%s) was refused: %s", it->meta->test_case,
                      it->job_uid, err.msg);
             return rc;
@@ -419,13 +413,89 @@ static int deliver_result(node_outbox *o, item *it)
         if (back_off(o, &backoff))
             return SF_EUNAVAIL;
     }
+}
+
+/* Send every file of the run's directory; m receives the manifest. */
+static int put_files(node_outbox *o, item *it, manifest *m)
+{
+    file_list files;
+    list_files(it->dir, &files);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < files.n; i++) {
+        char full[4096];
+        snprintf(full, sizeof(full), "%s/%s", it->dir, files.paths[i]);
+        rc = put_file(o, it, full, files.paths[i], m);
+    }
+    free_files(&files);
+    return rc;
+}
+
+/* Finish the upload with the manifest m: 0 with the result's id and the outcome stored (ours,
+ * or that of whoever finished the upload first), SF_ECONFLICT when a file must be sent again,
+ * or another refusal. */
+static int finish_upload(node_outbox *o, item *it, const manifest *m, char *result_id,
+                         size_t id_len, char *stored, size_t stored_len)
+{
+    Stbfarm__ResultsFinishRequest f = STBFARM__RESULTS_FINISH_REQUEST__INIT;
+    f.upload_id = it->upload_id;
+    f.result = it->outcome;
+    f.failure_reason = it->failure_reason;
+    f.traceback = it->traceback;
+    f.end_time_us = it->end_time_us;
+    f.n_artifacts = m ? m->n : 0;
+    f.artifacts = m ? m->entries : NULL;
+    sf_rpc_result res;
+    sf_error err = SF_ERROR_INIT;
+    int rc = call(o->results, "results.finish", &f.base, &stbfarm__results_finish_reply__descriptor,
+                  &res, &err);
+    if (!rc) {
+        const Stbfarm__ResultsFinishReply *r = (const Stbfarm__ResultsFinishReply *)res.msg;
+        snprintf(result_id, id_len, "%s", r->result_id);
+        snprintf(stored, stored_len, "%s", r->result ? r->result : it->outcome);
+    } else if (rc != SF_ECONFLICT && !transient(rc)) {
+        sf_error("outbox: the result of %s (%s) was refused: %s", it->meta->test_case, it->job_uid,
+                 err.msg);
+    }
+    sf_rpc_result_free(&res);
+    return rc;
+}
+
+/* Store one result: begin, every file, finish; then report it to the jobs service with the
+ * outcome the results service holds for it. */
+static int deliver_result(node_outbox *o, item *it)
+{
+    char result_id[256] = "", stored[16] = "";
+    int backoff = BACKOFF_MIN_MS, rc;
+    for (;;) {
+        int finished = 0;
+        if ((rc = begin_upload(o, it, &finished)))
+            return rc;
+        manifest m = {0};
+        if (!finished)
+            rc = put_files(o, it, &m);
+        /* a finished upload's finish only tells its id and what it recorded */
+        if (!rc)
+            rc = finish_upload(o, it, finished ? NULL : &m, result_id, sizeof(result_id), stored,
+                               sizeof(stored));
+        manifest_clear(&m);
+        if (!rc)
+            break;
+        if (rc != SF_ECONFLICT && !transient(rc)) /* 409: a file differs: send again */
+            return rc;
+        if (back_off(o, &backoff))
+            return SF_EUNAVAIL;
+    }
+    if (strcmp(stored, it->outcome))
+        sf_warn("outbox: %s (%s) was recorded first as %s, by the jobs service: its %s and "
+                "artifacts are dropped",
+                it->meta->test_case, it->job_uid, stored, it->outcome);
     sf_remove_tree(it->dir);
     Stbfarm__JobReport r = STBFARM__JOB_REPORT__INIT;
     r.job_uid = it->job_uid;
     r.event = (char *)"result";
     r.test_case = it->meta->test_case;
     r.result_id = result_id;
-    r.outcome = it->outcome;
+    r.outcome = stored;
     return send_report(o, &r);
 }
 
@@ -442,15 +512,15 @@ static void *deliver(void *arg)
         o->head = it->next;
         if (!o->head)
             o->tail = NULL;
-        o->busy = 1;
+        o->busy = it;
         pthread_mutex_unlock(&o->lock);
         if (it->report)
             send_report(o, it->report);
         else
             deliver_result(o, it);
-        item_free(it);
         pthread_mutex_lock(&o->lock);
-        o->busy = 0;
+        o->busy = NULL;
+        item_free(it);
         pthread_cond_broadcast(&o->cond);
     }
     pthread_mutex_unlock(&o->lock);

@@ -398,7 +398,7 @@ static int run_store(node_runner *r, run *u)
     meta.n_tags = tags.n;
     meta.tags = (Stbfarm__ResultMeta__TagsEntry **)tags.entries;
     meta.start_time_us = u->start_us;
-    node_result res = {&meta, oc.outcome, oc.reason, oc.traceback, sf_now_us(), u->dir};
+    node_result res = {&meta, u->seq, oc.outcome, oc.reason, oc.traceback, sf_now_us(), u->dir};
     int rc = node_outbox_result(r->outbox, &res, &err);
     if (rc)
         sf_error("%s", err.msg);
@@ -635,7 +635,6 @@ fail:
 static int runner_run(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
                       sf_error *err)
 {
-    (void)reply;
     const Stbfarm__RunJob *q = (const Stbfarm__RunJob *)req;
     node_runner *r = runner_of(call);
     pthread_mutex_lock(&r->lock);
@@ -671,11 +670,17 @@ static int runner_run(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
     sf_info("running job %s: %zu test cases", q->job_uid, q->n_test_cases);
 done:
     pthread_mutex_unlock(&r->lock);
+    if (!rc) {
+        Stbfarm__RunJobReply out = STBFARM__RUN_JOB_REPLY__INIT;
+        out.agent_instance = (char *)r->cfg.instance;
+        if (sf_rpc_reply_msg(reply, &out.base))
+            rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+    }
     return rc;
 }
 
 /* Stop the job: kill its test, wait (up to timeout_ms) for the thread to finish and for the
- * outbox to deliver every result. stopped=false when that took longer. */
+ * outbox to deliver every run and report of the job. stopped=false when that took longer. */
 static int runner_stop(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
                        sf_error *err)
 {
@@ -700,7 +705,8 @@ static int runner_stop(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
     pthread_mutex_unlock(&r->lock);
     int64_t left = end - sf_mono_ms();
     Stbfarm__StopJobReply out = STBFARM__STOP_JOB_REPLY__INIT;
-    out.stopped = !still_running && node_outbox_idle(r->outbox, left > 0 ? (int)left : 0);
+    out.stopped =
+        !still_running && node_outbox_delivered(r->outbox, q->job_uid, left > 0 ? (int)left : 0);
     return sf_rpc_reply_msg(reply, &out.base) ? sf_fail(err, SF_EINTERNAL, "out of memory") : 0;
 }
 
@@ -710,12 +716,13 @@ const sf_rpc_method node_runner_methods[] = {
 };
 const size_t node_runner_n_methods = sizeof(node_runner_methods) / sizeof(node_runner_methods[0]);
 
-void node_runner_current(void *runner, char *out, size_t len)
+void node_runner_activity(void *runner, node_activity *out)
 {
     node_runner *r = runner;
     pthread_mutex_lock(&r->lock);
-    snprintf(out, len, "%s", r->job ? r->job->spec->job_uid : "");
+    snprintf(out->job, sizeof(out->job), "%s", r->job ? r->job->spec->job_uid : "");
     pthread_mutex_unlock(&r->lock);
+    node_outbox_activity(r->outbox, out);
 }
 
 int node_runner_new(node_runner **out, const node_devices *dev, const node_runner_config *cfg,
