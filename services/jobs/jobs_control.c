@@ -21,7 +21,7 @@
 
 /* A stop leaves this much of its caller's deadline for its own reply, and gives the agent this
  * much less than its own call's timeout to answer in. */
-#define STOP_REPLY_MARGIN_MS 500
+#define STOP_REPLY_MARGIN_MS 1000
 #define STOP_AGENT_MARGIN_MS 300
 
 void jobs_publish(sf_redis *r, const char *uid)
