@@ -35,7 +35,7 @@ static void res_result_dir(const char *result_id, char *parent, size_t len, cons
 static int fs_fail(sf_error *err, int e, const char *what)
 {
     if (e == -ENOSPC || e == -EDQUOT)
-        return sf_fail(err, SF_EUNAVAIL, "the artifact store is full (%s)", what);
+        return sf_fail(err, SF_ENOSPACE, "the artifact store is full (%s)", what);
     return sf_fail(err, SF_EINTERNAL, "%s: %s", what, strerror(-e));
 }
 
