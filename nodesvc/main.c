@@ -96,6 +96,8 @@ int main(int argc, char **argv)
          &c.runner.python},
         {"stbt-dir", "STBF_STBT_DIR", SF_OPT_STR, SF_STBT_DIR,
          "the directory of the stbt module and stbt_run.py", &c.runner.stbt_dir},
+        {"work-dir-min-free-mb", "STBF_NODE_WORK_DIR_MIN_FREE_MB", SF_OPT_INT, "64",
+         "a test run starts only with this much free in the work directory", &c.runner.min_free_mb},
         {"test-timeout-secs", "STBF_TEST_TIMEOUT_SECS", SF_OPT_INT, "1800",
          "a test case running longer is stopped and counts as an error",
          &c.runner.test_timeout_secs},
@@ -124,6 +126,10 @@ int main(int argc, char **argv)
     if (strlen(c.runner.work_dir) > 90) {
         fprintf(stderr, "stbfarm-nodesvc: --work-dir must be at most 90 bytes long (its stbt "
                         "socket must fit a unix socket path)\n");
+        return 2;
+    }
+    if (c.runner.min_free_mb < 0) {
+        fprintf(stderr, "stbfarm-nodesvc: --work-dir-min-free-mb takes 0 or more\n");
         return 2;
     }
     if (c.runner.test_timeout_secs < 1) {

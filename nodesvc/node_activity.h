@@ -13,6 +13,7 @@ typedef struct node_activity {
     /* the jobs whose runs or reports are not delivered yet (the outbox's) */
     char delivering[NODE_ACTIVITY_JOBS][160];
     size_t n_delivering;
+    char trouble[256]; /* why the node cannot work as it should (a full disk); "" none */
 } node_activity;
 
 #endif

@@ -244,6 +244,7 @@ static void beat(node_agent *a, int *ok)
     for (size_t i = 0; i < act.n_delivering; i++)
         delivering[i] = act.delivering[i];
     hb.job_uid = act.job;
+    hb.trouble = act.trouble;
     hb.n_delivering = act.n_delivering;
     hb.delivering = delivering;
     sf_rpc_opts o = SF_RPC_OPTS_INIT;

@@ -31,11 +31,13 @@ typedef struct node_runner_config {
     const char *test_pack; /* the node's source of the test pack */
     const char *test_pack_cache;
     long test_timeout_secs; /* a test that runs longer is stopped: error */
+    long min_free_mb;       /* a run starts only with this much free in work_dir */
 } node_runner_config;
 
 typedef struct node_runner node_runner;
 
-/* A runner for the device dev (which must outlive it), with its outbox. */
+/* A runner for the device dev (which must outlive it), with its outbox, journaled in
+ * <work_dir>/outbox: what an earlier start of the agent left there is delivered first. */
 int node_runner_new(node_runner **out, const node_devices *dev, const node_runner_config *cfg,
                     sf_error *err);
 

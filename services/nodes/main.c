@@ -217,6 +217,10 @@ static void build_node(const sf_call *call, node_view *v, const sf_revision *hea
     if (!rec->online) {
         snprintf(v->reason, sizeof(v->reason), "Node %s is offline", rec->node_id);
         n->not_available_reason = v->reason;
+    } else if (rec->agent_trouble) { /* a full disk: what the agent says is wrong */
+        n->available = 0;
+        snprintf(v->reason, sizeof(v->reason), "Node %s: %s", rec->node_id, rec->agent_trouble);
+        n->not_available_reason = v->reason;
     }
 }
 
@@ -390,6 +394,7 @@ static int nodes_heartbeat(sf_call *call, const ProtobufCMessage *req, sf_rpc_re
     info.external_ip_address = ip;
     info.agent_job = hb->job_uid ? hb->job_uid : "";
     info.agent_instance = hb->agent_instance;
+    info.agent_trouble = hb->trouble ? hb->trouble : "";
     sf_buf delivering = SF_BUF_INIT;
     for (size_t i = 0; i < hb->n_delivering; i++) {
         if (!jobs_uid_valid(hb->delivering[i]))

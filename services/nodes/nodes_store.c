@@ -48,6 +48,7 @@ int nodes_register(sf_redis *r, const char *id, const nodes_info *info, int aliv
                                {"agent_job", info->agent_job},
                                {"agent_instance", info->agent_instance},
                                {"agent_delivering", info->agent_delivering},
+                               {"agent_trouble", info->agent_trouble},
                                {"heartbeat_us", alive ? now : NULL}};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         if (fields[i][1]) {
@@ -112,6 +113,8 @@ int nodes_get_of(const redisReply *item, const char *id, nodes_record *out, sf_e
             out->agent_instance = dup_or_null(v);
         else if (!strcmp(k, "agent_delivering"))
             out->agent_delivering = dup_or_null(v);
+        else if (!strcmp(k, "agent_trouble"))
+            out->agent_trouble = dup_or_null(v);
         else if (!strcmp(k, "heartbeat_us"))
             out->heartbeat_us = strtoll(v, NULL, 10);
     }
@@ -144,6 +147,7 @@ void nodes_record_clear(nodes_record *rec)
     free(rec->agent_job);
     free(rec->agent_instance);
     free(rec->agent_delivering);
+    free(rec->agent_trouble);
     memset(rec, 0, sizeof(*rec));
 }
 

@@ -7,8 +7,8 @@
  *                        last_used_time (us), agent_job (the job its agent runs, "" none),
  *                        agent_instance (the agent's id, new at each of its starts),
  *                        agent_delivering (the jobs whose runs or reports the agent still
- *                        owes, space-separated) and heartbeat_us (when its agent last
- *                        reported)
+ *                        owes, space-separated), agent_trouble (why it cannot work as it
+ *                        should, "" none) and heartbeat_us (when its agent last reported)
  *   sf:node:<id>:alive   a key that each heartbeat sets with a TTL: the node is online while it
  *                        exists, so "online" needs no clock but Redis's. */
 #ifndef NODES_STORE_H
@@ -36,6 +36,7 @@ typedef struct nodes_record {
     char *agent_job;           /* what the agent's last heartbeat said it runs, NULL: unknown */
     char *agent_instance;      /* the instance that sent it, NULL: unknown */
     char *agent_delivering;    /* the jobs it still delivers, space-separated; NULL: none */
+    char *agent_trouble;       /* why it cannot work as it should; NULL: nothing is wrong */
     int64_t heartbeat_us;      /* when that heartbeat came, 0: never */
 } nodes_record;
 
@@ -50,6 +51,7 @@ typedef struct nodes_info {
     const char *agent_job;        /* the job the agent says it runs ("" none); NULL: not reported */
     const char *agent_instance;   /* NULL: not reported */
     const char *agent_delivering; /* space-separated job uids ("" none); NULL: not reported */
+    const char *agent_trouble;    /* "" none; NULL: not reported */
 } nodes_info;
 
 /* 1 when id can name a node: 1 to 64 of [A-Za-z0-9_.-], starting with a letter or digit. */
