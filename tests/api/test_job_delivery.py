@@ -3,14 +3,12 @@ results service or the node agent does meanwhile, and stop says 200 only once ev
 job is stored and counted (202 until then, never a time-out of its own). Each test pauses a
 real process with SIGSTOP and lets it go on with SIGCONT, for a bounded time."""
 
-import hashlib
-import os
-import signal
 import time
 
 import pytest
 
 from farm import commit_files, wait_until
+from runs import Paused, check_each_run_once, counts, results_of, stop_until_200
 
 NODE = "stb-tester-000000000001"
 QUICK = "tests/quick.py::test_instant"
@@ -19,20 +17,6 @@ TESTS = {
     "tests/quick.py": "def test_instant():\n    pass\n",
     "tests/slow.py": "import time\n\ndef test_that_sleeps_a_little():\n    time.sleep(2)\n",
 }
-
-
-class Paused:
-    """SIGSTOP a process of the farm for a with-block; SIGCONT whatever happens."""
-
-    def __init__(self, farm, key):
-        self.pid = farm.proc(key).proc.pid
-
-    def __enter__(self):
-        os.kill(self.pid, signal.SIGSTOP)
-        return self
-
-    def __exit__(self, *exc):
-        os.kill(self.pid, signal.SIGCONT)
 
 
 def start_soak(farm, case=QUICK, runs=2):
@@ -46,55 +30,6 @@ def start_soak(farm, case=QUICK, runs=2):
     job = r.json()
     wait_until(lambda: counts(s, job)["pass"] >= runs, 60, what="%d runs" % runs)
     return s, job
-
-
-def counts(s, job):
-    return s.get("/api/v2/jobs" + job["job_uid"]).json()["result_counts"]
-
-
-def results_of(s, job):
-    r = s.get("/api/v2/results", params={"filter": "job:" + job["job_uid"], "sort": "date:asc"})
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def stop_until_200(s, job, timeout=90):
-    """Stop the job until it answers 200; every status code on the way."""
-    codes = []
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        r = s.put("/api/v2/jobs%s/stop" % job["job_uid"])
-        codes.append(r.status_code)
-        if r.status_code == 200:
-            assert r.json()["status"] == "exited"
-            return codes, r.json()
-        assert r.status_code == 202, (codes, r.text)
-        assert r.json()["status"] == "running"
-        time.sleep(0.5)
-    raise AssertionError("stop never answered 200: %s" % codes)
-
-
-def check_each_run_once(s, job, done):
-    """Every result of the job is one run (its id, and its test case and start, once), each
-    with its artifacts byte for byte, and the job's counts are exactly what is stored."""
-    results = results_of(s, job)
-    ids = [r["result_id"] for r in results]
-    assert len(set(ids)) == len(ids), ids
-    starts = [(r["test_case"], r["start_time"]) for r in results]
-    assert len(set(starts)) == len(starts), starts
-    stored = {k: sum(r["result"] == k for r in results) for k in ("pass", "fail", "error")}
-    c = done["result_counts"]
-    assert {k: c[k] for k in stored} == stored, (c, results)
-    assert c["total"] >= len(results)
-    for r in results:
-        if r["result"] == "error":
-            continue  # recorded by the jobs service for a run its node lost: no artifacts
-        detail = s.get("/api/v2/results" + r["result_id"]).json()
-        assert {"stbt.log", "combined.log", "stdout.log"} <= set(detail["artifacts"]), detail
-        for name, info in detail["artifacts"].items():
-            body = s.get("/api/v2/results%s/artifacts/%s" % (r["result_id"], name)).content
-            assert hashlib.md5(body).hexdigest() == info["md5"], name
-    return results
 
 
 @pytest.mark.parametrize("fresh_farm", [{"nodes": 1}], indirect=True)
