@@ -7,6 +7,29 @@ import signal
 import time
 
 
+NODE = "stb-tester-000000000001"
+
+
+def start_job(s, cases, **fields):
+    """POST /api/v2/run_tests on the first node at master; the job it started."""
+    body = {"node_id": NODE, "test_pack_revision": "master", "test_cases": cases}
+    body.update(fields)
+    r = s.post("/api/v2/run_tests", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def await_job(s, job, timeout=120):
+    """Long-poll the job until it has exited; the job then."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        r = s.get("/api/v2/jobs%s/await_completion" % job["job_uid"], timeout=70)
+        if r.status_code == 200:
+            return r.json()
+        assert r.status_code == 202, r.text
+    raise AssertionError("job %s did not finish" % job["job_uid"])
+
+
 class Paused:
     """SIGSTOP a process of the farm for a with-block; SIGCONT whatever happens."""
 

@@ -19,7 +19,8 @@ import time
 import pytest
 
 from farm import Farm, commit_files, wait_until
-from runs import Paused, check_each_run_once, counts, results_of, stop_until_200
+from runs import (Paused, await_job, check_each_run_once, counts, results_of, start_job,
+                  stop_until_200)
 
 NODE = "stb-tester-000000000001"
 MENU = "tests/menu.py::test_that_menu_appears_when_menu_key_is_pressed"
@@ -34,24 +35,6 @@ TESTS = {
 }
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounts tmpfs: needs root")
-
-
-def run(s, cases, **fields):
-    body = {"node_id": NODE, "test_pack_revision": "master", "test_cases": cases}
-    body.update(fields)
-    r = s.post("/api/v2/run_tests", json=body)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def await_exited(s, job, timeout=120):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        r = s.get("/api/v2/jobs%s/await_completion" % job["job_uid"], timeout=70)
-        if r.status_code == 200:
-            return r.json()
-        assert r.status_code == 202, r.text
-    raise AssertionError("job %s did not end" % job["job_uid"])
 
 
 def outbox_dir(farm):
@@ -80,11 +63,11 @@ def test_runs_queued_when_the_agent_is_killed_are_delivered_in_order_once_by_its
     fresh_farm.wait_node(1)
     s = fresh_farm.session()
     with Paused(fresh_farm, "results0"):
-        job = run(s, [MENU, FAILS, QUICK])
+        job = start_job(s, [MENU, FAILS, QUICK])
         wait_until(lambda: journal_holds(fresh_farm, 3), 60, what="three runs in the journal")
         restart_agent(fresh_farm)  # SIGKILL: nothing of the outbox in memory survives
         fresh_farm.wait_node(1)
-    done = await_exited(s, job)
+    done = await_job(s, job)
     assert done["result_counts"] == {"pass": 2, "fail": 1, "error": 0, "total": 3}
     results = check_each_run_once(s, job, done)
     assert [r["test_case"] for r in results] == [MENU, FAILS, QUICK]  # by start: in order
@@ -100,7 +83,7 @@ def test_a_restarted_agent_resumes_an_upload_from_what_is_staged(fresh_farm):
     commit_files(fresh_farm.test_pack, TESTS)
     fresh_farm.wait_node(1)
     s = fresh_farm.session()
-    job = run(s, [BIG])
+    job = start_job(s, [BIG])
     upload = job["job_uid"].strip("/").replace("/", "-") + "-1"  # sf_run_upload_id
     staged = os.path.join(fresh_farm.artifacts, ".staging", upload, "big.bin")
     results = fresh_farm.proc("results0").proc.pid
@@ -117,7 +100,7 @@ def test_a_restarted_agent_resumes_an_upload_from_what_is_staged(fresh_farm):
         fresh_farm.wait_node(1)
     finally:
         os.kill(results, signal.SIGCONT)
-    done = await_exited(s, job)
+    done = await_job(s, job)
     assert done["result_counts"] == {"pass": 1, "fail": 0, "error": 0, "total": 1}
     result = check_each_run_once(s, job, done)[0]  # md5 of every artifact, big.bin included
     assert "big.bin" in s.get("/api/v2/results" + result["result_id"]).json()["artifacts"]
@@ -130,12 +113,12 @@ def test_a_run_the_reaper_recorded_while_its_agent_was_down_is_not_counted_twice
     fresh_farm.wait_node(1)
     s = fresh_farm.session()
     with Paused(fresh_farm, "results0"):
-        job = run(s, [QUICK, MENU])
+        job = start_job(s, [QUICK, MENU])
         wait_until(lambda: journal_holds(fresh_farm, 2), 60, what="two runs in the journal")
         fresh_farm.proc("nodesvc1").kill()
     # the node goes offline: the reaper records the run the jobs service last heard start (the
     # first: its result was still in the journal) as an error and ends the job
-    done = await_exited(s, job, 60)
+    done = await_job(s, job, 60)
     lost = results_of(s, job)
     assert [r["result"] for r in lost] == ["error"] and "went offline" in lost[0]["failure_reason"]
     fresh_farm.start_nodesvc(1)  # with its journal: it delivers both runs
@@ -199,11 +182,11 @@ def farm_on(mount_at, size, **kwargs):
 def test_a_full_artifact_store_answers_507_and_nothing_is_lost():
     with farm_on(lambda f: f.artifacts, "64m") as f:
         s = f.session()
-        first = run(s, [QUICK])
-        await_exited(s, first)
+        first = start_job(s, [QUICK])
+        await_job(s, first)
         kept = results_of(s, first)[0]
         filler = fill(f.artifacts, 64 << 10)
-        job = run(s, [MENU, FAILS])
+        job = start_job(s, [MENU, FAILS])
         wait_until(lambda: "the artifact store is full" in reason(s), 60,
                    what="the node to say why")
         # the results service answered 507; the node says so and retries
@@ -216,7 +199,7 @@ def test_a_full_artifact_store_answers_507_and_nothing_is_lost():
             assert hashlib.md5(body).hexdigest() == info["md5"]
         assert s.get("/api/v2/jobs" + job["job_uid"]).json()["status"] == "running"
         os.unlink(filler)  # room again: the uploads go through
-        done = await_exited(s, job)
+        done = await_job(s, job)
         assert done["result_counts"] == {"pass": 1, "fail": 1, "error": 0, "total": 2}
         check_each_run_once(s, job, done)
         wait_until(lambda: "full" not in reason(s), 20, what="the node to be available")
@@ -226,7 +209,7 @@ def test_a_full_work_directory_makes_runs_wait_and_loses_none():
     with farm_on(lambda f: os.path.join(f.dir, "work1"), "96m",
                  env={"STBF_NODE_WORK_DIR_MIN_FREE_MB": "16"}) as f:
         s = f.session()
-        job = run(s, [QUICK], soak="run forever")
+        job = start_job(s, [QUICK], soak="run forever")
         wait_until(lambda: counts(s, job)["pass"] >= 2, 60, what="two runs")
         filler = fill(os.path.join(f.dir, "work1"), 8 << 20)
         wait_until(lambda: "work directory" in reason(s) and "full" in reason(s), 60,
