@@ -102,7 +102,7 @@ static int numbers_add(numbers *l, uint64_t v)
 
 static int numbers_has(const numbers *l, uint64_t v)
 {
-    return bsearch(&v, l->v, l->n, sizeof(*l->v), cmp_u64) != NULL;
+    return l->n && bsearch(&v, l->v, l->n, sizeof(*l->v), cmp_u64) != NULL;
 }
 
 /* Read and unpack item n; NULL (with a warning) when it cannot be. */
@@ -162,7 +162,8 @@ int node_journal_load(node_journal *j, node_journal_fn fn, void *arg, uint64_t *
         free(runs.v);
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     }
-    qsort(items.v, items.n, sizeof(*items.v), cmp_u64);
+    if (items.n)
+        qsort(items.v, items.n, sizeof(*items.v), cmp_u64);
     for (size_t i = 0; i < items.n; i++) {
         Stbfarm__OutboxItem *item = read_item(j, items.v[i]);
         char name[32], bad[32], run_dir[1100];

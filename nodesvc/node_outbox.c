@@ -490,7 +490,8 @@ static void list_files(const char *dir, file_list *l)
 {
     memset(l, 0, sizeof(*l));
     walk(dir, "", l, 0);
-    qsort(l->paths, l->n, sizeof(char *), compare_paths);
+    if (l->n)
+        qsort(l->paths, l->n, sizeof(char *), compare_paths);
 }
 
 static void free_files(file_list *l)
