@@ -31,6 +31,10 @@ trap cleanup EXIT
 
 eval "$("$ROOT/stbfarm" up --detach --data "$DATA" --port "$FARM_PORT" --nodes 1 \
   --rate-limit 1000000:1000000 2>/dev/null)"
+# The gateway itself, on its private port behind the edge: what the full path measures. The
+# edge's own cost is a row of its own.
+EDGE_URL=$STBF_URL
+STBF_URL=http://$(awk '/server gateway0/ {print $3; exit}' "$DATA/run/gateways-local.cfg")
 "$ROOT/build/bench/civetweb_baseline" "127.0.0.1:$BARE_PORT" 128 &
 BARE_PID=$!
 sleep 0.5
@@ -71,6 +75,7 @@ read -r alone_rps alone_p99 < <(run_wrk "$STBF_URL/api/v2/nodes/$NODE" "Authoriz
 # Where the difference goes: the gateway alone (auth and rate limit in Redis, no service), and
 # the broker alone (calls through it to the nodes service, no HTTP, no Redis).
 read -r user_rps user_p99 < <(run_wrk "$STBF_URL/api/v2/user" "Authorization: token $STBF_TOKEN")
+read -r edge_rps edge_p99 < <(run_wrk "$EDGE_URL/api/v2/nodes/$NODE" "Authorization: token $STBF_TOKEN")
 rpc_rps=$("$ROOT/build/bench/rpc_bench" "ipc://$DATA/run/broker" "$CONNS" "$DURATION")
 
 row() { local note=${4:-}; printf '%-26s: %10.0f req/s  p99 %6.2f ms%s\n' "$1" "$2" "$3" "${note:+  ($note)}"; }
@@ -85,4 +90,6 @@ row "full path, unshared" "$alone_rps" "$alone_p99" "no two requests alike: a ca
 ratio "ratio unshared/bare" "$alone_rps" "$bare_rps"
 row "gateway alone (/user)" "$user_rps" "$user_p99" "auth + rate limit, no service"
 ratio "ratio /user/bare" "$user_rps" "$bare_rps" "the gateway's own work"
+row "through the edge (GET node)" "$edge_rps" "$edge_p99" "HAProxy in front, as ./stbfarm up runs it"
+ratio "ratio edge/full" "$edge_rps" "$full_rps" "what the edge costs"
 printf '%-26s: %10.0f calls/s  (%d threads calling nodes.ping, no HTTP)\n' "broker alone" "$rpc_rps" "$CONNS"

@@ -71,8 +71,9 @@ int main(int argc, char **argv)
         {"log-level", "STBF_LOG_LEVEL", SF_OPT_STR, "info", "debug, info, warn or error",
          &cfg.log_level},
     };
-    sf_config_load("stbfarm-broker", "Forwards requests between stbfarm callers and workers.",
-                   options, sizeof(options) / sizeof(options[0]), argc, argv);
+    if (sf_config_load("stbfarm-broker", "Forwards requests between stbfarm callers and workers.",
+                       options, sizeof(options) / sizeof(options[0]), argc, argv))
+        return 0; /* --check-config: nothing more to check */
 
     sigset_t sigs;
     sf_stop_block(&sigs);

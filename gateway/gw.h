@@ -8,6 +8,7 @@
 #ifndef GW_H
 #define GW_H
 
+#include "gw_conns.h"
 #include "gw_router.h"
 #include "gw_share.h"
 #include "sf_broker.h"
@@ -43,6 +44,10 @@ typedef struct gw_config {
     long long_poll_secs;
     long max_body_bytes;
     long token_cache_secs;
+    long header_timeout_ms;
+    long max_conns_per_address;
+    const char *trusted_proxies;
+    long max_downloads_per_token;
     int access_log;
 } gw_config;
 
@@ -53,6 +58,8 @@ typedef struct gw_state {
     sf_events *events;
     gw_tokens *tokens;
     gw_share *share;
+    gw_conns *conns;
+    gw_tally *downloads; /* file downloads in progress per token */
     atomic_int long_polls;
 } gw_state;
 
@@ -93,8 +100,11 @@ struct gw_request {
     const gw_route *route;
     gw_params params;
     char user[72];
+    char token_id[40];        /* the token's selector once authenticated: its limits' key */
+    char client[GW_ADDR_MAX]; /* the client's address (from a trusted proxy: as forwarded) */
     char base_url[512];
-    int head; /* a HEAD request: headers only */
+    int head;  /* a HEAD request: headers only */
+    int close; /* close the connection after this response */
     int status;
     int64_t bytes;
 };

@@ -297,6 +297,7 @@ int gw_authenticate(gw_request *rq, int artifact, int *retry_after_s, sf_error *
         return rc;
     sf_token_digest d;
     sf_token_digest_of(tok, len, &d);
+    snprintf(rq->token_id, sizeof(rq->token_id), "%s", d.selector);
 
     gw_tokens *t = rq->gw->tokens;
     const gw_rate *rate = artifact ? &rq->gw->artifact_rate : &rq->gw->rate;

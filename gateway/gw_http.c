@@ -31,8 +31,8 @@ int gw_http_date_parse(const char *text, time_t *out)
  * and (when small) body, and written at once. */
 static int keep_alive(const gw_request *rq)
 {
-    if (!rq->ri)
-        return 0; /* an error civetweb found in the request itself */
+    if (!rq->ri || rq->close)
+        return 0; /* an error civetweb found in the request itself, or a connection to close */
     const char *c = mg_get_header(rq->conn, "Connection");
     if (c)
         return strcasestr(c, "keep-alive") != NULL;

@@ -4,6 +4,7 @@
 #include "common.pb-c.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int gw_handle_user(gw_request *rq)
 {
@@ -13,11 +14,14 @@ int gw_handle_user(gw_request *rq)
 }
 
 /* GET /healthz, no token: Redis and every service, each answering within a second. The
- * launcher waits on it; load balancers can too. */
+ * launcher waits on it. With ?only=gateway, just this gateway and its Redis: what a load
+ * balancer asks, so that a service that is down takes no gateway out of its rotation (every
+ * gateway would go, and with them the endpoints that still work). */
 int gw_handle_health(gw_request *rq)
 {
     cJSON *o = cJSON_CreateObject();
-    int ok = 1;
+    const char *q = rq->ri->query_string;
+    int ok = 1, gateway_only = q && !strcmp(q, "only=gateway");
     redisReply *reply;
     sf_error err = SF_ERROR_INIT;
     if (sf_redis_cmd(rq->thread->redis, &reply, &err, "PING")) {
@@ -27,7 +31,7 @@ int gw_handle_health(gw_request *rq)
         freeReplyObject(reply);
         cJSON_AddStringToObject(o, "redis", "ok");
     }
-    for (int s = 0; s < SF_SVC_COUNT; s++) {
+    for (int s = 0; s < SF_SVC_COUNT && !gateway_only; s++) {
         if (!rq->gw->clients[s])
             continue;
         char method[64];

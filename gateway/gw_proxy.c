@@ -306,7 +306,17 @@ static int reply_file(gw_request *rq, const sf_rpc_result *res, int *missing)
         from = 0;
         to = (int64_t)st.st_size - 1;
     }
-    return send_file(rq, real, &st, res, validators, range > 0 ? 206 : 200, from, to);
+    /* each download holds a worker for as long as the client reads: one token holds a few */
+    const char *who = rq->token_id[0] ? rq->token_id : rq->client;
+    long max = rq->gw->cfg.max_downloads_per_token;
+    if (gw_tally_add(rq->gw->downloads, who, 1) > max) {
+        gw_tally_add(rq->gw->downloads, who, -1);
+        return gw_reply_error_headers(rq, 429, "Retry-After: 1\r\n",
+                                      "too many downloads at once: at most %ld per token", max);
+    }
+    int status = send_file(rq, real, &st, res, validators, range > 0 ? 206 : 200, from, to);
+    gw_tally_add(rq->gw->downloads, who, -1);
+    return status;
 }
 
 /* A reply message as the JSON the route answers. */

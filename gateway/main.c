@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void *init_thread(const struct mg_context *ctx, int thread_type)
 {
@@ -37,6 +38,43 @@ static void exit_thread(const struct mg_context *ctx, int thread_type, void *ptr
         sf_redis_free(t->redis);
         free(t);
     }
+}
+
+/* A connection is counted per client address from its first request to its close (civetweb
+ * says nothing of a connection before its request has arrived). */
+static const gw_conn_slot *count_connection(gw_request *rq)
+{
+    gw_conn_slot *slot = mg_get_user_connection_data(rq->conn);
+    if (!slot && (slot = malloc(sizeof(*slot)))) {
+        gw_conns_open(rq->gw->conns, rq->ri->remote_addr, slot);
+        mg_set_user_connection_data(rq->conn, slot);
+    }
+    return slot;
+}
+
+static void connection_close(const struct mg_connection *conn)
+{
+    gw_state *gw = mg_get_user_data(mg_get_context(conn));
+    gw_conn_slot *slot = mg_get_user_connection_data(conn);
+    if (slot) {
+        gw_conns_close(gw->conns, slot);
+        free(slot);
+    }
+}
+
+/* Who the request is from: the peer, or for a trusted proxy the address it forwarded. */
+static void set_client(gw_request *rq, const gw_conn_slot *slot)
+{
+    snprintf(rq->client, sizeof(rq->client), "%s", rq->ri->remote_addr);
+    if (!slot || !slot->trusted)
+        return;
+    const char *values[8];
+    size_t n = 0;
+    for (int i = 0; i < rq->ri->num_headers && n < 8; i++) {
+        if (!strcasecmp(rq->ri->http_headers[i].name, "X-Forwarded-For"))
+            values[n++] = rq->ri->http_headers[i].value;
+    }
+    gw_forwarded_for(values, n, rq->client, sizeof(rq->client));
 }
 
 static int log_message(const struct mg_connection *conn, const char *message)
@@ -111,6 +149,10 @@ static int serve(gw_request *rq)
     rq->head = !strcmp(method, "HEAD");
     char path[GW_PATH_MAX + 1], allow[128];
     const char *raw = rq->ri->local_uri_raw ? rq->ri->local_uri_raw : rq->ri->local_uri;
+    /* civetweb keeps the first MG_MAX_HEADERS header lines and drops the rest unseen: a
+     * request that may have had more is refused rather than read without some of them */
+    if (rq->ri->num_headers >= MG_MAX_HEADERS)
+        return gw_reply_error(rq, 431, "too many header lines: at most %d", MG_MAX_HEADERS - 1);
     sf_error err = SF_ERROR_INIT;
     int rc = gw_path_normalize(raw, path, sizeof(path), &err);
     if (rc)
@@ -162,12 +204,22 @@ static int handle(struct mg_connection *conn, void *cbdata)
     rq->ri = mg_get_request_info(conn);
     rq->gw = cbdata;
     rq->thread = mg_get_thread_pointer(conn);
-    serve(rq);
+    const gw_conn_slot *slot = count_connection(rq);
+    set_client(rq, slot);
+    if (gw_conns_pressed(rq->gw->conns) || (slot && slot->over)) {
+        rq->close = 1; /* workers run short: no connection waits idle for its next request */
+        mg_disable_connection_keep_alive(conn);
+    }
+    if (slot && slot->over)
+        gw_reply_error(rq, 503, "too many connections from %s: at most %ld at once", slot->addr,
+                       gw_conns_max_per_address(rq->gw->conns));
+    else
+        serve(rq);
     if (rq->gw->cfg.access_log)
-        sf_log_batched(SF_LOG_INFO, "%s %s %d %lldB %.1fms user=%s", rq->ri->request_method,
+        sf_log_batched(SF_LOG_INFO, "%s %s %d %lldB %.1fms user=%s addr=%s", rq->ri->request_method,
                        rq->ri->local_uri_raw ? rq->ri->local_uri_raw : "?", rq->status,
                        (long long)rq->bytes, (double)(sf_now_us() - t0) / 1000.0,
-                       rq->user[0] ? rq->user : "-");
+                       rq->user[0] ? rq->user : "-", rq->client);
     int status = rq->status ? rq->status : 500;
     free(rq);
     return status;
@@ -179,6 +231,41 @@ static int service_used(sf_service svc)
     for (size_t i = 0; i < gw_n_routes; i++) {
         if (gw_routes[i].svc == (int)svc)
             return 1;
+    }
+    return 0;
+}
+
+/* Every check of the flags beyond their types: 0, or 2 (a usage error, which tells the
+ * launcher not to start this again) with a message on stderr. */
+static int check_config(gw_state *gw)
+{
+    if (gw_rate_parse(gw->cfg.rate_limit, &gw->rate) ||
+        gw_rate_parse(gw->cfg.artifact_rate_limit, &gw->artifact_rate)) {
+        fprintf(stderr, "stbfarm-gateway: --rate-limit and --artifact-rate-limit take RPS:BURST "
+                        "(e.g. 100:300) or off\n");
+        return 2;
+    }
+    if (gw->cfg.common.threads < gw->cfg.max_long_polls + 8) {
+        fprintf(stderr, "stbfarm-gateway: --threads must exceed --max-long-polls by at least 8, "
+                        "so that long polls cannot take every worker\n");
+        return 2;
+    }
+    if (gw->cfg.token_cache_secs < 0 || gw->cfg.token_cache_secs > 86400) {
+        fprintf(stderr, "stbfarm-gateway: --token-cache-secs takes 0 to 86400\n");
+        return 2;
+    }
+    if (gw->cfg.header_timeout_ms < 100 || gw->cfg.header_timeout_ms > 600000 ||
+        gw->cfg.max_conns_per_address < 1 || gw->cfg.max_downloads_per_token < 1) {
+        fprintf(stderr, "stbfarm-gateway: --header-timeout-ms takes 100 to 600000, "
+                        "--max-conns-per-address and --max-downloads-per-token at least 1\n");
+        return 2;
+    }
+    sf_error err = SF_ERROR_INIT;
+    if (gw_conns_new(&gw->conns, gw->cfg.max_conns_per_address, gw->cfg.common.threads,
+                     gw->cfg.trusted_proxies, &err) ||
+        gw_tally_new(&gw->downloads)) {
+        fprintf(stderr, "stbfarm-gateway: --trusted-proxies: %s\n", err.msg);
+        return 2;
     }
     return 0;
 }
@@ -214,26 +301,32 @@ int main(int argc, char **argv)
          "how long a verified token is trusted without asking Redis (revocations reach every "
          "gateway at once); 0: ask on every request",
          &c->token_cache_secs},
+        {"header-timeout-ms", "STBF_HEADER_TIMEOUT_MS", SF_OPT_INT, "10000",
+         "a request's headers (and body) must arrive within this time, or the connection is "
+         "closed",
+         &c->header_timeout_ms},
+        {"max-conns-per-address", "STBF_MAX_CONNS_PER_ADDRESS", SF_OPT_INT, "32",
+         "connections one client address may hold at once; past it: 503 and close",
+         &c->max_conns_per_address},
+        {"trusted-proxies", "STBF_TRUSTED_PROXIES", SF_OPT_STR, NULL,
+         "addresses or CIDR prefixes of proxies (the edge) whose X-Forwarded-For names the "
+         "client; they are not limited per address",
+         &c->trusted_proxies},
+        {"max-downloads-per-token", "STBF_MAX_DOWNLOADS_PER_TOKEN", SF_OPT_INT, "8",
+         "artifact and file downloads one token may have in progress at once; past it: 429",
+         &c->max_downloads_per_token},
         {"access-log", "STBF_ACCESS_LOG", SF_OPT_BOOL, "true", "log one line per request",
          &c->access_log},
     };
     const size_t n_options = sizeof(options) / sizeof(options[0]);
-    sf_config_load("stbfarm-gateway", "The HTTP REST API v2 gateway of stbfarm.", options,
-                   n_options, argc, argv);
-    if (gw_rate_parse(c->rate_limit, &gw->rate) ||
-        gw_rate_parse(c->artifact_rate_limit, &gw->artifact_rate)) {
-        fprintf(stderr, "stbfarm-gateway: --rate-limit and --artifact-rate-limit take RPS:BURST "
-                        "(e.g. 100:300) or off\n");
-        return 2;
-    }
-    if (c->common.threads < c->max_long_polls + 8) {
-        fprintf(stderr, "stbfarm-gateway: --threads must exceed --max-long-polls by at least 8, "
-                        "so that long polls cannot take every worker\n");
-        return 2;
-    }
-    if (c->token_cache_secs < 0 || c->token_cache_secs > 86400) {
-        fprintf(stderr, "stbfarm-gateway: --token-cache-secs takes 0 to 86400\n");
-        return 2;
+    int check_only = sf_config_load("stbfarm-gateway", "The HTTP REST API v2 gateway of stbfarm.",
+                                    options, n_options, argc, argv);
+    int bad = check_config(gw);
+    if (bad || check_only) {
+        gw_conns_free(gw->conns);
+        gw_tally_free(gw->downloads);
+        free(gw);
+        return bad;
     }
 
     sigset_t sigs;
@@ -264,8 +357,11 @@ int main(int argc, char **argv)
         goto cleanup;
     }
 
-    char threads[16];
+    char threads[16], header_timeout[24];
     snprintf(threads, sizeof(threads), "%ld", c->common.threads);
+    /* civetweb's request_timeout_ms is a deadline for the request's head (and body), counted
+     * from its first byte; keep-alive waits have keep_alive_timeout_ms */
+    snprintf(header_timeout, sizeof(header_timeout), "%ld", c->header_timeout_ms);
     const char *mg_options[] = {"listening_ports",
                                 c->listen,
                                 "num_threads",
@@ -275,7 +371,7 @@ int main(int argc, char **argv)
                                 "keep_alive_timeout_ms",
                                 "5000",
                                 "request_timeout_ms",
-                                "120000",
+                                header_timeout,
                                 "enable_auth_domain_check",
                                 "no",
                                 "decode_url", /* gw_path_normalize decodes, refusing %00 */
@@ -288,6 +384,7 @@ int main(int argc, char **argv)
     callbacks.exit_thread = exit_thread;
     callbacks.log_message = log_message;
     callbacks.http_error = http_error;
+    callbacks.connection_close = connection_close;
     mg_init_library(0);
     ctx = mg_start(&callbacks, gw, mg_options);
     if (!ctx) {
@@ -307,6 +404,8 @@ cleanup:
     sf_events_stop(gw->events);
     gw_tokens_free(gw->tokens);
     gw_share_free(gw->share);
+    gw_conns_free(gw->conns);
+    gw_tally_free(gw->downloads);
     for (int s = 0; s < SF_SVC_COUNT; s++)
         sf_rpc_client_free(gw->clients[s]);
     free(gw);

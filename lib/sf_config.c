@@ -113,12 +113,26 @@ void sf_config_usage(FILE *out, const char *program, const char *about, const sf
     }
 }
 
-void sf_config_load(const char *program, const char *about, const sf_option *opts, size_t n,
-                    int argc, char **argv)
+int sf_config_load(const char *program, const char *about, const sf_option *opts, size_t n,
+                   int argc, char **argv)
 {
     sf_error err = SF_ERROR_INIT;
-    int help = 0;
-    if (sf_config_parse(opts, n, argc, argv, &help, &err)) {
+    int help = 0, check = 0, kept = 0;
+    /* --check-config is every program's, not a table's: take it out before parsing */
+    char **args = calloc((size_t)argc + 1, sizeof(*args));
+    if (!args) {
+        fprintf(stderr, "%s: out of memory\n", program);
+        exit(1);
+    }
+    for (int a = 0; a < argc; a++) {
+        if (a > 0 && !strcmp(argv[a], "--check-config"))
+            check = 1;
+        else
+            args[kept++] = argv[a];
+    }
+    int rc = sf_config_parse(opts, n, kept, args, &help, &err);
+    free(args); /* the values point into argv itself, not into args */
+    if (rc) {
         fprintf(stderr, "%s: %s\n", program, err.msg);
         sf_config_usage(stderr, program, about, opts, n);
         exit(2);
@@ -139,4 +153,5 @@ void sf_config_load(const char *program, const char *about, const sf_option *opt
         }
     }
     sf_log_init(program, level);
+    return check;
 }

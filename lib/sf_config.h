@@ -58,8 +58,11 @@ void sf_config_usage(FILE *out, const char *program, const char *about, const sf
                      size_t n);
 
 /* sf_config_parse for main(): prints usage and exits 0 on --help, prints the error and usage and
- * exits 2 on a bad flag; then starts logging with the "log-level" option if the table has one. */
-void sf_config_load(const char *program, const char *about, const sf_option *opts, size_t n,
-                    int argc, char **argv);
+ * exits 2 on a bad flag; then starts logging with the "log-level" option if the table has one.
+ * Returns 1 when --check-config was given (every program takes it): main then checks the rest
+ * of its configuration as usual (a problem: a message and exit status 2) and exits 0 before it
+ * opens anything. The launcher checks every flag this way before it starts any process. */
+int sf_config_load(const char *program, const char *about, const sf_option *opts, size_t n,
+                   int argc, char **argv);
 
 #endif

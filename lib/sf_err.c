@@ -68,8 +68,14 @@ const char *sf_http_reason(int status)
         return "Payload Too Large";
     case 416:
         return "Range Not Satisfiable";
+    case 414:
+        return "URI Too Long";
     case 429:
         return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 507:
+        return "Insufficient Storage";
     case 500:
         return "Internal Server Error";
     case 503:

@@ -1,5 +1,7 @@
 #include "sf_ini.h"
 
+#include "sf_buf.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,30 +30,40 @@ static char *dup_range(const char *s, const char *e)
     return out;
 }
 
-/* Append "\n" + continuation to the value of item (configparser joins continued lines). */
-static int append_line(cJSON *item, const char *s, const char *e)
+/* The key = value being read: it is stored once its continuation lines have all been read, so
+ * that a long continued value is built in one buffer instead of copied at every line. */
+typedef struct pending {
+    cJSON *section;
+    char *key;
+    sf_buf value;
+    long n_keys; /* keys of the section so far, for the bound */
+} pending;
+
+/* Store the pending value, if any. 0, or -1 when out of memory. */
+static int commit(pending *pd)
 {
-    size_t old = strlen(item->valuestring), add = (size_t)(e - s);
-    char *v = malloc(old + 1 + add + 1);
-    if (!v)
-        return -1;
-    memcpy(v, item->valuestring, old);
-    v[old] = '\n';
-    memcpy(v + old + 1, s, add);
-    v[old + 1 + add] = '\0';
-    char *set = cJSON_SetValuestring(item, v);
-    free(v);
-    if (!set)
-        return -1;
-    return 0;
+    if (!pd->key)
+        return 0;
+    sf_buf_putc(&pd->value, '\0');
+    int rc = pd->value.oom ? -1 : 0;
+    if (!rc) {
+        cJSON_DeleteItemFromObjectCaseSensitive(pd->section, pd->key);
+        if (!cJSON_AddStringToObject(pd->section, pd->key, pd->value.data))
+            rc = -1;
+    }
+    free(pd->key);
+    pd->key = NULL;
+    sf_buf_free(&pd->value);
+    return rc;
 }
 
 int sf_ini_parse(const char *text, size_t len, cJSON **out, sf_error *err)
 {
     cJSON *root = cJSON_CreateObject();
-    cJSON *section = NULL, *last = NULL;
+    cJSON *section = NULL;
+    pending pd = {NULL, NULL, SF_BUF_INIT, 0};
     const char *p = text, *end = text + len;
-    int lineno = 0, rc = 0;
+    int lineno = 0, rc = 0, n_sections = 0;
     if (!root)
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     if (memchr(text, '\0', len)) {
@@ -66,20 +78,30 @@ int sf_ini_parse(const char *text, size_t len, cJSON **out, sf_error *err)
         int indented = s < e && is_space(*s);
         trim(&s, &e);
         if (s == e) {
-            last = NULL; /* a blank line ends a continued value */
+            if (commit(&pd)) /* a blank line ends a continued value */
+                rc = sf_fail(err, SF_EINTERNAL, "out of memory");
             continue;
         }
         if (*s == '#' || *s == ';')
             continue;
-        if (indented && last) {
-            if (append_line(last, s, e))
-                rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+        if (indented && pd.key) { /* configparser joins continued lines with "\n" */
+            sf_buf_putc(&pd.value, '\n');
+            sf_buf_append(&pd.value, s, (size_t)(e - s));
             continue;
+        }
+        if (commit(&pd)) {
+            rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+            break;
         }
         if (*s == '[') {
             const char *close = memchr(s, ']', (size_t)(e - s));
             if (!close || close + 1 != e) {
                 rc = sf_fail(err, SF_EINVAL, "line %d: a section header is '[name]'", lineno);
+                break;
+            }
+            if (++n_sections > SF_INI_MAX_SECTIONS) {
+                rc = sf_fail(err, SF_EINVAL, "line %d: more than %d sections", lineno,
+                             SF_INI_MAX_SECTIONS);
                 break;
             }
             const char *ns = s + 1, *ne = close;
@@ -93,7 +115,7 @@ int sf_ini_parse(const char *text, size_t len, cJSON **out, sf_error *err)
             if (!section && (section = cJSON_CreateObject()))
                 cJSON_AddItemToObject(root, name, section);
             free(name);
-            last = NULL;
+            pd.n_keys = cJSON_GetArraySize(section);
             if (!section)
                 rc = sf_fail(err, SF_EINTERNAL, "out of memory");
             continue;
@@ -109,25 +131,27 @@ int sf_ini_parse(const char *text, size_t len, cJSON **out, sf_error *err)
             rc = sf_fail(err, SF_EINVAL, "line %d: 'key = value' before any [section]", lineno);
             break;
         }
+        if (++pd.n_keys > SF_INI_MAX_KEYS) {
+            rc = sf_fail(err, SF_EINVAL, "line %d: more than %d keys in one section", lineno,
+                         SF_INI_MAX_KEYS);
+            break;
+        }
         const char *ks = s, *ke = sep, *vs = sep + 1, *ve = e;
         trim(&ks, &ke);
         trim(&vs, &ve);
-        char *key = dup_range(ks, ke), *value = dup_range(vs, ve);
-        if (!key || !value) {
-            free(key);
-            free(value);
+        if (!(pd.key = dup_range(ks, ke))) {
             rc = sf_fail(err, SF_EINTERNAL, "out of memory");
             break;
         }
-        for (char *k = key; *k; k++)
+        for (char *k = pd.key; *k; k++)
             *k = (char)tolower((unsigned char)*k);
-        cJSON_DeleteItemFromObjectCaseSensitive(section, key);
-        last = cJSON_AddStringToObject(section, key, value);
-        free(key);
-        free(value);
-        if (!last)
-            rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+        pd.section = section;
+        sf_buf_append(&pd.value, vs, (size_t)(ve - vs));
     }
+    if (!rc && commit(&pd))
+        rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+    free(pd.key);
+    sf_buf_free(&pd.value);
     if (rc) {
         cJSON_Delete(root);
         return rc;

@@ -10,6 +10,10 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
+/* Bounds, far beyond any real configuration: past them the text is refused. */
+#define SF_INI_MAX_SECTIONS 4096
+#define SF_INI_MAX_KEYS     4096 /* in one section */
+
 /* Parse text (len bytes) into a JSON object of sections, each an object of string values:
  * {"node": {"friendly_name": "Rack 3"}}. Returns 0 with *out (cJSON_Delete), or SF_EINVAL with
  * the line number and what is wrong. A later duplicate key replaces an earlier one. */

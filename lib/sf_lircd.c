@@ -78,6 +78,8 @@ static int add_key(parser *p, const word *w)
     if (!valid_name(w))
         return bad(p, "a key name must be 1 to 128 printable characters");
     sf_lircd_remote *r = p->cur;
+    if (r->n_keys == SF_LIRCD_MAX_KEYS)
+        return bad(p, "a remote may have at most " SF_LIRCD_STR(SF_LIRCD_MAX_KEYS) " keys");
     char **keys = realloc(r->keys, (r->n_keys + 1) * sizeof(*keys));
     if (!keys)
         return sf_fail(p->err, SF_EINTERNAL, "out of memory");
@@ -91,6 +93,8 @@ static int add_key(parser *p, const word *w)
 static int begin_remote(parser *p)
 {
     sf_lircd_conf *c = p->conf;
+    if (c->n_remotes == SF_LIRCD_MAX_REMOTES)
+        return bad(p, "a file may define at most " SF_LIRCD_STR(SF_LIRCD_MAX_REMOTES) " remotes");
     sf_lircd_remote *rs = realloc(c->remotes, (c->n_remotes + 1) * sizeof(*rs));
     if (!rs)
         return sf_fail(p->err, SF_EINTERNAL, "out of memory");

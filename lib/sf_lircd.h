@@ -13,6 +13,12 @@
 
 #include <stddef.h>
 
+/* Bounds, far beyond any real remote control: past them the file is refused. */
+#define SF_LIRCD_MAX_KEYS    2048 /* per remote */
+#define SF_LIRCD_MAX_REMOTES 128  /* per file */
+#define SF_LIRCD_STR_(x)     #x
+#define SF_LIRCD_STR(x)      SF_LIRCD_STR_(x)
+
 typedef struct sf_lircd_remote {
     char *name;
     size_t n_keys;

@@ -54,8 +54,10 @@ int sf_service_main(const sf_service_def *def, int argc, char **argv)
     memcpy(all, common, sizeof(common));
     if (def->n_options)
         memcpy(all + nc, def->options, def->n_options * sizeof(*all));
-    sf_config_load(def->program, def->about, all, nc + def->n_options, argc, argv);
+    int check_only = sf_config_load(def->program, def->about, all, nc + def->n_options, argc, argv);
     free(all);
+    if (check_only)
+        return 0; /* a service's own checks are in its start: they run when it starts */
 
     sigset_t sigs;
     sf_stop_block(&sigs);

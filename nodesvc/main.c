@@ -104,10 +104,10 @@ int main(int argc, char **argv)
         {"log-level", "STBF_LOG_LEVEL", SF_OPT_STR, "info", "debug, info, warn or error",
          &c.log_level},
     };
-    sf_config_load("stbfarm-nodesvc",
-                   "The node agent: video capture, screenshots, recording "
-                   "and remote control of one device under test.",
-                   options, sizeof(options) / sizeof(options[0]), argc, argv);
+    int check_only = sf_config_load("stbfarm-nodesvc",
+                                    "The node agent: video capture, screenshots, recording "
+                                    "and remote control of one device under test.",
+                                    options, sizeof(options) / sizeof(options[0]), argc, argv);
     if (!c.agent.node_id || !nodes_valid_id(c.agent.node_id)) {
         fprintf(stderr, "stbfarm-nodesvc: --node-id must be given: 1 to 64 of "
                         "[A-Za-z0-9_.-], starting with a letter or digit\n");
@@ -146,6 +146,8 @@ int main(int argc, char **argv)
     dev.lircd = c.lircd;
     dev.lirc_timeout_ms = (int)c.lirc_timeout_ms;
     c.runner.brokers = c.agent.brokers;
+    if (check_only)
+        return 0;
     char instance[33];
     sf_random_hex(16, instance);
     c.agent.instance = c.runner.instance = instance;

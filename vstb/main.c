@@ -595,12 +595,15 @@ int main(int argc, char **argv)
         {"log-level", "STBF_LOG_LEVEL", SF_OPT_STR, "info", "debug, info, warn or error",
          &v.cfg.log_level},
     };
-    sf_config_load("stbfarm-vstb", "A virtual set-top box: LIRC in, MJPEG video out.", options,
-                   sizeof(options) / sizeof(options[0]), argc, argv);
+    int check_only =
+        sf_config_load("stbfarm-vstb", "A virtual set-top box: LIRC in, MJPEG video out.", options,
+                       sizeof(options) / sizeof(options[0]), argc, argv);
     if (v.cfg.fps < 1 || v.cfg.fps > 120 || v.cfg.jpeg_quality < 1 || v.cfg.jpeg_quality > 31) {
         fprintf(stderr, "stbfarm-vstb: --fps takes 1-120 and --jpeg-quality 1-31\n");
         return 2;
     }
+    if (check_only)
+        return 0;
     av_log_set_level(AV_LOG_ERROR);
 
     sigset_t sigs;

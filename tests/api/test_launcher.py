@@ -140,3 +140,90 @@ def test_data_survives_a_restart_of_the_whole_farm(tmp_path):
         assert r.json() == {"login": "dave"}
     finally:
         run("down", "--data", data)
+
+
+def test_a_bad_rate_limit_is_refused_before_anything_starts(tmp_path):
+    data = str(tmp_path / "d")
+    start = time.monotonic()
+    r = run("up", "--detach", "--data", data, "--port", str(free_port()),
+            "--rate-limit", "10000000:10000000")
+    assert r.returncode == 2, r.stderr
+    assert "--rate-limit" in r.stderr and "stbfarm-gateway" in r.stderr
+    assert time.monotonic() - start < 60  # it used to wait 60 s for a health check
+    assert not farm_pids(data)
+
+
+def test_a_child_exiting_with_a_usage_error_ends_up_with_its_message(tmp_path):
+    data = str(tmp_path / "d")
+    env = dict(os.environ, STBF_HEARTBEAT_MS="5")  # nodesvc takes 100 and more
+    r = subprocess.run([STBFARM, "up", "--detach", "--data", data, "--port", str(free_port()),
+                        "--nodes", "1"], capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 1
+    assert "nodesvc1 exited with a usage error" in r.stderr and "--heartbeat-ms" in r.stderr
+    wait_until(lambda: not farm_pids(data), 20, what="every process gone")
+    restarts = open(os.path.join(data, "logs", "supervisor.log")).read() \
+        if os.path.exists(os.path.join(data, "logs", "supervisor.log")) else ""
+    assert "nodesvc1 exited" not in restarts  # never retried
+
+
+def test_a_child_that_keeps_crashing_is_restarted_with_back_off(launched):
+    data, port, url, token = launched
+    log = os.path.join(data, "logs", "supervisor.log")
+    for _ in range(3):
+        pids = []
+        wait_until(lambda: pids.extend(farm_pids(data, "services/jobs/stbfarm-jobs")) or pids,
+                   40, what="jobs running again")
+        os.kill(pids[0], signal.SIGKILL)
+        time.sleep(0.2)
+    wait_until(lambda: "jobs0 exited with status 137; restarting in 4 s" in open(log).read(), 40,
+               what="a longer wait after each crash")
+
+
+def test_the_edge_keeps_half_open_connections_from_starving_others(launched):
+    data, port, url, token = launched
+    held = []
+    for _ in range(300):
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(b"GET /api/v2/nodes HTTP/1.1\r\nHost: x\r\n")
+            held.append(s)
+        except OSError:
+            pass
+    try:
+        # past 64 connections, one address is refused at the door: 64 stay open, waiting
+        time.sleep(1)
+        open_ = 0
+        for s in held:
+            s.setblocking(False)
+            try:
+                open_ += s.recv(1) != b""  # data: not refused (nothing is sent here)
+            except BlockingIOError:
+                open_ += 1
+            except ConnectionResetError:
+                pass
+        assert len(held) >= 64 and open_ == 64
+        import http.client
+        for _ in range(20):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
+                                           source_address=("127.0.0.2", 0))
+            c.request("GET", "/api/v2/nodes", headers={"Authorization": "token " + token})
+            r = c.getresponse()
+            r.read()
+            assert r.status == 200
+            c.close()
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_the_edge_errors_are_json():
+    import json
+    folder = os.path.join(REPO, "edge", "errors")
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as f:
+            head, _, body = f.read().partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        assert lines[0].startswith(b"HTTP/1.1 " + name[:3].encode()), name
+        assert b"Content-Type: application/json" in lines
+        assert b"Content-Length: %d" % len(body) in lines, name
+        assert json.loads(body)["error"]

@@ -1,16 +1,17 @@
 /* Artifact paths and result ids: they arrive in URLs (decoded by the gateway) and in uploads
  * from nodes, and become paths in the artifact store. */
+#include "fuzz.h"
 #include "res_names.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void one_input(const uint8_t *data, size_t size)
 {
     char *text = malloc(size + 1);
     if (!text)
-        return 0;
+        return;
     memcpy(text, data, size);
     text[size] = '\0';
     size_t n = strlen(text);
@@ -23,5 +24,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     res_upload_id_valid(text);
     res_content_type(text);
     free(text);
-    return 0;
 }
+
+FUZZ_TARGET(FUZZ_SERVICE_STACK, one_input)

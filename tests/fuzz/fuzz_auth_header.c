@@ -1,15 +1,16 @@
 /* The Authorization header parser, and the digest of whatever it accepts. */
+#include "fuzz.h"
 #include "sf_token.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void one_input(const uint8_t *data, size_t size)
 {
     char *header = malloc(size + 1);
     if (!header)
-        return 0;
+        return;
     memcpy(header, data, size);
     header[size] = '\0';
     const char *tok;
@@ -19,5 +20,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sf_token_digest_of(tok, len, &d);
     }
     free(header);
-    return 0;
 }
+
+FUZZ_TARGET(FUZZ_GATEWAY_STACK, one_input)

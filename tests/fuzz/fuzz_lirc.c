@@ -1,11 +1,12 @@
 /* The LIRC protocol: commands the vstb reads from any client, replies nodesvc reads from lircd.
  * The input is split into lines; each is parsed as a command and fed to a reply parser. */
+#include "fuzz.h"
 #include "sf_lirc.h"
 
 #include <stdint.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void one_input(const uint8_t *data, size_t size)
 {
     sf_lirc_reply r;
     sf_lirc_reply_init(&r, "SEND_ONCE vstb KEY_OK");
@@ -23,5 +24,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sf_lirc_reply_init(&r, "SEND_ONCE vstb KEY_OK");
         p += n + 1;
     }
-    return 0;
 }
+
+FUZZ_TARGET(FUZZ_SERVICE_STACK, one_input)

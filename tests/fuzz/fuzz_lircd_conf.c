@@ -1,9 +1,10 @@
 /* The lircd.conf parser: remote control files come from users' test packs. */
+#include "fuzz.h"
 #include "sf_lircd.h"
 
 #include <stdint.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void one_input(const uint8_t *data, size_t size)
 {
     sf_lircd_conf *c = NULL;
     if (sf_lircd_parse((const char *)data, size, &c, NULL) == 0) {
@@ -12,5 +13,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sf_lircd_has_key(r, "KEY_OK");
         sf_lircd_free(c);
     }
-    return 0;
 }
+
+FUZZ_TARGET(FUZZ_SERVICE_STACK, one_input)

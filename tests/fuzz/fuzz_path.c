@@ -1,4 +1,5 @@
 /* Path normalisation and route matching against every pattern shape the route table uses. */
+#include "fuzz.h"
 #include "gw_router.h"
 
 #include <stdint.h>
@@ -12,13 +13,13 @@ static const char *const patterns[] = {
     "/{a}/{b:2}/{c*}",
 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void one_input(const uint8_t *data, size_t size)
 {
     char *raw = malloc(size + 1);
     static char path[GW_PATH_MAX + 1];
     static gw_params params;
     if (!raw)
-        return 0;
+        return;
     memcpy(raw, data, size);
     raw[size] = '\0';
     if (gw_path_normalize(raw, path, sizeof(path), NULL) == 0) {
@@ -26,5 +27,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             gw_pattern_match(patterns[i], path, &params);
     }
     free(raw);
-    return 0;
 }
+
+FUZZ_TARGET(FUZZ_GATEWAY_STACK, one_input)

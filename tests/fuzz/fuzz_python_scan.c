@@ -1,4 +1,5 @@
 /* Test case discovery reads every Python file of a user's test pack. */
+#include "fuzz.h"
 #include "jobs_testcases.h"
 #include "jobs_validate.h"
 
@@ -12,17 +13,18 @@ static void ignore(const char *name, void *arg)
     (void)arg;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void one_input(const uint8_t *data, size_t size)
 {
     jobs_scan_python((const char *)data, size, ignore, NULL);
     char *s = malloc(size + 1);
     if (!s)
-        return 0;
+        return;
     memcpy(s, data, size);
     s[size] = '\0';
     jobs_category_check(s, NULL);
     jobs_test_case_shape_ok(s);
     jobs_testcase_file(s);
     free(s);
-    return 0;
 }
+
+FUZZ_TARGET(FUZZ_SERVICE_STACK, one_input)

@@ -1,18 +1,19 @@
 /* The results search language and sort parameter: both come straight from the query string. */
+#include "fuzz.h"
 #include "res_filter.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void one_input(const uint8_t *data, size_t size)
 {
     static sf_tz *denver;
     if (!denver)
         sf_tz_load(NULL, "America/Denver", &denver, NULL);
     char *text = malloc(size + 1);
     if (!text)
-        return 0;
+        return;
     memcpy(text, data, size);
     text[size] = '\0';
     res_filter *f = NULL;
@@ -29,5 +30,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     res_sort s;
     res_sort_parse(text, &s, NULL);
     free(text);
-    return 0;
 }
+
+FUZZ_TARGET(FUZZ_SERVICE_STACK, one_input)

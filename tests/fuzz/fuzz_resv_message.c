@@ -1,6 +1,7 @@
 /* A reservation message as a user sends it: the checks, then Markdown -> HTML. Whatever the
  * input, the HTML holds only the tags cmark makes from Markdown (raw HTML is escaped, never
  * passed through) and no link to a javascript:, vbscript: or file: URL. */
+#include "fuzz.h"
 #include "resv_input.h"
 
 #include <stdint.h>
@@ -46,11 +47,11 @@ static void check_html(const char *html)
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void one_input(const uint8_t *data, size_t size)
 {
     char *text = malloc(size + 1);
     if (!text)
-        return 0;
+        return;
     memcpy(text, data, size);
     text[size] = '\0';
     if (resv_check_message("message", text, NULL) == 0) {
@@ -61,5 +62,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     free(text);
-    return 0;
 }
+
+FUZZ_TARGET(FUZZ_SERVICE_STACK, one_input)

@@ -1,17 +1,18 @@
 /* stbt.log conversion to a zone: the log is whatever a test printed. */
+#include "fuzz.h"
 #include "res_export.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void one_input(const uint8_t *data, size_t size)
 {
     static sf_tz *denver;
     if (!denver)
         sf_tz_load(NULL, "America/Denver", &denver, NULL);
     if (!size)
-        return 0;
+        return;
     FILE *in = fmemopen((void *)data, size, "r");
     char *buf = NULL;
     size_t len = 0;
@@ -23,5 +24,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (out)
         fclose(out);
     free(buf);
-    return 0;
 }
+
+FUZZ_TARGET(FUZZ_SERVICE_STACK, one_input)

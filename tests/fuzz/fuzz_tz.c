@@ -1,10 +1,11 @@
 /* TZif files and their POSIX TZ footers: the zone named by a request's tz parameter is read
  * from the tz database, which an operator may replace. */
+#include "fuzz.h"
 #include "sf_tz.h"
 
 #include <stdint.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void one_input(const uint8_t *data, size_t size)
 {
     sf_tz *tz = NULL;
     if (sf_tz_parse(data, size, "fuzz", &tz, NULL) == 0) {
@@ -16,5 +17,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         sf_tz_free(tz);
     }
-    return 0;
 }
+
+FUZZ_TARGET(FUZZ_SERVICE_STACK, one_input)

@@ -59,6 +59,38 @@ static void test_get_reads_a_value(void)
     cJSON_Delete(j);
 }
 
+static void test_a_long_continued_value_is_built_once(void)
+{
+    size_t lines = 200000, o = 0;
+    char *in = malloc(16 + lines * 6);
+    o += (size_t)sprintf(in, "[a]\nk = v\n");
+    for (size_t i = 0; i < lines; i++)
+        o += (size_t)sprintf(in + o, " more\n");
+    cJSON *j;
+    CHECK(sf_ini_parse(in, o, &j, NULL) == 0);
+    const char *v = sf_ini_get(j, "a", "k");
+    CHECK(v && strlen(v) == 1 + lines * 5 && !strncmp(v, "v\nmore\nmore", 11));
+    cJSON_Delete(j);
+    free(in);
+}
+
+static void test_sections_and_keys_are_bounded(void)
+{
+    size_t n = SF_INI_MAX_KEYS + 1, o = 0;
+    char *in = malloc(16 + n * 24);
+    o += (size_t)sprintf(in, "[a]\n");
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)sprintf(in + o, "k%zu = v\n", i);
+    cJSON *j;
+    sf_error err = SF_ERROR_INIT;
+    CHECK(sf_ini_parse(in, o, &j, &err) == SF_EINVAL && strstr(err.msg, "more than 4096 keys"));
+    o = 0;
+    for (size_t i = 0; i < SF_INI_MAX_SECTIONS + 1; i++)
+        o += (size_t)sprintf(in + o, "[s%zu]\n", i);
+    CHECK(sf_ini_parse(in, o, &j, &err) == SF_EINVAL && strstr(err.msg, "more than 4096 sections"));
+    free(in);
+}
+
 int main(void)
 {
     RUN(test_sections_become_objects);
@@ -66,5 +98,7 @@ int main(void)
     RUN(test_comments_blank_lines_and_repeats);
     RUN(test_errors_name_the_line);
     RUN(test_get_reads_a_value);
+    RUN(test_a_long_continued_value_is_built_once);
+    RUN(test_sections_and_keys_are_bounded);
     return TEST_EXIT();
 }

@@ -125,6 +125,38 @@ static void test_demo_remote_control_parses(void)
     sf_lircd_free(c);
 }
 
+static char *repeat_lines(const char *head, const char *line, size_t n, const char *tail)
+{
+    size_t len = strlen(head) + n * (strlen(line) + 20) + strlen(tail) + 1, o = 0;
+    char *t = malloc(len);
+    o += (size_t)sprintf(t + o, "%s", head);
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)sprintf(t + o, line, i);
+    sprintf(t + o, "%s", tail);
+    return t;
+}
+
+static void test_keys_and_remotes_are_bounded(void)
+{
+    sf_lircd_conf *c = NULL;
+    sf_error err = SF_ERROR_INIT;
+    char *ok = repeat_lines("begin remote\nname r\nbegin codes\n", "KEY_%zu 0x1\n",
+                            SF_LIRCD_MAX_KEYS, "end codes\nend remote\n");
+    CHECK(sf_lircd_parse(ok, strlen(ok), &c, &err) == 0 && c->remotes[0].n_keys == 2048);
+    sf_lircd_free(c);
+    free(ok);
+    char *many = repeat_lines("begin remote\nname r\nbegin codes\n", "KEY_%zu 0x1\n",
+                              SF_LIRCD_MAX_KEYS + 1, "end codes\nend remote\n");
+    CHECK(sf_lircd_parse(many, strlen(many), &c, &err) == SF_EINVAL);
+    CHECK(strstr(err.msg, "at most 2048 keys") != NULL);
+    free(many);
+    char *remotes =
+        repeat_lines("", "begin remote\nname r%zu\nend remote\n", SF_LIRCD_MAX_REMOTES + 1, "");
+    CHECK(sf_lircd_parse(remotes, strlen(remotes), &c, &err) == SF_EINVAL);
+    CHECK(strstr(err.msg, "at most 128 remotes") != NULL);
+    free(remotes);
+}
+
 int main(void)
 {
     RUN(test_codes_of_a_remote_are_its_keys);
@@ -133,5 +165,6 @@ int main(void)
     RUN(test_errors_name_the_line_and_the_problem);
     RUN(test_nul_bytes_are_refused);
     RUN(test_demo_remote_control_parses);
+    RUN(test_keys_and_remotes_are_bounded);
     return TEST_EXIT();
 }
