@@ -80,8 +80,6 @@ const char *sf_http_reason(int status)
         return "Internal Server Error";
     case 503:
         return "Service Unavailable";
-    case 507:
-        return "Insufficient Storage";
     default:
         return "Unknown";
     }
