@@ -22,6 +22,7 @@ enum {
     SF_ETOOMANY = -429,
     SF_EINTERNAL = -500,
     SF_EUNAVAIL = -503,
+    SF_ENOSPACE = -507, /* a disk is full: retry once there is room */
 };
 
 #define SF_ERROR_MSG_MAX 512

@@ -9,6 +9,7 @@
 #include "sf_testpack.h"
 #include "sf_proc.h"
 #include "sf_config.h"
+#include "sf_crypto.h"
 #include "sf_log.h"
 
 #include <pthread.h>
@@ -97,6 +98,8 @@ int main(int argc, char **argv)
          &c.runner.python},
         {"stbt-dir", "STBF_STBT_DIR", SF_OPT_STR, SF_STBT_DIR,
          "the directory of the stbt module and stbt_run.py", &c.runner.stbt_dir},
+        {"work-dir-min-free-mb", "STBF_NODE_WORK_DIR_MIN_FREE_MB", SF_OPT_INT, "64",
+         "a test run starts only with this much free in the work directory", &c.runner.min_free_mb},
         {"test-timeout-secs", "STBF_TEST_TIMEOUT_SECS", SF_OPT_INT, "1800",
          "a test case running longer is stopped and counts as an error",
          &c.runner.test_timeout_secs},
@@ -130,6 +133,10 @@ int main(int argc, char **argv)
                         "socket must fit a unix socket path)\n");
         return 2;
     }
+    if (c.runner.min_free_mb < 0) {
+        fprintf(stderr, "stbfarm-nodesvc: --work-dir-min-free-mb takes 0 or more\n");
+        return 2;
+    }
     if (c.runner.test_timeout_secs < 1) {
         fprintf(stderr, "stbfarm-nodesvc: --test-timeout-secs takes a positive number\n");
         return 2;
@@ -150,6 +157,9 @@ int main(int argc, char **argv)
     c.runner.brokers = c.agent.brokers;
     if (check_only)
         return 0;
+    char instance[33];
+    sf_random_hex(16, instance);
+    c.agent.instance = c.runner.instance = instance;
     av_log_set_level(AV_LOG_ERROR);
 
     sigset_t sigs;
@@ -193,8 +203,8 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     agent.cfg = c.agent;
-    agent.cfg.current_job = node_runner_current;
-    agent.cfg.current_job_arg = service.runner;
+    agent.cfg.activity = node_runner_activity;
+    agent.cfg.activity_arg = service.runner;
     agent.dev = &dev;
     service.agent = &agent;
     if (sf_rpc_server_start(&server, &so, &err) || node_agent_start(&agent, &err)) {

@@ -235,10 +235,18 @@ static void beat(node_agent *a, int *ok)
     hb.address = a->address;
     hb.version = (char *)NODE_AGENT_VERSION;
     hb.local_ip_address = a->local_ip;
-    char job[160] = "";
-    if (a->cfg.current_job)
-        a->cfg.current_job(a->cfg.current_job_arg, job, sizeof(job));
-    hb.job_uid = job;
+    hb.agent_instance = (char *)a->cfg.instance;
+    node_activity act;
+    memset(&act, 0, sizeof(act));
+    if (a->cfg.activity)
+        a->cfg.activity(a->cfg.activity_arg, &act);
+    char *delivering[NODE_ACTIVITY_JOBS];
+    for (size_t i = 0; i < act.n_delivering; i++)
+        delivering[i] = act.delivering[i];
+    hb.job_uid = act.job;
+    hb.trouble = act.trouble;
+    hb.n_delivering = act.n_delivering;
+    hb.delivering = delivering;
     sf_rpc_opts o = SF_RPC_OPTS_INIT;
     o.timeout_ms = (int)(a->cfg.heartbeat_ms < 2000 ? a->cfg.heartbeat_ms : 2000);
     sf_rpc_result res;

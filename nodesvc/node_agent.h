@@ -9,10 +9,12 @@
  * Each module of nodesvc that serves calls exports a table of methods; main.c serves them all
  * on one server whose handlers find their module in call->tls (node_service.h). The device
  * under test (node_devices.h) is main.c's, shared with the test runner; what the runner is
- * doing the heartbeat learns through a callback. */
+ * doing the heartbeat learns through a callback. Each heartbeat names the agent's instance (an
+ * id new at each start), the job it runs and the jobs it still delivers. */
 #ifndef NODE_AGENT_H
 #define NODE_AGENT_H
 
+#include "node_activity.h"
 #include "node_devices.h"
 #include "node_service.h"
 #include "sf_rpc.h"
@@ -28,10 +30,11 @@ typedef struct node_agent_config {
     const char *local_ip;  /* NULL: the address of the interface that reaches the broker */
     const char *brokers;
     long heartbeat_ms;
-    /* The job the agent runs now, for each heartbeat: writes its uid into out (len bytes), ""
-     * when idle. NULL: the agent runs no jobs. Called on the heartbeat's thread. */
-    void (*current_job)(void *arg, char *out, size_t len);
-    void *current_job_arg;
+    const char *instance; /* this start of the agent: random, never used before */
+    /* What the agent is doing, for each heartbeat: fills *out (zeroed before the call). NULL:
+     * the agent runs no jobs. Called on the heartbeat's thread. */
+    void (*activity)(void *arg, node_activity *out);
+    void *activity_arg;
 } node_agent_config;
 
 typedef struct node_agent {

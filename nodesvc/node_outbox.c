@@ -1,10 +1,12 @@
 #include "node_outbox.h"
 
+#include "node_journal.h"
 #include "sf_crypto.h"
 #include "sf_log.h"
 #include "sf_pbjson.h"
 #include "sf_proc.h"
 #include "sf_rpc.h"
+#include "sf_run.h"
 #include "sf_time.h"
 
 #include <errno.h>
@@ -23,22 +25,27 @@ enum { CHUNK = 1 << 20, CALL_TIMEOUT_MS = 30000, BACKOFF_MIN_MS = 100, BACKOFF_M
 
 typedef struct item {
     struct item *next;
+    uint64_t n;               /* its place in the journal, and the order of delivery */
+    int journaled;            /* its file is written (node_journal.h) */
+    Stbfarm__OutboxItem *rec; /* owned: a report or a result (proto/outbox.proto) */
     char job_uid[160];
-    Stbfarm__JobReport *report; /* a report, or ... */
-    Stbfarm__ResultMeta *meta;  /* ... a result: */
-    char upload_id[33];
-    char *outcome, *failure_reason, *traceback, *dir;
-    int64_t end_time_us;
+    char upload_id[SF_UPLOAD_ID_MAX + 1]; /* a result's */
+    char *dir;                            /* a result's artifacts, in the journal */
 } item;
 
 struct node_outbox {
     sf_rpc_client *results, *jobs;
+    node_journal *journal;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     item *head, *tail;
-    int busy; /* the thread is delivering an item it took off the queue */
+    item *busy;    /* the item the thread took off the queue and is delivering */
+    uint64_t next; /* the next item's n */
     int stopping;
+    int disk_full;      /* an item could not be journaled: the work directory is full */
+    int store_full;     /* the results service's last answer was 507 */
+    size_t n_results;   /* results queued or in delivery */
     char stop_job[160]; /* the job the jobs service asked to stop */
 };
 
@@ -46,17 +53,33 @@ struct node_outbox {
 
 static void item_free(item *it)
 {
-    if (it->report)
-        stbfarm__job_report__free_unpacked(it->report, NULL);
-    if (it->meta)
-        stbfarm__result_meta__free_unpacked(it->meta, NULL);
-    free(it->outcome);
-    free(it->failure_reason);
-    free(it->traceback);
+    if (it->rec)
+        stbfarm__outbox_item__free_unpacked(it->rec, NULL);
     free(it->dir);
     free(it);
 }
 
+/* Journal the items not journaled yet (the one in delivery, then the queue, in order), stopping
+ * at the first the disk refuses. Called with the lock held. */
+static void journal_pending(node_outbox *o)
+{
+    o->disk_full = 0;
+    for (item *it = o->busy ? o->busy : o->head; it; it = it == o->busy ? o->head : it->next) {
+        if (it->journaled)
+            continue;
+        sf_error err = SF_ERROR_INIT;
+        int durable = !it->rec->report || strcmp(it->rec->report->event, "log");
+        if (node_journal_write(o->journal, it->n, it->rec, durable, &err)) {
+            o->disk_full = err.code == SF_ENOSPACE;
+            if (!o->disk_full)
+                sf_error("outbox: %s", err.msg);
+            return;
+        }
+        it->journaled = 1;
+    }
+}
+
+/* Queue it (n set), journaling it unless an earlier item waits for room. */
 static void push(node_outbox *o, item *it)
 {
     pthread_mutex_lock(&o->lock);
@@ -65,52 +88,150 @@ static void push(node_outbox *o, item *it)
     else
         o->head = it;
     o->tail = it;
+    if (it->rec->result)
+        o->n_results++;
+    journal_pending(o);
     pthread_cond_broadcast(&o->cond);
     pthread_mutex_unlock(&o->lock);
 }
 
-int node_outbox_report(node_outbox *o, const Stbfarm__JobReport *report, sf_error *err)
+static uint64_t take_number(node_outbox *o)
+{
+    pthread_mutex_lock(&o->lock);
+    uint64_t n = o->next++;
+    pthread_mutex_unlock(&o->lock);
+    return n;
+}
+
+/* An item for rec (copied); it->n is taken. */
+static item *item_new(node_outbox *o, const Stbfarm__OutboxItem *rec, const char *job_uid)
 {
     item *it = calloc(1, sizeof(*it));
-    if (!it || !(it->report = (Stbfarm__JobReport *)sf_pb_copy(&report->base))) {
+    if (!it || !(it->rec = (Stbfarm__OutboxItem *)sf_pb_copy(&rec->base))) {
         free(it);
+        return NULL;
+    }
+    it->n = take_number(o);
+    snprintf(it->job_uid, sizeof(it->job_uid), "%s", job_uid);
+    return it;
+}
+
+int node_outbox_report(node_outbox *o, const Stbfarm__JobReport *report, sf_error *err)
+{
+    Stbfarm__OutboxItem rec = STBFARM__OUTBOX_ITEM__INIT;
+    rec.report = (Stbfarm__JobReport *)report;
+    item *it = item_new(o, &rec, report->job_uid);
+    if (!it)
         return sf_fail(err, SF_EINTERNAL, "outbox: out of memory; a %s report of %s is lost",
                        report->event, report->job_uid);
-    }
-    snprintf(it->job_uid, sizeof(it->job_uid), "%s", report->job_uid);
     push(o, it);
     return 0;
 }
 
 int node_outbox_result(node_outbox *o, const node_result *r, sf_error *err)
 {
-    item *it = calloc(1, sizeof(*it));
-    if (!it || !(it->meta = (Stbfarm__ResultMeta *)sf_pb_copy(&r->meta->base)) ||
-        !(it->outcome = strdup(r->outcome)) || !(it->dir = strdup(r->dir)) ||
-        (r->failure_reason && !(it->failure_reason = strdup(r->failure_reason))) ||
-        (r->traceback && !(it->traceback = strdup(r->traceback)))) {
+    Stbfarm__OutboxResult res = STBFARM__OUTBOX_RESULT__INIT;
+    res.meta = (Stbfarm__ResultMeta *)r->meta;
+    res.seq = r->seq;
+    res.outcome = (char *)r->outcome;
+    res.failure_reason = (char *)r->failure_reason;
+    res.traceback = (char *)r->traceback;
+    res.end_time_us = r->end_time_us;
+    Stbfarm__OutboxItem rec = STBFARM__OUTBOX_ITEM__INIT;
+    rec.result = &res;
+    item *it = item_new(o, &rec, r->meta->job_uid);
+    char moved[1100];
+    if (!it || !(it->dir = malloc(sizeof(moved)))) {
         if (it)
             item_free(it);
         return sf_fail(err, SF_EINTERNAL, "outbox: out of memory; the result of %s is lost",
                        r->meta->test_case);
     }
-    it->end_time_us = r->end_time_us;
-    snprintf(it->job_uid, sizeof(it->job_uid), "%s", r->meta->job_uid);
-    sf_random_hex(16, it->upload_id);
+    int rc = node_journal_take_run(o->journal, it->n, r->dir, it->dir, sizeof(moved), err);
+    if (rc) {
+        item_free(it);
+        return rc;
+    }
+    sf_run_upload_id(r->meta->job_uid, r->seq, it->upload_id);
     push(o, it);
     return 0;
 }
 
-int node_outbox_idle(node_outbox *o, int timeout_ms)
+/* 1 while an item queued or in delivery is not journaled. Called with the lock held. */
+static int any_unjournaled(const node_outbox *o)
+{
+    if (o->busy && !o->busy->journaled)
+        return 1;
+    for (const item *it = o->head; it; it = it->next) {
+        if (!it->journaled)
+            return 1;
+    }
+    return 0;
+}
+
+int node_outbox_durable(node_outbox *o, int timeout_ms)
 {
     struct timespec until;
     sf_timespec_after(CLOCK_REALTIME, timeout_ms, &until);
     pthread_mutex_lock(&o->lock);
-    while ((o->head || o->busy) && pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
+    journal_pending(o);
+    while (any_unjournaled(o) && pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
         ;
-    int idle = !o->head && !o->busy;
+    int durable = !any_unjournaled(o);
     pthread_mutex_unlock(&o->lock);
-    return idle;
+    return durable;
+}
+
+/* 1 when an item of job_uid is queued or being delivered. Called with the lock held. */
+static int owes(const node_outbox *o, const char *job_uid)
+{
+    if (o->busy && !strcmp(o->busy->job_uid, job_uid))
+        return 1;
+    for (const item *it = o->head; it; it = it->next) {
+        if (!strcmp(it->job_uid, job_uid))
+            return 1;
+    }
+    return 0;
+}
+
+int node_outbox_delivered(node_outbox *o, const char *job_uid, int timeout_ms)
+{
+    struct timespec until;
+    sf_timespec_after(CLOCK_REALTIME, timeout_ms, &until);
+    pthread_mutex_lock(&o->lock);
+    while (owes(o, job_uid) && pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
+        ;
+    int done = !owes(o, job_uid);
+    pthread_mutex_unlock(&o->lock);
+    return done;
+}
+
+static void add_job(node_activity *out, const char *job_uid)
+{
+    for (size_t i = 0; i < out->n_delivering; i++) {
+        if (!strcmp(out->delivering[i], job_uid))
+            return;
+    }
+    if (out->n_delivering < NODE_ACTIVITY_JOBS)
+        snprintf(out->delivering[out->n_delivering++], sizeof(out->delivering[0]), "%s", job_uid);
+}
+
+void node_outbox_activity(node_outbox *o, node_activity *out)
+{
+    pthread_mutex_lock(&o->lock);
+    if (o->busy)
+        add_job(out, o->busy->job_uid);
+    for (const item *it = o->head; it; it = it->next)
+        add_job(out, it->job_uid);
+    if (!out->trouble[0] && o->disk_full)
+        snprintf(out->trouble, sizeof(out->trouble),
+                 "the work directory is full: %zu finished test run%s wait%s in memory for room",
+                 o->n_results, o->n_results == 1 ? "" : "s", o->n_results == 1 ? "s" : "");
+    else if (!out->trouble[0] && o->store_full)
+        snprintf(out->trouble, sizeof(out->trouble),
+                 "the artifact store is full: %zu finished test run%s wait%s on the node",
+                 o->n_results, o->n_results == 1 ? "" : "s", o->n_results == 1 ? "s" : "");
+    pthread_mutex_unlock(&o->lock);
 }
 
 int node_outbox_stop_asked(node_outbox *o, const char *job_uid)
@@ -129,6 +250,8 @@ static int back_off(node_outbox *o, int *ms)
     struct timespec until;
     sf_timespec_after(CLOCK_REALTIME, *ms, &until);
     pthread_mutex_lock(&o->lock);
+    if (o->disk_full)
+        journal_pending(o); /* room may have come back meanwhile */
     while (!o->stopping && pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
         ;
     int s = o->stopping;
@@ -137,10 +260,10 @@ static int back_off(node_outbox *o, int *ms)
     return s;
 }
 
-/* A call that is worth repeating: the service did not answer, or was not there. */
+/* A call that is worth repeating: the service did not answer, was not there, or had no room. */
 static int transient(int rc)
 {
-    return rc == SF_EUNAVAIL || rc == SF_EINTERNAL || rc == SF_ETOOMANY;
+    return rc == SF_EUNAVAIL || rc == SF_EINTERNAL || rc == SF_ETOOMANY || rc == SF_ENOSPACE;
 }
 
 static int call(sf_rpc_client *c, const char *method, const ProtobufCMessage *req,
@@ -150,6 +273,21 @@ static int call(sf_rpc_client *c, const char *method, const ProtobufCMessage *re
     opts.timeout_ms = CALL_TIMEOUT_MS;
     opts.resend_ms = CALL_TIMEOUT_MS; /* chunks are idempotent, but large: no early resend */
     return sf_rpc_call(c, method, req, reply, &opts, res, err);
+}
+
+/* A call to the results service, noting whether it said that its store is full. */
+static int results_call(node_outbox *o, const char *method, const ProtobufCMessage *req,
+                        const ProtobufCMessageDescriptor *reply, sf_rpc_result *res, sf_error *err)
+{
+    int rc = call(o->results, method, req, reply, res, err);
+    if (rc == 0 || rc == SF_ENOSPACE) {
+        pthread_mutex_lock(&o->lock);
+        if (rc && !o->store_full)
+            sf_warn("outbox: %s; retrying until there is room", err->msg);
+        o->store_full = rc != 0;
+        pthread_mutex_unlock(&o->lock);
+    }
+    return rc;
 }
 
 static int send_report(node_outbox *o, const Stbfarm__JobReport *r)
@@ -194,9 +332,11 @@ static void manifest_clear(manifest *m)
     memset(m, 0, sizeof(*m));
 }
 
-/* Send one file in chunks and add it to the manifest. A file the results service refuses (a
- * name it cannot store) is left out with a warning; a service that is away is waited for. */
-static int put_file(node_outbox *o, const item *it, const char *full, const char *rel, manifest *m)
+/* Send one file in chunks and add it to the manifest, skipping the chunks that lie within the
+ * staged bytes (-1: none staged). A file the results service refuses (a name it cannot store)
+ * is left out with a warning; a service that is away or full is waited for. */
+static int put_file(node_outbox *o, const item *it, const char *full, const char *rel,
+                    int64_t staged, manifest *m)
 {
     int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
@@ -222,6 +362,12 @@ static int put_file(node_outbox *o, const item *it, const char *full, const char
         if (n == 0 && offset > 0)
             break;
         EVP_DigestUpdate(md, buf, (size_t)n);
+        if (n > 0 && offset + n <= staged) { /* already there: a resumed upload */
+            offset += n;
+            if (n < CHUNK)
+                break;
+            continue;
+        }
         Stbfarm__ResultsPutChunkRequest q = STBFARM__RESULTS_PUT_CHUNK_REQUEST__INIT;
         q.upload_id = (char *)it->upload_id;
         q.path = (char *)rel;
@@ -232,14 +378,14 @@ static int put_file(node_outbox *o, const item *it, const char *full, const char
         for (;;) {
             sf_rpc_result res;
             sf_error err = SF_ERROR_INIT;
-            rc = call(o->results, "results.put_chunk", &q.base,
-                      &stbfarm__results_put_chunk_reply__descriptor, &res, &err);
+            rc = results_call(o, "results.put_chunk", &q.base,
+                              &stbfarm__results_put_chunk_reply__descriptor, &res, &err);
             sf_rpc_result_free(&res);
             if (!rc)
                 break;
             if (!transient(rc)) {
                 sf_warn("outbox: %s of %s refused: %s; left out of the result", rel,
-                        it->meta->test_case, err.msg);
+                        it->rec->result->meta->test_case, err.msg);
                 rc = 0;
                 goto cleanup;
             }
@@ -344,7 +490,8 @@ static void list_files(const char *dir, file_list *l)
 {
     memset(l, 0, sizeof(*l));
     walk(dir, "", l, 0);
-    qsort(l->paths, l->n, sizeof(char *), compare_paths);
+    if (l->n)
+        qsort(l->paths, l->n, sizeof(char *), compare_paths);
 }
 
 static void free_files(file_list *l)
@@ -354,78 +501,165 @@ static void free_files(file_list *l)
     free(l->paths);
 }
 
-/* Store one result: begin, every file, finish; then report it to the jobs service. */
-static int deliver_result(node_outbox *o, item *it)
+/* Begin the upload: 0 with *finished set (the upload was committed already: by an earlier
+ * attempt of ours, or by the jobs service recording the run as lost), or a refusal. */
+static int begin_upload(node_outbox *o, item *it, int *finished)
 {
-    char result_id[256] = "";
-    int backoff = BACKOFF_MIN_MS, rc;
+    int backoff = BACKOFF_MIN_MS;
     for (;;) {
         Stbfarm__ResultsBeginRequest b = STBFARM__RESULTS_BEGIN_REQUEST__INIT;
         b.upload_id = it->upload_id;
-        b.meta = it->meta;
+        b.meta = it->rec->result->meta;
         sf_rpc_result res;
         sf_error err = SF_ERROR_INIT;
-        rc = call(o->results, "results.begin", &b.base, &stbfarm__results_begin_reply__descriptor,
-                  &res, &err);
-        int finished = 0;
-        if (!rc) {
-            const Stbfarm__ResultsBeginReply *r = (const Stbfarm__ResultsBeginReply *)res.msg;
-            snprintf(result_id, sizeof(result_id), "%s", r->result_id);
-            finished = r->finished;
-        }
-        sf_rpc_result_free(&res);
-        if (rc && !transient(rc)) {
-            sf_error("outbox: the result of %s (%s) was refused: %s", it->meta->test_case,
-                     it->job_uid, err.msg);
-            return rc;
-        }
-        if (rc) {
-            if (back_off(o, &backoff))
-                return SF_EUNAVAIL;
-            continue;
-        }
-        if (finished)
-            break;
-        file_list files;
-        manifest m = {0};
-        list_files(it->dir, &files);
-        for (size_t i = 0; !rc && i < files.n; i++) {
-            char full[4096];
-            snprintf(full, sizeof(full), "%s/%s", it->dir, files.paths[i]);
-            rc = put_file(o, it, full, files.paths[i], &m);
-        }
-        free_files(&files);
-        if (!rc) {
-            Stbfarm__ResultsFinishRequest f = STBFARM__RESULTS_FINISH_REQUEST__INIT;
-            f.upload_id = it->upload_id;
-            f.result = it->outcome;
-            f.failure_reason = it->failure_reason;
-            f.traceback = it->traceback;
-            f.end_time_us = it->end_time_us;
-            f.n_artifacts = m.n;
-            f.artifacts = m.entries;
-            rc = call(o->results, "results.finish", &f.base,
-                      &stbfarm__results_finish_reply__descriptor, &res, &err);
-            sf_rpc_result_free(&res);
-        }
-        manifest_clear(&m);
+        int rc = results_call(o, "results.begin", &b.base,
+                              &stbfarm__results_begin_reply__descriptor, &res, &err);
         if (!rc)
-            break;
-        if (rc != SF_ECONFLICT && !transient(rc)) { /* 409: a file differs: send again */
-            sf_error("outbox: the result of %s (%s) was refused: %s", it->meta->test_case,
-                     it->job_uid, err.msg);
+            *finished = ((const Stbfarm__ResultsBeginReply *)res.msg)->finished;
+        sf_rpc_result_free(&res);
+        if (!rc)
+            return 0;
+        if (!transient(rc)) {
+            sf_error("outbox: the result of %s (%s) was refused: %s",
+                     it->rec->result->meta->test_case, it->job_uid, err.msg);
             return rc;
         }
         if (back_off(o, &backoff))
             return SF_EUNAVAIL;
     }
+}
+
+/* What the results service has staged of the upload already (an agent that restarted, or a
+ * retry after a lost answer), as a sorted list; empty when it cannot say. SF_EUNAVAIL only when
+ * the outbox stops. */
+static int staged_files(node_outbox *o, const item *it, Stbfarm__ResultsStatusReply **out)
+{
+    *out = NULL;
+    int backoff = BACKOFF_MIN_MS;
+    for (;;) {
+        Stbfarm__ResultsStatusRequest q = STBFARM__RESULTS_STATUS_REQUEST__INIT;
+        q.upload_id = (char *)it->upload_id;
+        sf_rpc_result res;
+        sf_error err = SF_ERROR_INIT;
+        int rc = results_call(o, "results.status", &q.base,
+                              &stbfarm__results_status_reply__descriptor, &res, &err);
+        if (!rc) {
+            *out = (Stbfarm__ResultsStatusReply *)sf_pb_copy(res.msg);
+            sf_rpc_result_free(&res);
+            return 0;
+        }
+        sf_rpc_result_free(&res);
+        if (!transient(rc))
+            return 0; /* send it all */
+        if (back_off(o, &backoff))
+            return SF_EUNAVAIL;
+    }
+}
+
+static int64_t staged_size(const Stbfarm__ResultsStatusReply *st, const char *path)
+{
+    for (size_t i = 0; st && i < st->n_files; i++) {
+        if (!strcmp(st->files[i]->path, path))
+            return st->files[i]->size;
+    }
+    return -1;
+}
+
+/* Send every file of the run's directory, from what is staged already when resume is set; m
+ * receives the manifest. */
+static int put_files(node_outbox *o, item *it, int resume, manifest *m)
+{
+    Stbfarm__ResultsStatusReply *st = NULL;
+    if (resume && staged_files(o, it, &st))
+        return SF_EUNAVAIL;
+    file_list files;
+    list_files(it->dir, &files);
+    int rc = 0;
+    int64_t staged = 0;
+    for (size_t i = 0; st && i < st->n_files; i++)
+        staged += st->files[i]->size;
+    if (staged > 0)
+        sf_info("outbox: resuming the upload of %s (%s): %lld bytes in %zu files are staged",
+                it->rec->result->meta->test_case, it->upload_id, (long long)staged, st->n_files);
+    for (size_t i = 0; !rc && i < files.n; i++) {
+        char full[4096];
+        snprintf(full, sizeof(full), "%s/%s", it->dir, files.paths[i]);
+        rc = put_file(o, it, full, files.paths[i], staged_size(st, files.paths[i]), m);
+    }
+    free_files(&files);
+    if (st)
+        stbfarm__results_status_reply__free_unpacked(st, NULL);
+    return rc;
+}
+
+/* Finish the upload with the manifest m: 0 with the result's id and the outcome stored (ours,
+ * or that of whoever finished the upload first), SF_ECONFLICT when a file must be sent again,
+ * or another refusal. */
+static int finish_upload(node_outbox *o, item *it, const manifest *m, char *result_id,
+                         size_t id_len, char *stored, size_t stored_len)
+{
+    Stbfarm__ResultsFinishRequest f = STBFARM__RESULTS_FINISH_REQUEST__INIT;
+    f.upload_id = it->upload_id;
+    f.result = it->rec->result->outcome;
+    f.failure_reason = it->rec->result->failure_reason;
+    f.traceback = it->rec->result->traceback;
+    f.end_time_us = it->rec->result->end_time_us;
+    f.n_artifacts = m ? m->n : 0;
+    f.artifacts = m ? m->entries : NULL;
+    sf_rpc_result res;
+    sf_error err = SF_ERROR_INIT;
+    int rc = results_call(o, "results.finish", &f.base, &stbfarm__results_finish_reply__descriptor,
+                          &res, &err);
+    if (!rc) {
+        const Stbfarm__ResultsFinishReply *r = (const Stbfarm__ResultsFinishReply *)res.msg;
+        snprintf(result_id, id_len, "%s", r->result_id);
+        snprintf(stored, stored_len, "%s", r->result ? r->result : it->rec->result->outcome);
+    } else if (rc != SF_ECONFLICT && !transient(rc)) {
+        sf_error("outbox: the result of %s (%s) was refused: %s", it->rec->result->meta->test_case,
+                 it->job_uid, err.msg);
+    }
+    sf_rpc_result_free(&res);
+    return rc;
+}
+
+/* Store one result: begin, every file, finish; then report it to the jobs service with the
+ * outcome the results service holds for it. */
+static int deliver_result(node_outbox *o, item *it)
+{
+    char result_id[256] = "", stored[16] = "";
+    int backoff = BACKOFF_MIN_MS, rc, resume = 1;
+    for (;;) {
+        int finished = 0;
+        if ((rc = begin_upload(o, it, &finished)))
+            return rc;
+        manifest m = {0};
+        if (!finished)
+            rc = put_files(o, it, resume, &m);
+        /* a finished upload's finish only tells its id and what it recorded */
+        if (!rc)
+            rc = finish_upload(o, it, finished ? NULL : &m, result_id, sizeof(result_id), stored,
+                               sizeof(stored));
+        manifest_clear(&m);
+        if (!rc)
+            break;
+        if (rc != SF_ECONFLICT && !transient(rc))
+            return rc;
+        if (rc == SF_ECONFLICT) /* a file differs: send every file again, from its start */
+            resume = 0;
+        if (back_off(o, &backoff))
+            return SF_EUNAVAIL;
+    }
+    if (strcmp(stored, it->rec->result->outcome))
+        sf_warn("outbox: %s (%s) was recorded first as %s, by the jobs service: its %s and "
+                "artifacts are dropped",
+                it->rec->result->meta->test_case, it->job_uid, stored, it->rec->result->outcome);
     sf_remove_tree(it->dir);
     Stbfarm__JobReport r = STBFARM__JOB_REPORT__INIT;
     r.job_uid = it->job_uid;
     r.event = (char *)"result";
-    r.test_case = it->meta->test_case;
+    r.test_case = it->rec->result->meta->test_case;
     r.result_id = result_id;
-    r.outcome = it->outcome;
+    r.outcome = stored;
     return send_report(o, &r);
 }
 
@@ -442,29 +676,93 @@ static void *deliver(void *arg)
         o->head = it->next;
         if (!o->head)
             o->tail = NULL;
-        o->busy = 1;
+        o->busy = it;
         pthread_mutex_unlock(&o->lock);
-        if (it->report)
-            send_report(o, it->report);
+        if (it->rec->report)
+            send_report(o, it->rec->report);
         else
             deliver_result(o, it);
-        item_free(it);
         pthread_mutex_lock(&o->lock);
-        o->busy = 0;
+        /* delivered, or refused for good; when the outbox stops instead, it stays journaled
+         * for the next start */
+        if (!o->stopping) {
+            if (it->journaled)
+                node_journal_remove(o->journal, it->n);
+            else if (it->dir)
+                sf_remove_tree(it->dir);
+            if (it->rec->result)
+                o->n_results--;
+            o->busy = NULL;
+            item_free(it);
+            journal_pending(o); /* what was delivered made room */
+        }
         pthread_cond_broadcast(&o->cond);
     }
     pthread_mutex_unlock(&o->lock);
     return NULL;
 }
 
-int node_outbox_start(node_outbox **out, const char *brokers, sf_error *err)
+/* An item a previous start left in the journal, queued again as it was. */
+static void reload(void *arg, uint64_t n, Stbfarm__OutboxItem *rec, const char *run_dir)
+{
+    node_outbox *o = arg;
+    item *it = calloc(1, sizeof(*it));
+    const char *job = rec->report ? rec->report->job_uid : rec->result->meta->job_uid;
+    if (!it || (run_dir && !(it->dir = strdup(run_dir)))) {
+        sf_error("outbox: out of memory; item %llu stays in the journal for the next start",
+                 (unsigned long long)n);
+        free(it);
+        stbfarm__outbox_item__free_unpacked(rec, NULL);
+        return;
+    }
+    it->n = n;
+    it->journaled = 1;
+    it->rec = rec;
+    snprintf(it->job_uid, sizeof(it->job_uid), "%s", job);
+    if (rec->result)
+        sf_run_upload_id(job, rec->result->seq, it->upload_id);
+    if (o->tail)
+        o->tail->next = it;
+    else
+        o->head = it;
+    o->tail = it;
+    if (rec->result)
+        o->n_results++;
+}
+
+static void queue_free(node_outbox *o)
+{
+    size_t lost = 0;
+    if (o->busy) {
+        lost += !o->busy->journaled;
+        item_free(o->busy);
+    }
+    while (o->head) {
+        item *it = o->head;
+        o->head = it->next;
+        lost += !it->journaled;
+        item_free(it);
+    }
+    if (lost)
+        sf_error("outbox: %zu item%s that the full disk could not keep %s lost", lost,
+                 lost == 1 ? "" : "s", lost == 1 ? "is" : "are");
+}
+
+int node_outbox_start(node_outbox **out, const char *brokers, const char *dir, sf_error *err)
 {
     node_outbox *o = calloc(1, sizeof(*o));
     if (!o)
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     pthread_mutex_init(&o->lock, NULL);
     pthread_cond_init(&o->cond, NULL);
-    int rc = sf_rpc_client_open(&o->results, brokers, SF_SVC_RESULTS, err);
+    int rc = node_journal_open(&o->journal, dir, err);
+    if (!rc)
+        rc = node_journal_load(o->journal, reload, o, &o->next, err);
+    if (!rc && o->head)
+        sf_info("outbox: %zu finished test run%s and the reports after them left to deliver",
+                o->n_results, o->n_results == 1 ? "" : "s");
+    if (!rc)
+        rc = sf_rpc_client_open(&o->results, brokers, SF_SVC_RESULTS, err);
     if (!rc)
         rc = sf_rpc_client_open(&o->jobs, brokers, SF_SVC_JOBS, err);
     if (!rc && pthread_create(&o->thread, NULL, deliver, o))
@@ -472,6 +770,13 @@ int node_outbox_start(node_outbox **out, const char *brokers, sf_error *err)
     if (rc) {
         sf_rpc_client_free(o->results);
         sf_rpc_client_free(o->jobs);
+        o->tail = NULL;
+        while (o->head) { /* they stay in the journal */
+            item *it = o->head;
+            o->head = it->next;
+            item_free(it);
+        }
+        node_journal_close(o->journal);
         free(o);
         return rc;
     }
@@ -488,12 +793,9 @@ void node_outbox_stop(node_outbox *o)
     pthread_cond_broadcast(&o->cond);
     pthread_mutex_unlock(&o->lock);
     pthread_join(o->thread, NULL);
-    while (o->head) {
-        item *it = o->head;
-        o->head = it->next;
-        item_free(it);
-    }
+    queue_free(o);
     sf_rpc_client_free(o->results);
     sf_rpc_client_free(o->jobs);
+    node_journal_close(o->journal);
     free(o);
 }

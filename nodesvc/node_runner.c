@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,8 +61,10 @@ struct node_runner {
     job *job;           /* the running job, or NULL */
     int thread_running; /* a job thread exists (maybe finished, not joined yet) */
     pthread_t thread;
-    int stop_pipe[2]; /* written to stop the running test */
-    int stopping;     /* a stop was asked for the running job */
+    int stop_pipe[2];  /* written to stop the running test */
+    int stopping;      /* a stop was asked for the running job */
+    int closing;       /* the agent is shutting down */
+    char trouble[256]; /* why runs wait: the work directory is full; "" none */
 };
 
 static node_runner *runner_of(const sf_call *call)
@@ -256,6 +260,61 @@ static char *env_entry(const char *name, const char *value)
     return s;
 }
 
+/* ---- a full work directory: runs wait for room, and the heartbeat says why ---- */
+
+/* Wait a second or until something changes. 1 when the wait should end: the agent is shutting
+ * down, or (when stops is set) the job is being stopped. */
+static int pause_a_second(node_runner *r, const job *j, int stops)
+{
+    struct timespec until;
+    sf_timespec_after(CLOCK_REALTIME, 1000, &until);
+    pthread_mutex_lock(&r->lock);
+    pthread_cond_timedwait(&r->changed, &r->lock, &until);
+    int end = r->closing || (stops && r->stopping);
+    pthread_mutex_unlock(&r->lock);
+    return end || (stops && node_outbox_stop_asked(r->outbox, j->spec->job_uid));
+}
+
+static void set_trouble(node_runner *r, const char *text)
+{
+    pthread_mutex_lock(&r->lock);
+    snprintf(r->trouble, sizeof(r->trouble), "%s", text);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Bytes free for us under the work directory. */
+static int64_t room(const node_runner *r)
+{
+    struct statvfs st;
+    if (statvfs(r->cfg.work_dir, &st))
+        return INT64_MAX; /* cannot tell: let the run find out */
+    return (int64_t)st.f_bavail * (int64_t)st.f_frsize;
+}
+
+/* Before a run: wait while the work directory has less than --work-dir-min-free-mb free, so
+ * that a run never starts without room for its files. 1 when the job is stopped meanwhile. */
+static int wait_for_room(node_runner *r, job *j)
+{
+    int64_t want = (int64_t)r->cfg.min_free_mb << 20, have;
+    int said = 0, end = 0;
+    while (!end && (have = room(r)) < want) {
+        if (!said) {
+            char why[256];
+            snprintf(why, sizeof(why),
+                     "the work directory %.100s is full (%lld MB free, %ld MB needed): test "
+                     "runs wait for room",
+                     r->cfg.work_dir, (long long)(have >> 20), r->cfg.min_free_mb);
+            set_trouble(r, why);
+            job_log(r, j, "Waiting: %s", why);
+            said = 1;
+        }
+        end = pause_a_second(r, j, 1);
+    }
+    if (said)
+        set_trouble(r, "");
+    return end;
+}
+
 /* One test run, from preparing it to storing it. */
 typedef struct run {
     job *j;
@@ -413,10 +472,25 @@ static int run_store(node_runner *r, run *u)
     meta.n_tags = tags.n;
     meta.tags = (Stbfarm__ResultMeta__TagsEntry **)tags.entries;
     meta.start_time_us = u->start_us;
-    node_result res = {&meta, oc.outcome, oc.reason, oc.traceback, sf_now_us(), u->dir};
-    int rc = node_outbox_result(r->outbox, &res, &err);
+    node_result res = {&meta, u->seq, oc.outcome, oc.reason, oc.traceback, sf_now_us(), u->dir};
+    /* a finished run is never given up while the agent runs: with no room even to take it, it
+     * waits (stopping the job waits too), and once taken it is done when it is on disk */
+    int rc, said = 0;
+    while ((rc = node_outbox_result(r->outbox, &res, &err)) == SF_ENOSPACE) {
+        if (!said) {
+            set_trouble(r, "the work directory is full: a finished test run waits for room");
+            job_log(r, j, "Waiting for room to keep %s: %s", u->name, err.msg);
+            said = 1;
+        }
+        if (pause_a_second(r, j, 0))
+            break;
+    }
+    if (said)
+        set_trouble(r, "");
     if (rc)
         sf_error("%s", err.msg);
+    while (!rc && !node_outbox_durable(r->outbox, 1000) && !pause_a_second(r, j, 0)) {
+    }
     sf_tags_clear(&tags);
     outcome_clear(&oc);
     return rc;
@@ -511,7 +585,7 @@ static void *run_job(void *arg)
         pthread_mutex_lock(&r->lock);
         int stop = r->stopping || node_outbox_stop_asked(r->outbox, spec->job_uid);
         pthread_mutex_unlock(&r->lock);
-        if (stop || (!spec->forever && k == n))
+        if (stop || (!spec->forever && k == n) || wait_for_room(r, j))
             break;
         size_t index = spec->forever ? (spec->shuffle ? pick_weighted(j) : k % n) : order[k];
         double secs = 0;
@@ -655,7 +729,6 @@ fail:
 static int runner_run(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
                       sf_error *err)
 {
-    (void)reply;
     const Stbfarm__RunJob *q = (const Stbfarm__RunJob *)req;
     node_runner *r = runner_of(call);
     pthread_mutex_lock(&r->lock);
@@ -691,11 +764,17 @@ static int runner_run(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
     sf_info("running job %s: %zu test cases", q->job_uid, q->n_test_cases);
 done:
     pthread_mutex_unlock(&r->lock);
+    if (!rc) {
+        Stbfarm__RunJobReply out = STBFARM__RUN_JOB_REPLY__INIT;
+        out.agent_instance = (char *)r->cfg.instance;
+        if (sf_rpc_reply_msg(reply, &out.base))
+            rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+    }
     return rc;
 }
 
 /* Stop the job: kill its test, wait (up to timeout_ms) for the thread to finish and for the
- * outbox to deliver every result. stopped=false when that took longer. */
+ * outbox to deliver every run and report of the job. stopped=false when that took longer. */
 static int runner_stop(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
                        sf_error *err)
 {
@@ -707,6 +786,7 @@ static int runner_stop(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
         r->stopping = 1;
         ssize_t ignored = write(r->stop_pipe[1], "s", 1);
         (void)ignored;
+        pthread_cond_broadcast(&r->changed); /* a job waiting for room stops waiting */
     }
     while (r->job && !strcmp(r->job->spec->job_uid, q->job_uid)) {
         struct timespec until;
@@ -720,7 +800,8 @@ static int runner_stop(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
     pthread_mutex_unlock(&r->lock);
     int64_t left = end - sf_mono_ms();
     Stbfarm__StopJobReply out = STBFARM__STOP_JOB_REPLY__INIT;
-    out.stopped = !still_running && node_outbox_idle(r->outbox, left > 0 ? (int)left : 0);
+    out.stopped =
+        !still_running && node_outbox_delivered(r->outbox, q->job_uid, left > 0 ? (int)left : 0);
     return sf_rpc_reply_msg(reply, &out.base) ? sf_fail(err, SF_EINTERNAL, "out of memory") : 0;
 }
 
@@ -730,12 +811,14 @@ const sf_rpc_method node_runner_methods[] = {
 };
 const size_t node_runner_n_methods = sizeof(node_runner_methods) / sizeof(node_runner_methods[0]);
 
-void node_runner_current(void *runner, char *out, size_t len)
+void node_runner_activity(void *runner, node_activity *out)
 {
     node_runner *r = runner;
     pthread_mutex_lock(&r->lock);
-    snprintf(out, len, "%s", r->job ? r->job->spec->job_uid : "");
+    snprintf(out->job, sizeof(out->job), "%s", r->job ? r->job->spec->job_uid : "");
+    snprintf(out->trouble, sizeof(out->trouble), "%s", r->trouble);
     pthread_mutex_unlock(&r->lock);
+    node_outbox_activity(r->outbox, out);
 }
 
 int node_runner_new(node_runner **out, const node_devices *dev, const node_runner_config *cfg,
@@ -752,7 +835,15 @@ int node_runner_new(node_runner **out, const node_devices *dev, const node_runne
         free(r);
         return sf_fail(err, SF_EINTERNAL, "pipe: %s", strerror(errno));
     }
-    int rc = node_outbox_start(&r->outbox, cfg->brokers, err);
+    char outbox[1100];
+    snprintf(outbox, sizeof(outbox), "%s/outbox", cfg->work_dir);
+    if (mkdir(cfg->work_dir, 0755) && errno != EEXIST) {
+        close(r->stop_pipe[0]);
+        close(r->stop_pipe[1]);
+        free(r);
+        return sf_fail(err, SF_EUNAVAIL, "cannot create %s: %s", cfg->work_dir, strerror(errno));
+    }
+    int rc = node_outbox_start(&r->outbox, cfg->brokers, outbox, err);
     if (rc) {
         close(r->stop_pipe[0]);
         close(r->stop_pipe[1]);
@@ -769,6 +860,8 @@ void node_runner_free(node_runner *r)
     if (!r)
         return;
     pthread_mutex_lock(&r->lock);
+    r->closing = 1;
+    pthread_cond_broadcast(&r->changed);
     if (r->job) {
         r->stopping = 1;
         ssize_t ignored = write(r->stop_pipe[1], "s", 1);

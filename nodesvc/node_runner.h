@@ -11,16 +11,19 @@
  * favours the test cases that take less time (weight 1 / mean duration).
  *
  * Stopping kills the running test's process group; that run is discarded (it did not finish),
- * the runs before it are stored. One job at a time. */
+ * the runs before it are stored. agent.stop_job answers stopped once the job's thread is done
+ * and the outbox has delivered every run and report of the job. One job at a time. */
 #ifndef NODE_RUNNER_H
 #define NODE_RUNNER_H
 
+#include "node_activity.h"
 #include "node_devices.h"
 #include "sf_err.h"
 #include "sf_rpc.h"
 
 typedef struct node_runner_config {
     const char *brokers;   /* the outbox delivers through them (node_outbox.h) */
+    const char *instance;  /* the agent's (node_agent_config): agent.run_job answers it */
     const char *work_dir;  /* where jobs check out and runs write; the stbt socket is here,
                               so keep it short (a unix socket path has 108 bytes) */
     const char *python;    /* /usr/bin/python3 */
@@ -29,20 +32,24 @@ typedef struct node_runner_config {
     const char *test_pack_cache;
     long test_timeout_secs; /* a test that runs longer is stopped: error */
     long frame_ring;        /* frames a job's ring holds for the stbt module (node_frames.h) */
+    long min_free_mb;       /* a run starts only with this much free in work_dir */
 } node_runner_config;
 
 typedef struct node_runner node_runner;
 
-/* A runner for the device dev (which must outlive it), with its outbox. */
+/* A runner for the device dev (which must outlive it), with its outbox, journaled in
+ * <work_dir>/outbox: what an earlier start of the agent left there is delivered first. */
 int node_runner_new(node_runner **out, const node_devices *dev, const node_runner_config *cfg,
                     sf_error *err);
 
 /* Stop a running job (its runs so far are kept) and free the runner. */
 void node_runner_free(node_runner *r);
 
-/* The uid of the job running now, into out (empty when idle): heartbeats report it. runner is
- * the node_runner; the signature is node_agent_config's current_job. */
-void node_runner_current(void *runner, char *out, size_t len);
+/* What the runner is doing, for the heartbeat: the job running now, then the jobs its outbox
+ * still delivers (read in that order, so a job that has just finished is among the second
+ * until its last report is acknowledged). runner is the node_runner; the signature is
+ * node_agent_config's activity. */
+void node_runner_activity(void *runner, node_activity *out);
 
 /* agent.run_job and agent.stop_job; they find the runner in call->tls (node_service.h). */
 extern const sf_rpc_method node_runner_methods[];

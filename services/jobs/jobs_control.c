@@ -4,8 +4,8 @@
 #include "resv_store.h"
 #include "runner.pb-c.h"
 #include "results.pb-c.h"
-#include "sf_crypto.h"
 #include "sf_log.h"
+#include "sf_run.h"
 #include "sf_tags.h"
 #include "sf_time.h"
 
@@ -18,6 +18,11 @@
 
 /* A heartbeat this long after a job started reports the job if the agent still runs it. */
 #define AGENT_GRACE_US 3000000
+
+/* A stop leaves this much of its caller's deadline for its own reply, and gives the agent this
+ * much less than its own call's timeout to answer in. */
+#define STOP_REPLY_MARGIN_MS 1000
+#define STOP_AGENT_MARGIN_MS 300
 
 void jobs_publish(sf_redis *r, const char *uid)
 {
@@ -87,9 +92,11 @@ int jobs_get_node_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
     return rc;
 }
 
-/* Ask the node to stop the job, and end it when the node has stopped or is gone. 202 when the
- * node is still busy (uploading the last results) after the stop timeout. 409 when another user
- * holds a reservation on the node. */
+/* Ask the node to stop the job, and end it when the node has stopped or is gone. 200 once the
+ * job has exited: every run and report of it delivered (stored and counted), or its node gone.
+ * 202, with the job still running, while the node is still stopping or delivering when the stop
+ * timeout or the caller's deadline comes: never a time-out of its own, so a client retries
+ * until 200. 409 when another user holds a reservation on the node. */
 static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_error *err)
 {
     sf_redis *r = sf_worker_of(call)->redis;
@@ -103,16 +110,27 @@ static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_err
         return rc;
     nodes_touch(r, rec->node_id, call->user, NULL);
 
-    Stbfarm__StopJob stop = STBFARM__STOP_JOB__INIT;
-    stop.job_uid = rec->uid;
-    stop.timeout_ms = (int32_t)cfg->stop_timeout_ms;
-    sf_rpc_result res;
+    /* Answer before the caller stops waiting (a 503 would say nothing of the job): the agent
+     * waits what is left of the stop timeout and of the caller's deadline, less the margin the
+     * call and this reply need. */
+    int budget = sf_rpc_remaining_ms(call) - STOP_REPLY_MARGIN_MS;
+    if (budget > cfg->stop_timeout_ms + STOP_AGENT_MARGIN_MS)
+        budget = (int)cfg->stop_timeout_ms + STOP_AGENT_MARGIN_MS;
+    int stopped = 0, arc = SF_EUNAVAIL;
     sf_error agent_err = SF_ERROR_INIT;
-    int arc = nodes_call_id(jobs_state_of(call)->agents, r, rec->node_id, "agent.stop_job",
-                            &stop.base, &stbfarm__stop_job_reply__descriptor,
-                            (int)cfg->stop_timeout_ms + 2000, &res, &agent_err);
-    int stopped = arc == 0 && ((Stbfarm__StopJobReply *)res.msg)->stopped;
-    sf_rpc_result_free(&res);
+    if (budget > STOP_AGENT_MARGIN_MS) {
+        Stbfarm__StopJob stop = STBFARM__STOP_JOB__INIT;
+        stop.job_uid = rec->uid;
+        stop.timeout_ms = budget - STOP_AGENT_MARGIN_MS;
+        sf_rpc_result res;
+        arc = nodes_call_id(jobs_state_of(call)->agents, r, rec->node_id, "agent.stop_job",
+                            &stop.base, &stbfarm__stop_job_reply__descriptor, budget, &res,
+                            &agent_err);
+        stopped = arc == 0 && ((Stbfarm__StopJobReply *)res.msg)->stopped;
+        sf_rpc_result_free(&res);
+    } else {
+        sf_fail(&agent_err, SF_EUNAVAIL, "no time left to ask the node");
+    }
     if (arc) {
         /* A node that is gone cannot be running the job any more. */
         nodes_record node;
@@ -225,17 +243,17 @@ int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
 
 /* The test that was running when its node went away counts as an error: stored as a result
  * (without artifacts: the node took them with it) and counted, before the job ends. The
- * upload id comes from the job and the run, so every replica of the reaper records the same
- * result once. Returns 0 once recorded (or when there was nothing to record). */
+ * upload id is the run's own (sf_run.h), the one its node uploads it under, so the run is
+ * recorded once, whoever finishes first: every replica of the reaper, or the node delivering
+ * it late. What is counted is what the results service holds (its finish says): an error when
+ * the reaper was first, the real outcome when the node was. Returns 0 once recorded (or when
+ * there was nothing to record). */
 static int record_lost_run(jobs_state *s, sf_redis *r, const jobs_record *rec, const char *why)
 {
     if (!rec->current)
         return 0;
-    char seed[512], digest[65], upload_id[40];
-    snprintf(seed, sizeof(seed), "%s\n%lld\n%s", rec->uid, (long long)rec->current_seq,
-             rec->current);
-    sf_sha256_hex(seed, strlen(seed), digest);
-    snprintf(upload_id, sizeof(upload_id), "lost-%.32s", digest);
+    char upload_id[SF_UPLOAD_ID_MAX + 1];
+    sf_run_upload_id(rec->uid, rec->current_seq, upload_id);
 
     Stbfarm__ResultMeta meta = STBFARM__RESULT_META__INIT;
     meta.job_uid = (char *)rec->uid;
@@ -259,7 +277,7 @@ static int record_lost_run(jobs_state *s, sf_redis *r, const jobs_record *rec, c
     Stbfarm__ResultsBeginRequest begin = STBFARM__RESULTS_BEGIN_REQUEST__INIT;
     begin.upload_id = upload_id;
     begin.meta = &meta;
-    char result_id[256] = "";
+    char result_id[256] = "", stored[16] = "";
     int rc = sf_rpc_call(s->results, "results.begin", &begin.base,
                          &stbfarm__results_begin_reply__descriptor, NULL, &res, &err);
     if (!rc)
@@ -274,10 +292,12 @@ static int record_lost_run(jobs_state *s, sf_redis *r, const jobs_record *rec, c
         fin.end_time_us = sf_now_us();
         rc = sf_rpc_call(s->results, "results.finish", &fin.base,
                          &stbfarm__results_finish_reply__descriptor, NULL, &res, &err);
+        const char *got = rc ? NULL : ((Stbfarm__ResultsFinishReply *)res.msg)->result;
+        snprintf(stored, sizeof(stored), "%s", got ? got : "error");
         sf_rpc_result_free(&res);
     }
     if (!rc)
-        rc = jobs_store_count(r, rec->uid, result_id, "error", &err);
+        rc = jobs_store_count(r, rec->uid, result_id, stored, &err);
     if (rc)
         sf_warn("job %s: the lost run of %s is not recorded yet: %s", rec->uid, rec->current,
                 err.msg);
@@ -285,22 +305,39 @@ static int record_lost_run(jobs_state *s, sf_redis *r, const jobs_record *rec, c
     return rc;
 }
 
-/* Why a running job's node can no longer be running it, or NULL while it may be. */
-static const char *vanished(const jobs_record *rec, int found, const nodes_record *node, char *why,
-                            size_t len)
+/* What the reaper makes of a running job, from its node's record. */
+typedef enum reap_verdict {
+    REAP_NOT,  /* the node may still be running or delivering it */
+    REAP_LOST, /* its node is gone, or its agent restarted: the running test is an error */
+    REAP_DONE, /* its agent finished or stopped it, but the end never arrived */
+} reap_verdict;
+
+/* A job is never reaped while its node's heartbeats name it as running or still delivering.
+ * Otherwise the agent instance tells "it restarted" (another instance than the one that took
+ * the job) from "it is done with the job" (the same). why receives the reason. */
+static reap_verdict judge(const jobs_record *rec, int found, const nodes_record *node, char *why,
+                          size_t len)
 {
     if (!found) {
         snprintf(why, len, "node %s was removed during the test", rec->node_id);
-    } else if (!node->online) {
-        snprintf(why, len, "node %s went offline during the test", rec->node_id);
-    } else if (node->agent_job && strcmp(node->agent_job, rec->uid) &&
-               node->heartbeat_us > rec->start_us + AGENT_GRACE_US) {
-        /* the agent answers, but says it runs another job or none: it restarted */
-        snprintf(why, len, "the agent of node %s restarted during the test", rec->node_id);
-    } else {
-        return NULL;
+        return REAP_LOST;
     }
-    return why;
+    if (!node->online) {
+        snprintf(why, len, "node %s went offline during the test", rec->node_id);
+        return REAP_LOST;
+    }
+    /* no heartbeat since the job started (or ever): it may not name the job yet */
+    if (!node->agent_job || node->heartbeat_us <= rec->start_us + AGENT_GRACE_US ||
+        nodes_agent_busy_with(node, rec->uid))
+        return REAP_NOT;
+    if (rec->agent_instance[0] && node->agent_instance &&
+        !strcmp(rec->agent_instance, node->agent_instance)) {
+        snprintf(why, len, "the agent of node %s is done with the job, but its end was lost",
+                 rec->node_id);
+        return REAP_DONE;
+    }
+    snprintf(why, len, "the agent of node %s restarted during the test", rec->node_id);
+    return REAP_LOST;
 }
 
 static void reap_once(jobs_state *s, sf_redis *r)
@@ -318,11 +355,14 @@ static void reap_once(jobs_state *s, sf_redis *r)
         nodes_record node;
         int rc = nodes_get(r, rec.node_id, &node, &err);
         char why[200];
-        if (rec.running && (rc == 0 || rc == SF_ENOTFOUND) &&
-            vanished(&rec, rc == 0, &node, why, sizeof(why)) &&
-            record_lost_run(s, r, &rec, why) == 0 && jobs_end(r, uid, &err) == 1)
+        reap_verdict v = rec.running && (rc == 0 || rc == SF_ENOTFOUND)
+                             ? judge(&rec, rc == 0, &node, why, sizeof(why))
+                             : REAP_NOT;
+        if (v == REAP_LOST && record_lost_run(s, r, &rec, why) == 0 && jobs_end(r, uid, &err) == 1)
             sf_warn("job %s ended: %s%s%s", uid, why, rec.current ? ": " : "",
                     rec.current ? rec.current : "");
+        else if (v == REAP_DONE && jobs_end(r, uid, &err) == 1)
+            sf_warn("job %s ended: %s", uid, why);
         nodes_record_clear(&node);
         jobs_record_clear(&rec);
     }

@@ -4,6 +4,7 @@
 #include "jobs_validate.h"
 #include "nodes_store.h"
 #include "runner.pb-c.h"
+#include "sf_log.h"
 #include "sf_remote.h"
 #include "sf_tags.h"
 #include "sf_time.h"
@@ -71,9 +72,15 @@ static int hand_to_agent(sf_call *call, const Stbfarm__RunTestsRequest *q, const
     job.n_tags = tags.n;
     job.tags = (Stbfarm__RunJob__TagsEntry **)tags.entries;
     sf_rpc_result res;
-    rc = nodes_call_id(jobs_state_of(call)->agents, sf_worker_of(call)->redis, q->node_id,
-                       "agent.run_job", &job.base, NULL,
+    sf_redis *r = sf_worker_of(call)->redis;
+    rc = nodes_call_id(jobs_state_of(call)->agents, r, q->node_id, "agent.run_job", &job.base,
+                       &stbfarm__run_job_reply__descriptor,
                        (int)jobs_state_of(call)->cfg.agent_timeout_ms, &res, err);
+    sf_error ignored = SF_ERROR_INIT;
+    /* the reaper tells this agent from one that restarted by it */
+    if (!rc &&
+        jobs_store_accepted(r, uid, ((Stbfarm__RunJobReply *)res.msg)->agent_instance, &ignored))
+        sf_warn("job %s: the agent that took it is not recorded: %s", uid, ignored.msg);
     sf_rpc_result_free(&res);
     sf_tags_clear(&tags);
     return rc;

@@ -91,6 +91,8 @@ static void record_parse(const char *uid, const redisReply *h, jobs_record *out)
             out->current_us = strtoll(v, NULL, 10);
         else if (!strcmp(k, "current_seq"))
             out->current_seq = strtoll(v, NULL, 10);
+        else if (!strcmp(k, "agent_instance"))
+            snprintf(out->agent_instance, sizeof(out->agent_instance), "%s", v);
     }
 }
 
@@ -410,6 +412,15 @@ int jobs_store_started(sf_redis *r, const char *uid, const char *test_case, int6
     snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
     const char *args[] = {key, test_case, sseq, now};
     return eval_done(r, STARTED_SCRIPT, 1, 4, args, err);
+}
+
+int jobs_store_accepted(sf_redis *r, const char *uid, const char *instance, sf_error *err)
+{
+    redisReply *ok;
+    int rc = sf_redis_cmd(r, &ok, err, "HSET sf:job:%s agent_instance %s", uid, instance);
+    if (!rc)
+        freeReplyObject(ok);
+    return rc;
 }
 
 int jobs_store_stopping(sf_redis *r, const char *uid, sf_error *err)

@@ -7,7 +7,8 @@
  *                          test_cases (JSON), pass, fail, error, total, current (test case
  *                          running now), current_us and current_seq (when it started, its run
  *                          number), stopping (1 once a stop was asked), prev_lastjob (the node's
- *                          latest job before this one, for jobs_store_forget)
+ *                          latest job before this one, for jobs_store_forget), agent_instance
+ *                          (the start of the node agent that took the job)
  *   sf:job:<uid>:counted   SET of result ids already counted (a resent report counts once)
  *   sf:job:<uid>:log       STRING: the job's log, written at offsets the node agent chooses
  *   sf:jobs:running        SET of the uids of running jobs (the reaper's work list)
@@ -45,6 +46,7 @@ typedef struct jobs_record {
     int64_t current_us; /* when it started */
     int64_t current_seq;
     int shuffle;
+    char agent_instance[40]; /* the agent that took the job; "" unknown */
 } jobs_record;
 
 /* A Job message for the API and the memory it points into. */
@@ -104,6 +106,9 @@ typedef struct jobs_new {
  * receives the new job's uid (JOBS_UID_MAX + 1 bytes), or the job that an earlier delivery of
  * the same request started. */
 int jobs_store_start(sf_redis *r, const jobs_new *job, char *uid, sf_error *err);
+
+/* The node's agent took the job: instance is the one its heartbeats name. */
+int jobs_store_accepted(sf_redis *r, const char *uid, const char *instance, sf_error *err);
 
 /* Forget a job its node never accepted: the node is free again and its latest job is what it was
  * before, so that a client retrying run_tests finds the node as it was. request_id is the one

@@ -7,6 +7,7 @@
 #include "jobs_store.h"
 #include "nodes_store.h"
 #include "resv_store.h"
+#include "sf_buf.h"
 #include "sf_ini.h"
 #include "sf_remote.h"
 #include "sf_log.h"
@@ -216,6 +217,10 @@ static void build_node(const sf_call *call, node_view *v, const sf_revision *hea
     if (!rec->online) {
         snprintf(v->reason, sizeof(v->reason), "Node %s is offline", rec->node_id);
         n->not_available_reason = v->reason;
+    } else if (rec->agent_trouble) { /* a full disk: what the agent says is wrong */
+        n->available = 0;
+        snprintf(v->reason, sizeof(v->reason), "Node %s: %s", rec->node_id, rec->agent_trouble);
+        n->not_available_reason = v->reason;
     }
 }
 
@@ -388,7 +393,24 @@ static int nodes_heartbeat(sf_call *call, const ProtobufCMessage *req, sf_rpc_re
     info.local_ip_address = hb->local_ip_address;
     info.external_ip_address = ip;
     info.agent_job = hb->job_uid ? hb->job_uid : "";
-    return nodes_register(sf_worker_of(call)->redis, hb->node_id, &info, 1, err);
+    info.agent_instance = hb->agent_instance;
+    info.agent_trouble = hb->trouble ? hb->trouble : "";
+    sf_buf delivering = SF_BUF_INIT;
+    for (size_t i = 0; i < hb->n_delivering; i++) {
+        if (!jobs_uid_valid(hb->delivering[i]))
+            continue;
+        if (delivering.len)
+            sf_buf_putc(&delivering, ' ');
+        sf_buf_puts(&delivering, hb->delivering[i]);
+    }
+    if (delivering.oom) {
+        sf_buf_free(&delivering);
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    }
+    info.agent_delivering = delivering.data ? delivering.data : "";
+    int rc = nodes_register(sf_worker_of(call)->redis, hb->node_id, &info, 1, err);
+    sf_buf_free(&delivering);
+    return rc;
 }
 
 /* ---- screenshots ---- */

@@ -46,6 +46,9 @@ int nodes_register(sf_redis *r, const char *id, const nodes_info *info, int aliv
                                {"external_ip_address", info->external_ip_address},
                                {"licence_expiry", info->licence_expiry},
                                {"agent_job", info->agent_job},
+                               {"agent_instance", info->agent_instance},
+                               {"agent_delivering", info->agent_delivering},
+                               {"agent_trouble", info->agent_trouble},
                                {"heartbeat_us", alive ? now : NULL}};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         if (fields[i][1]) {
@@ -106,6 +109,12 @@ int nodes_get_of(const redisReply *item, const char *id, nodes_record *out, sf_e
             out->last_used_time_us = strtoll(v, NULL, 10);
         else if (!strcmp(k, "agent_job"))
             out->agent_job = strdup(v);
+        else if (!strcmp(k, "agent_instance"))
+            out->agent_instance = dup_or_null(v);
+        else if (!strcmp(k, "agent_delivering"))
+            out->agent_delivering = dup_or_null(v);
+        else if (!strcmp(k, "agent_trouble"))
+            out->agent_trouble = dup_or_null(v);
         else if (!strcmp(k, "heartbeat_us"))
             out->heartbeat_us = strtoll(v, NULL, 10);
     }
@@ -136,7 +145,25 @@ void nodes_record_clear(nodes_record *rec)
     free(rec->licence_expiry);
     free(rec->last_used_by);
     free(rec->agent_job);
+    free(rec->agent_instance);
+    free(rec->agent_delivering);
+    free(rec->agent_trouble);
     memset(rec, 0, sizeof(*rec));
+}
+
+int nodes_agent_busy_with(const nodes_record *rec, const char *job_uid)
+{
+    if (rec->agent_job && !strcmp(rec->agent_job, job_uid))
+        return 1;
+    size_t n = strlen(job_uid);
+    for (const char *p = rec->agent_delivering; p && *p;) {
+        const char *end = strchr(p, ' ');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && !memcmp(p, job_uid, n))
+            return 1;
+        p = end ? end + 1 : p + len;
+    }
+    return 0;
 }
 
 static int compare_ids(const void *a, const void *b)

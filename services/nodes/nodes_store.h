@@ -4,8 +4,11 @@
  *   sf:nodes             SET of node ids
  *   sf:node:<id>         HASH of what the node reported: address, version, local_ip_address,
  *                        external_ip_address, licence_expiry, registered (us), last_used_by,
- *                        last_used_time (us), agent_job (the job its agent runs, "" none) and
- *                        heartbeat_us (when its agent last reported)
+ *                        last_used_time (us), agent_job (the job its agent runs, "" none),
+ *                        agent_instance (the agent's id, new at each of its starts),
+ *                        agent_delivering (the jobs whose runs or reports the agent still
+ *                        owes, space-separated), agent_trouble (why it cannot work as it
+ *                        should, "" none) and heartbeat_us (when its agent last reported)
  *   sf:node:<id>:alive   a key that each heartbeat sets with a TTL: the node is online while it
  *                        exists, so "online" needs no clock but Redis's. */
 #ifndef NODES_STORE_H
@@ -31,6 +34,9 @@ typedef struct nodes_record {
     char *last_used_by;
     int64_t last_used_time_us; /* 0: never */
     char *agent_job;           /* what the agent's last heartbeat said it runs, NULL: unknown */
+    char *agent_instance;      /* the instance that sent it, NULL: unknown */
+    char *agent_delivering;    /* the jobs it still delivers, space-separated; NULL: none */
+    char *agent_trouble;       /* why it cannot work as it should; NULL: nothing is wrong */
     int64_t heartbeat_us;      /* when that heartbeat came, 0: never */
 } nodes_record;
 
@@ -42,11 +48,18 @@ typedef struct nodes_info {
     const char *local_ip_address;
     const char *external_ip_address;
     const char *licence_expiry;
-    const char *agent_job; /* the job the agent says it runs ("" none); NULL: not reported */
+    const char *agent_job;        /* the job the agent says it runs ("" none); NULL: not reported */
+    const char *agent_instance;   /* NULL: not reported */
+    const char *agent_delivering; /* space-separated job uids ("" none); NULL: not reported */
+    const char *agent_trouble;    /* "" none; NULL: not reported */
 } nodes_info;
 
 /* 1 when id can name a node: 1 to 64 of [A-Za-z0-9_.-], starting with a letter or digit. */
 int nodes_valid_id(const char *id);
+
+/* 1 when the node's agent said, in its last heartbeat, that it runs job_uid or still delivers
+ * runs or reports of it. */
+int nodes_agent_busy_with(const nodes_record *rec, const char *job_uid);
 
 /* Add or update a node in the registry; with alive set, also count it online for the TTL. */
 int nodes_register(sf_redis *r, const char *id, const nodes_info *info, int alive, sf_error *err);

@@ -35,7 +35,7 @@ static void res_result_dir(const char *result_id, char *parent, size_t len, cons
 static int fs_fail(sf_error *err, int e, const char *what)
 {
     if (e == -ENOSPC || e == -EDQUOT)
-        return sf_fail(err, SF_EUNAVAIL, "the artifact store is full (%s)", what);
+        return sf_fail(err, SF_ENOSPACE, "the artifact store is full (%s)", what);
     return sf_fail(err, SF_EINTERNAL, "%s: %s", what, strerror(-e));
 }
 
@@ -364,10 +364,17 @@ int res_finish(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, 
         return rc;
     leased = 1;
     char result_id[RES_ID_MAX];
+    Stbfarm__ResultRecord *stored = NULL; /* the record an earlier finish committed */
+    Stbfarm__ResultsFinishReply out = STBFARM__RESULTS_FINISH_REPLY__INIT;
     if ((rc = res_store_upload(r, q->upload_id, res_state_of(call)->cfg.upload_ttl_secs, &up, err)))
         goto cleanup;
     snprintf(result_id, sizeof(result_id), "%s", up.result_id);
-    if (!up.finished) {
+    if (up.finished) {
+        /* the first finish stands, whoever sent it: say what it recorded (deleted since: unsaid) */
+        sf_error gone = SF_ERROR_INIT;
+        if (res_store_get(r, result_id, &stored, NULL, &gone) == 0)
+            out.result = stored->result;
+    } else {
         if (!up.meta) {
             rc = sf_fail(err, SF_EINTERNAL, "upload '%s' has no record", q->upload_id);
             goto cleanup;
@@ -385,8 +392,8 @@ int res_finish(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, 
             (rc = res_store_commit(r, q->upload_id, up.meta, q, DONE_TTL_S, result_id, err)))
             goto cleanup;
         sf_info("result %s recorded (%zu artifacts)", result_id, q->n_artifacts);
+        out.result = q->result;
     }
-    Stbfarm__ResultsFinishReply out = STBFARM__RESULTS_FINISH_REPLY__INIT;
     out.result_id = result_id;
     if (sf_rpc_reply_msg(reply, &out.base))
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
@@ -396,6 +403,8 @@ cleanup:
         res_store_release(r, f.lease, f.owner, &ignored);
     }
     free(f.paths);
+    if (stored)
+        stbfarm__result_record__free_unpacked(stored, NULL);
     res_upload_clear(&up);
     return rc;
 }

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from farm import Farm, commit_files, wait_until
+from runs import await_job, start_job
 
 NODE = "stb-tester-000000000001"
 MENU = "tests/menu.py::test_that_menu_appears_when_menu_key_is_pressed"
@@ -53,22 +54,7 @@ def api(farm):
 
 
 def run(api, cases, **fields):
-    body = {"node_id": NODE, "test_pack_revision": "master", "test_cases": cases,
-            "remote_control": "vstb"}
-    body.update(fields)
-    r = api.post("/api/v2/run_tests", json=body)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def await_job(api, job, timeout=120):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        r = api.get("/api/v2/jobs%s/await_completion" % job["job_uid"])
-        if r.status_code == 200:
-            return r.json()
-        assert r.status_code == 202, r.text
-    raise AssertionError("job %s did not finish" % job["job_uid"])
+    return start_job(api, cases, **dict({"remote_control": "vstb"}, **fields))
 
 
 def results_of(api, job):
