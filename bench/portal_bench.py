@@ -23,7 +23,8 @@ def results(n, category, t0):
         out.append(record(start_time=start.isoformat().replace("+00:00", "Z"),
                           end_time=(start + datetime.timedelta(seconds=3)).isoformat()
                           .replace("+00:00", "Z"),
-                          job_category=category, job_uid="/stb-tester-abcdef123456/0b00/%d" % (i // 50),
+                          job_category=category,
+                          job_uid="/stb-tester-abcdef123456/0b00/%d" % (i // 50),
                           test_case="tests/bench.py::test_%d" % (i % 300),
                           result=("pass", "fail", "error")[i % 7 % 3],
                           failure_reason=None if i % 7 % 3 == 0 else "failure %d" % i))

@@ -274,4 +274,3 @@ def test_following_a_running_jobs_log_gets_each_line_as_it_comes(farm, api):
         api.post("/api/v2/nodes/%s/job/stop" % NODE)
     assert seen == [0, 1, 2, 3]
     assert text == api.get("/api/v2/jobs%s/log" % uid).content
-

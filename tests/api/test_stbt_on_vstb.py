@@ -6,6 +6,7 @@ import pytest
 
 from farm import Farm
 
+
 @pytest.fixture(scope="module")
 def farm():
     f = Farm(nodes=1).start()

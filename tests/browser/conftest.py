@@ -35,7 +35,7 @@ def pytest_runtest_makereport(item, call):
                 browser.driver.save_screenshot(shot)
                 with open(os.path.join(REPORTS, name + ".txt"), "w") as f:
                     f.write("url: %s\n\n%s\n\nconsole:\n" % (browser.driver.current_url,
-                                                              report.longreprtext))
+                                                             report.longreprtext))
                     for entry in browser.console():
                         f.write("%s\n" % entry)
                 report.sections.append(("browser", "screenshot and report: %s" % shot))

@@ -13,7 +13,6 @@ NODE1 = "stb-tester-000000000001"
 NODE2 = "stb-tester-000000000002"
 
 
-
 @pytest.fixture(scope="module")
 def talk(farm):
     commit_files(farm.test_pack, TALK_FILES, "a test that talks slowly")

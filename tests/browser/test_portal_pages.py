@@ -10,7 +10,8 @@ from results_push import load, record
 
 NODE1 = "stb-tester-000000000001"
 NODE2 = "stb-tester-000000000002"
-XSS = '<script>window.__pwned=1</script>"onerror=window.__pwned=1 <img src=x onerror=window.__pwned=1>'
+XSS = ('<script>window.__pwned=1</script>"onerror=window.__pwned=1 '
+       '<img src=x onerror=window.__pwned=1>')
 JOB_A = "/stb-tester-000000000001/aaaa/9001"
 JOB_B = "/stb-tester-000000000001/bbbb/9002"
 
@@ -54,8 +55,8 @@ def no_injection(browser):
 def test_reservations_page_lists_them_and_interrupts_one(browser, farm):
     api = farm.session("holder")
     made = api.post("/api/v2/reservations", json={"node_ids": [NODE2],
-                                                   "message": "Soak " + XSS,
-                                                   "duration_secs": 3600}).json()
+                                                  "message": "Soak " + XSS,
+                                                  "duration_secs": 3600}).json()
     rid = made["reservations"][0]["reservation_id"]
     try:
         browser.sign_in(farm, "interrupter", path="/app/#/reservations")

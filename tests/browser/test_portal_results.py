@@ -12,7 +12,8 @@ import requests
 
 from results_push import load, push_id, record, write_artifacts
 
-XSS = '<script>window.__pwned=1</script>"onerror=window.__pwned=1 <img src=x onerror=window.__pwned=1>'
+XSS = ('<script>window.__pwned=1</script>"onerror=window.__pwned=1 '
+       '<img src=x onerror=window.__pwned=1>')
 NODE = "stb-tester-000000000001"
 MENU = "tests/menu.py::test_that_menu_appears_when_menu_key_is_pressed"
 
@@ -231,4 +232,5 @@ def test_a_triage_url_as_the_api_gave_it_plays_the_video_and_the_log_follows(bro
                  "the screenshot")
     assert "video.mp4" in browser.text("#artifacts")
     browser.find("#last-runs a.current")
-    assert browser.find("#job-link").get_attribute("href").endswith("#/job/" + job_result["job_uid"])
+    link = browser.find("#job-link").get_attribute("href")
+    assert link.endswith("#/job/" + job_result["job_uid"])
