@@ -6,6 +6,8 @@
  * (tests/api/test_openapi.py), not a hole in the document. */
 #include "gw.h"
 
+#include "jobs.pb-c.h"
+#include "results.pb-c.h"
 #include "sf_pbjson.h"
 
 #include <stdio.h>
@@ -51,7 +53,8 @@ typedef struct local_schema {
 static const local_schema local_schemas[] = {
     {"GET", "/api/v2/user", NULL, OBJ("\"login\": " STR, "\"login\"")},
     {"GET", "/healthz", NULL, "{\"type\": \"object\", \"additionalProperties\": " STR "}"},
-    {"GET", "/api/v2/openapi.json", NULL, OBJ("\"openapi\": " STR, "\"openapi\", \"paths\"")},
+    {"GET", "/api/v2/openapi.json", NULL,
+     OBJ("\"openapi\": " STR ", \"paths\": {\"type\": \"object\"}", "\"openapi\", \"paths\"")},
     {"POST", "/api/v2/session",
      OBJ("\"username\": " STR ", \"password\": " STR, "\"username\", \"password\""), SESSION},
     {"GET", "/api/v2/session", NULL, SESSION},
@@ -69,6 +72,21 @@ static const local_schema *local_schema_of(const gw_route *r)
         if (!strcmp(local_schemas[i].method, r->method) &&
             !strcmp(local_schemas[i].pattern, r->pattern))
             return &local_schemas[i];
+    }
+    return NULL;
+}
+
+/* With details=true (stbfarm's addition) jobs.get answers a JobDetail and results.list a list of
+ * ResultRow: the other message a route's success answer may be. */
+static cJSON *details_schema(const gw_route *r, cJSON *defs)
+{
+    if (r->rpc && !strcmp(r->rpc, "jobs.get") && r->handler != gw_handle_await)
+        return sf_pb_schema(&stbfarm__job_detail__descriptor, 1, defs);
+    if (r->rpc && !strcmp(r->rpc, "results.list")) {
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddStringToObject(a, "type", "array");
+        cJSON_AddItemToObject(a, "items", sf_pb_schema(&stbfarm__result_row__descriptor, 1, defs));
+        return a;
     }
     return NULL;
 }
@@ -92,8 +110,8 @@ static const route_doc docs[] = {
      1},
     {"GET", "/api/v2/user", "The user the token belongs to", NULL, 200, {0}, 1},
     {"GET", "/api/v2/openapi.json", "This document", NULL, 200, {0}, 1},
-    {"GET", "/", "Redirects to the portal", NULL, 302, {0}, 1},
-    {"GET", "/app", "The portal (a single-page web app)", "text/html", 200, {304}, 1},
+    {"GET", "/", "Redirects to the portal", NULL, 302, {400}, 1},
+    {"GET", "/app", "The portal (a single-page web app)", "text/html", 200, {304, 400}, 1},
     {"GET",
      "/app/{file*}",
      "One file of the portal",
@@ -101,7 +119,7 @@ static const route_doc docs[] = {
      200,
      {304, 404},
      1},
-    {"GET", "/favicon.ico", "The portal's icon", "image/x-icon", 200, {304, 404}, 1},
+    {"GET", "/favicon.ico", "The portal's icon", "image/x-icon", 200, {304, 400, 404}, 1},
     {"POST",
      "/api/v2/session",
      "Sign in with a username and password: a session cookie",
@@ -196,6 +214,29 @@ static const route_doc docs[] = {
      {202, 404, 409},
      0},
     {"GET", "/api/v2/jobs/{job_uid:3}/log", "A job's log", "text/plain", 200, {404}, 0},
+    {"GET", "/api/v2/jobs", "The most recent jobs, of the farm or of a node", NULL, 200, {400}, 1},
+    {"GET", "/api/v2/test_pack/refs", "The test pack's branches and tags", NULL, 200, {0}, 1},
+    {"GET",
+     "/api/v2/test_pack/{test_pack_revision*}/remote_controls",
+     "The remote controls of a test-pack revision",
+     NULL,
+     200,
+     {404},
+     1},
+    {"GET",
+     "/api/v2/test_pack/{test_pack_revision*}/remote_controls/{remote_control}",
+     "The keys of one remote control",
+     NULL,
+     200,
+     {400, 404},
+     1},
+    {"GET",
+     "/api/v2/nodes/{node_id}/live.mjpeg",
+     "The node's screen as it happens (MJPEG)",
+     "multipart/x-mixed-replace",
+     200,
+     {404},
+     1},
     {"GET", "/api/v2/nodes/{node_id}/job", "The node's current or latest job", NULL, 200, {404}, 0},
     {"GET",
      "/api/v2/nodes/{node_id}/job/await_completion",
@@ -480,10 +521,12 @@ static cJSON *operation(const gw_route *r, const route_doc *d, cJSON *defs)
         cJSON_AddObjectToObject(cJSON_AddObjectToObject(raw, "content"), d->media);
     } else {
         cJSON *schema = answer_schema(r, defs), *also = also_of(r) ? cJSON_Parse(also_of(r)) : NULL;
-        if (also) {
-            cJSON *either = cJSON_CreateObject(), *one = cJSON_AddArrayToObject(either, "oneOf");
-            cJSON_AddItemToArray(one, schema);
-            cJSON_AddItemToArray(one, also);
+        if (!also)
+            also = details_schema(r, defs);
+        if (also) { /* anyOf: an empty list is both kinds */
+            cJSON *either = cJSON_CreateObject(), *any = cJSON_AddArrayToObject(either, "anyOf");
+            cJSON_AddItemToArray(any, schema);
+            cJSON_AddItemToArray(any, also);
             schema = either;
         }
         cJSON_AddItemToObject(responses, code, json_response("Success", schema));
