@@ -1,5 +1,6 @@
 #include "jobs_store.h"
 
+#include "nodes_store.h"
 #include "resv_store.h"
 #include "sf_crypto.h"
 #include "sf_tags.h"
@@ -209,12 +210,12 @@ static int eval_done(sf_redis *r, const char *script, int nkeys, int nargs, cons
  * sf:jobs:seq. ARGV: node, user, the uid's nonce, the record as a JSON object of strings.
  * A request id seen before answers with the job it started, so an nng resend never starts a
  * second job. */
-static const char START_SCRIPT[] = RESV_LUA_MAY_USE
+static const char START_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE
     "local node_job, lastjob, running, req, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
     "local node, user, nonce = ARGV[1], ARGV[2], ARGV[3]\n"
     "local seen = redis.call('GET', req)\n"
     "if seen then return seen end\n"
-    "local why = resv_refusal(node, user)\n"
+    "local why = nodes_maintenance_refusal(node) or resv_refusal(node, user)\n"
     "if why then return redis.error_reply('409 ' .. why) end\n"
     "local busy = redis.call('GET', node_job)\n"
     "if busy then\n"

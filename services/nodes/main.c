@@ -214,7 +214,11 @@ static void build_node(const sf_call *call, node_view *v, const sf_revision *hea
         n->last_used_time = v->last_used_time;
     }
     n->available = rec->online;
-    if (!rec->online) {
+    if (rec->maintenance) { /* an operator's or a failing health check's word comes first */
+        n->available = 0;
+        nodes_maintenance_reason(rec, v->reason, sizeof(v->reason));
+        n->not_available_reason = v->reason;
+    } else if (!rec->online) {
         snprintf(v->reason, sizeof(v->reason), "Node %s is offline", rec->node_id);
         n->not_available_reason = v->reason;
     } else if (rec->agent_trouble) { /* a full disk: what the agent says is wrong */
