@@ -17,6 +17,7 @@ typedef struct jobs_config {
     long stop_timeout_ms;  /* how long a stop waits for the node before answering 202 */
     long agent_timeout_ms; /* how long a node agent has to accept a job */
     long reap_interval_ms; /* how often running jobs of vanished nodes are ended */
+    long health_poll_ms;   /* how often nodes' health checks are looked at */
 } jobs_config;
 
 typedef struct jobs_state {
@@ -24,10 +25,11 @@ typedef struct jobs_state {
     const sf_common_config *common;
     sf_node_clients *agents; /* the node agents, shared by every thread (sf_node_client.h) */
     sf_rpc_client *results;  /* the results service: the reaper records lost runs there */
-    pthread_t reaper;
-    int reaper_running;
+    sf_rpc_client *jobs;     /* this service, any replica: health checks start as jobs */
+    pthread_t reaper, health;
+    int reaper_running, health_running;
     pthread_mutex_t lock;
-    pthread_cond_t wake;
+    pthread_cond_t wake, health_wake;
     int stopping;
 } jobs_state;
 
@@ -53,6 +55,11 @@ static inline jobs_state *jobs_state_of(const sf_call *call)
 {
     return (jobs_state *)sf_worker_of(call)->service;
 }
+
+/* jobs_health.c: the loop that runs nodes' health checks; start after jobs_reaper_start (it
+ * shares its lock), stop before jobs_reaper_stop. */
+int jobs_health_start(jobs_state *s, sf_error *err);
+void jobs_health_stop(jobs_state *s);
 
 /* jobs_catalog.c */
 int jobs_catalog_load(jobs_thread *t, const char *sha, sf_error *err);

@@ -215,7 +215,7 @@ static const char START_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE
     "local node, user, nonce = ARGV[1], ARGV[2], ARGV[3]\n"
     "local seen = redis.call('GET', req)\n"
     "if seen then return seen end\n"
-    "local why = nodes_maintenance_refusal(node) or resv_refusal(node, user)\n"
+    "local why = nodes_maintenance_refusal(node, user) or resv_refusal(node, user)\n"
     "if why then return redis.error_reply('409 ' .. why) end\n"
     "local busy = redis.call('GET', node_job)\n"
     "if busy then\n"

@@ -33,7 +33,7 @@ static int start(void *state, const sf_common_config *common)
         return -1;
     }
     sf_testpack_process_init();
-    if (jobs_reaper_start(s, &err)) {
+    if (jobs_reaper_start(s, &err) || jobs_health_start(s, &err)) {
         sf_error("%s", err.msg);
         return -1;
     }
@@ -43,6 +43,7 @@ static int start(void *state, const sf_common_config *common)
 static void stop(void *state)
 {
     jobs_state *s = state;
+    jobs_health_stop(s);
     jobs_reaper_stop(s);
     sf_node_clients_free(s->agents);
     sf_rpc_client_free(s->results);
@@ -76,6 +77,9 @@ int main(int argc, char **argv)
          "how long a node agent has to accept a job", &c->agent_timeout_ms},
         {"reap-interval-ms", "STBF_REAP_INTERVAL_MS", SF_OPT_INT, "1000",
          "how often jobs of nodes that went offline are ended", &c->reap_interval_ms},
+        {"health-poll-ms", "STBF_HEALTH_POLL_MS", SF_OPT_INT, "5000",
+         "how often nodes' health checks ([health_check] of their config) are looked at",
+         &c->health_poll_ms},
     };
     sf_service_def def = {0};
     def.program = "stbfarm-jobs";

@@ -21,6 +21,7 @@
 #include "sf_err.h"
 #include "sf_node_client.h"
 #include "sf_redis.h"
+#include "sf_token.h"
 
 #include <stdint.h>
 
@@ -88,7 +89,8 @@ void nodes_record_clear(nodes_record *rec);
 /* As nodes_get, from item, what nodes_get() returned in a script of the caller's. */
 int nodes_get_of(const redisReply *item, const char *id, nodes_record *out, sf_error *err);
 
-#define NODES_MAINTENANCE_MESSAGE_MAX 500 /* bytes */
+#define NODES_MAINTENANCE_MESSAGE_MAX 500                  /* bytes */
+#define NODES_HEALTH_CHECK_USER       SF_USER_HEALTH_CHECK /* who runs health checks */
 
 /* Put node id into maintenance with message ("" none), or take it out (message NULL). by says
  * who: "operator" or "health-check"; with only_by set, the change happens only when the node's
@@ -104,12 +106,15 @@ void nodes_maintenance_reason(const nodes_record *rec, char *out, size_t len);
 
 /* Lua for a script that must refuse a node in maintenance atomically with its other checks (the
  * start of a job, the creation of a reservation). It defines
- *   nodes_maintenance_refusal(node_id) -> nil when the node is not in maintenance, else the
- *                                         reason for a 409: "Node <id> is in maintenance: ...". */
+ *   nodes_maintenance_refusal(node_id, user) -> nil when the node is not in maintenance (or a
+ *       health check put it there and user is the health check's), else the reason for a 409:
+ *       "Node <id> is in maintenance: ...". */
 #define NODES_LUA_MAINTENANCE                                                                      \
-    "local function nodes_maintenance_refusal(id)\n"                                               \
-    "  local m = redis.call('HGET', 'sf:node:' .. id, 'maintenance')\n"                            \
+    "local function nodes_maintenance_refusal(id, user)\n"                                         \
+    "  local h = redis.call('HMGET', 'sf:node:' .. id, 'maintenance', 'maintenance_by')\n"         \
+    "  local m = h[1]\n"                                                                           \
     "  if not m then return nil end\n"                                                             \
+    "  if user == '" NODES_HEALTH_CHECK_USER "' and h[2] == user then return nil end\n"            \
     "  if m == '' then return 'Node ' .. id .. ' is in maintenance' end\n"                         \
     "  return 'Node ' .. id .. ' is in maintenance: ' .. m\n"                                      \
     "end\n"

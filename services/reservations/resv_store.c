@@ -46,7 +46,7 @@ static const char CREATE_SCRIPT[] = LUA_COMMON NODES_LUA_MAINTENANCE
     "end\n"
     "for i = 1, n do\n"
     "  local node = ARGV[4 + i]\n"
-    "  local why = nodes_maintenance_refusal(node)\n"
+    "  local why = nodes_maintenance_refusal(node, ARGV[1])\n"
     "  if why then return redis.error_reply('409 ' .. why) end\n"
     "  local who, msg = resv_holder(node)\n"
     "  if who then\n"

@@ -2,6 +2,8 @@
 `./stbfarm node maintenance` runs) takes a node out of service without touching its running job:
 node status says why, new jobs and reservations are refused with a 409 naming the reason."""
 
+import time
+
 import pytest
 
 from farm import Farm, commit_files, wait_until
@@ -112,3 +114,77 @@ def test_maintenance_of_an_unknown_node_or_with_a_bad_message_fails_and_changes_
     r = mfarm.admin("node", "maintenance", NODE, "sideways", check=False)
     assert r.returncode == 2
     assert node(api)["available"] is True
+
+
+# ---- health checks ----
+
+HEALTH_CASE = "tests/health.py::test_the_box_answers"
+
+
+@pytest.fixture(scope="module")
+def hfarm(tmp_path_factory):
+    """A node whose config names a health check that fails while a flag file exists."""
+    flag = tmp_path_factory.mktemp("health") / "unhealthy"
+    f = Farm(nodes=1, service_args={"jobs": ["--health-poll-ms", "300"]}).start()
+    conf = ("[node]\nfriendly_name = Virtual STB 1\n\n[device_under_test]\ndevice_type = vstb\n\n"
+            "[health_check]\ntest_case = %s\ninterval_secs = 10\nfailures_in_a_row = 2\n"
+            % HEALTH_CASE)
+    flag.write_text("yes")
+    commit_files(f.test_pack, {
+        "tests/health.py": "import os\n\n\ndef test_the_box_answers():\n"
+                           "    assert not os.path.exists(%r), 'the box is unwell'\n" % str(flag),
+        "config/test-farm/%s.conf" % NODE: conf,
+    }, "a health check")
+    f.wait_node(1)
+    f.flag = flag
+    yield f
+    f.stop()
+
+
+def health_jobs(api):
+    r = api.get("/api/v2/jobs", params={"node_id": NODE})
+    assert r.status_code == 200, r.text
+    return [j for j in r.json() if j.get("category") == "health-check"]
+
+
+def test_failing_health_checks_put_the_node_into_maintenance_and_a_pass_takes_it_out(hfarm):
+    api = hfarm.session("alice")
+    reason = wait_until(lambda: node(api)["not_available_reason"] if not node(api)["available"]
+                        and "Health check" in (node(api)["not_available_reason"] or "") else None,
+                        120, what="two failed health checks to put the node into maintenance")
+    prefix = "Health check %s: 2 failed or errored runs in a row: /app/#/result/" % HEALTH_CASE
+    assert reason.startswith(prefix), reason
+    result = api.get("/api/v2/results/" + reason[len(prefix):])
+    assert result.status_code == 200, result.text
+    assert result.json()["result"] == "fail"
+    assert result.json()["test_case"] == HEALTH_CASE
+    r = run(api, HEALTH_CASE)
+    assert r.status_code == 409 and "is in maintenance: Health check" in r.json()["error"], r.text
+
+    hfarm.flag.unlink()
+    wait_until(lambda: node(api)["available"], 60, what="a passing health check")
+    assert node(api)["not_available_reason"] is None
+    r = run(api, HEALTH_CASE)
+    assert r.status_code == 200, r.text
+    assert await_end(api, r.json())["result_counts"]["pass"] == 1
+
+
+def test_health_checks_leave_an_operators_maintenance_alone(hfarm):
+    api = hfarm.session("alice")
+    wait_until(lambda: node(api)["available"], 60, what="the node to be available")
+    hfarm.admin("node", "maintenance", NODE, "on", "--message", "cable swap")
+    try:
+        before = len(health_jobs(api))
+        # a health check falls due every 10 s; none starts while the operator's maintenance lasts
+        time.sleep(12)
+        assert len(health_jobs(api)) == before
+        assert node(api)["not_available_reason"] == "cable swap"
+    finally:
+        hfarm.admin("node", "maintenance", NODE, "off")
+
+
+def test_nobody_can_take_the_health_checks_name(hfarm):
+    r = hfarm.admin("token", "create", "health-check", check=False)
+    assert r.returncode == 1 and "the farm's own" in r.stderr
+    r = hfarm.admin("user", "add", "health-check", check=False)
+    assert r.returncode == 1 and "the farm's own" in r.stderr
