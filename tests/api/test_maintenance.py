@@ -103,8 +103,7 @@ def test_the_running_job_finishes_and_counts_its_result(mfarm, api):
     assert n["available"] is False and n["not_available_reason"] == "after this job"
 
 
-def test_maintenance_of_an_unknown_node_or_with_a_bad_message_fails_and_changes_nothing(mfarm,
-                                                                                     api):
+def test_maintenance_of_an_unknown_node_or_a_bad_message_fails_and_changes_nothing(mfarm, api):
     r = mfarm.admin("node", "maintenance", "stb-tester-00000000ffff", "on", check=False)
     assert r.returncode == 1 and "unknown node_id" in r.stderr
     r = mfarm.admin("node", "maintenance", NODE, "on", "--message", "x" * 501, check=False)
