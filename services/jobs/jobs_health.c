@@ -57,13 +57,10 @@ static long long int_setting(const cJSON *ini, const char *key, long long def, l
  * config is missing or wrong, with a warning). */
 static int read_conf(sf_testpack *tp, const char *sha, const char *node_id, health_conf *out)
 {
-    char path[128], *text = NULL;
-    size_t len;
     cJSON *ini = NULL;
     sf_error err = SF_ERROR_INIT;
     int found = 0;
-    snprintf(path, sizeof(path), "config/test-farm/%s.conf", node_id);
-    if (sf_testpack_read(tp, sha, path, &text, &len, &err) || sf_ini_parse(text, len, &ini, &err))
+    if (sf_testpack_node_config(tp, sha, node_id, &ini, &err))
         goto cleanup;
     const char *tc = sf_ini_get(ini, "health_check", "test_case");
     if (!tc || !*tc)
@@ -71,9 +68,9 @@ static int read_conf(sf_testpack *tp, const char *sha, const char *node_id, heal
     long long interval = int_setting(ini, "interval_secs", 3600, 10, 7 * 24 * 3600);
     long long failures = int_setting(ini, "failures_in_a_row", 1, 1, 100);
     if (interval < 0 || failures < 0 || strlen(tc) >= sizeof(out->test_case)) {
-        sf_warn("%s at %.12s: [health_check] interval_secs is 10 to 604800, failures_in_a_row "
-                "1 to 100: no health checks",
-                path, sha);
+        sf_warn("config/test-farm/%s.conf at %.12s: [health_check] interval_secs is 10 to 604800, "
+                "failures_in_a_row 1 to 100: no health checks",
+                node_id, sha);
         goto cleanup;
     }
     snprintf(out->test_case, sizeof(out->test_case), "%s", tc);
@@ -82,7 +79,6 @@ static int read_conf(sf_testpack *tp, const char *sha, const char *node_id, heal
     found = 1;
 cleanup:
     cJSON_Delete(ini);
-    free(text);
     return found;
 }
 
