@@ -221,8 +221,8 @@ def test_many_queued_jobs_each_start_once_with_two_replicas_racing(alice):
     for job in jobs:
         assert await_end(alice, job)["result_counts"] == {"pass": 1, "fail": 0, "error": 0,
                                                           "total": 1}
-    recent = [j["job_uid"] for j in alice.get("/api/v2/jobs", params={"node_id": N1,
-                                                                       "limit": 50}).json()]
+    listed = alice.get("/api/v2/jobs", params={"node_id": N1, "limit": 50}).json()
+    recent = [j["job_uid"] for j in listed]
     for job in jobs:
         assert recent.count(job["job_uid"]) == 1
 
