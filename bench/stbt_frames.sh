@@ -35,13 +35,13 @@ SECS, PRESSES = float(os.environ["BENCH_SECS"]), int(os.environ["BENCH_PRESSES"]
 NODE = Farm.node_id(1)
 
 # Written against _agent's interface alone (frame(after) and press), so that the same test
-# measures any implementation of the transport.
+# measures any implementation of the transport; but test_wait_for_match, which runs the stbt
+# API itself (and finds its frames' seqs in the ring by their times).
 BENCH_TESTS = '''
 import json, time
 import cv2
-from stbt import _agent
-
 import stbt
+from stbt import _agent
 
 SMALL = (320, 180)  # its matchTemplate costs well under 15 ms here, even on a busy machine
 cv2.setNumThreads(1)
