@@ -26,7 +26,6 @@ typedef struct jobs_state {
     const sf_common_config *common;
     sf_node_clients *agents; /* the node agents, shared by every thread (sf_node_client.h) */
     sf_rpc_client *results;  /* the results service: the reaper records lost runs there */
-    sf_rpc_client *jobs;     /* this service, any replica: health checks start as jobs */
     pthread_t reaper, health, queue;
     int reaper_running, health_running, queue_running;
     pthread_mutex_t lock;

@@ -19,7 +19,8 @@
 
 #include "nodes_store.h"
 #include "resv_store.h"
-#include "results.pb-c.h"
+#include "sf_crypto.h"
+#include "sf_remote.h"
 #include "sf_ini.h"
 #include "sf_log.h"
 #include "sf_time.h"
@@ -29,7 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RETRY_US (30LL * 1000 * 1000) /* a check that could not start tries again this soon */
+#define RETRY_US          (30LL * 1000 * 1000) /* a check that could not start tries again so soon */
+#define HEALTH_QUEUE_SECS 60 /* a check waits this long at most for its node to be free */
 
 typedef struct health_conf {
     char test_case[512];
@@ -92,11 +94,16 @@ static const char CLAIM_SCRIPT[] =
     "tonumber(ARGV[2])), 'job', '', 'counted', '1')\n"
     "return 1\n";
 
-/* KEYS: sf:node:<id>:health. ARGV: job uid, "1" passed or "0". The failures in a row after
- * counting it, or -1 when it was counted already (or is not the node's last check). */
+/* KEYS: sf:node:<id>:health. ARGV: job uid, "1" passed, "0" failed or errored, "skip" never
+ * started (its queue timeout passed: nothing is known of the node). The failures in a row after
+ * counting it, or -1 when it was counted already, skipped, or is not the node's last check. */
 static const char COUNT_SCRIPT[] =
     "local h = redis.call('HMGET', KEYS[1], 'job', 'counted', 'fails')\n"
     "if h[1] ~= ARGV[1] or h[2] == '1' then return -1 end\n"
+    "if ARGV[2] == 'skip' then\n"
+    "  redis.call('HSET', KEYS[1], 'counted', '1')\n"
+    "  return -1\n"
+    "end\n"
     "local fails = 0\n"
     "if ARGV[2] == '0' then fails = (tonumber(h[3]) or 0) + 1 end\n"
     "redis.call('HSET', KEYS[1], 'counted', '1', 'fails', fails)\n"
@@ -107,36 +114,27 @@ static void health_key(char *out, size_t len, const char *node_id)
     snprintf(out, len, "sf:node:%s:health", node_id);
 }
 
-/* The portal's URL path of the job's first result, or of the job's results when the results
- * service does not say. */
-static void result_path(jobs_state *s, const char *uid, char *out, size_t len)
+/* The portal's URL path of the job's result (the result ids the job counted), or of the job's
+ * results when it counted none. */
+static void result_path(sf_redis *r, const char *uid, char *out, size_t len)
 {
-    char filter[JOBS_UID_MAX + 8];
-    snprintf(filter, sizeof(filter), "job:%s", uid);
-    Stbfarm__ResultsListRequest q = STBFARM__RESULTS_LIST_REQUEST__INIT;
-    q.filter = filter;
-    q.has_limit = 1;
-    q.limit = 1;
-    sf_rpc_opts opts = SF_RPC_OPTS_INIT;
-    opts.user = NODES_HEALTH_CHECK_USER;
-    sf_rpc_result res = {0};
-    sf_error err = SF_ERROR_INIT;
+    redisReply *ids;
     snprintf(out, len, "/app/#/results?filter=job:%s", uid);
-    if (!sf_rpc_call(s->results, "results.list", &q.base, &stbfarm__result_list__descriptor, &opts,
-                     &res, &err)) {
-        const Stbfarm__ResultList *list = (const Stbfarm__ResultList *)res.msg;
-        if (list && list->n_results)
-            snprintf(out, len, "/app/#/result/%s", list->results[0]->result_id);
-    }
-    sf_rpc_result_free(&res);
+    if (sf_redis_cmd(r, &ids, NULL, "SRANDMEMBER sf:job:%s:counted", uid))
+        return;
+    const char *id = sf_reply_str(ids);
+    if (id && *id)
+        snprintf(out, len, "/app/#/result/%s", id);
+    freeReplyObject(ids);
 }
 
 /* The node's last check has ended: count it, and move the node into or out of maintenance. */
-static void count_check(jobs_state *s, sf_redis *r, const char *node_id, const char *key,
-                        const health_conf *conf, const jobs_record *job)
+static void count_check(sf_redis *r, const char *node_id, const char *key, const health_conf *conf,
+                        const jobs_record *job)
 {
     int passed = job->pass > 0 && !job->fail && !job->error;
-    const char *args[] = {key, job->uid, passed ? "1" : "0"};
+    const char *outcome = job->not_started ? "skip" : passed ? "1" : "0";
+    const char *args[] = {key, job->uid, outcome};
     redisReply *reply;
     sf_error err = SF_ERROR_INIT;
     if (sf_redis_eval(r, COUNT_SCRIPT, &reply, &err, 1, 3, args, NULL)) {
@@ -155,7 +153,7 @@ static void count_check(jobs_state *s, sf_redis *r, const char *node_id, const c
             sf_info("health check of %s passed: out of maintenance", node_id);
     } else if (fails >= conf->failures) {
         char path[JOBS_UID_MAX + 64], msg[NODES_MAINTENANCE_MESSAGE_MAX + 1];
-        result_path(s, job->uid, path, sizeof(path));
+        result_path(r, job->uid, path, sizeof(path));
         snprintf(msg, sizeof(msg),
                  "Health check %.200s: %lld failed or errored runs in a row: %.200s",
                  conf->test_case, fails, path);
@@ -168,32 +166,48 @@ static void count_check(jobs_state *s, sf_redis *r, const char *node_id, const c
         sf_warn("health check of %s: %s", node_id, err.msg);
 }
 
-/* Start the node's check through the jobs service itself (any replica), exactly as a client's
- * run_tests, so every rule of a job applies to it. */
-static void start_check(jobs_state *s, sf_redis *r, const char *node_id, const char *key,
-                        const health_conf *conf, const char *sha)
+/* Start the node's check: queued for the node at the highest priority, so that it starts now
+ * (jobs_queue_dispatch) or, should someone take the node first, right after; a check that does
+ * not start within HEALTH_QUEUE_SECS ends unstarted and counts nothing. */
+static void start_check(jobs_state *s, sf_redis *r, jobs_thread *t, const char *node_id,
+                        const char *key, const health_conf *conf, const sf_revision *head)
 {
-    Stbfarm__RunTestsRequest q = STBFARM__RUN_TESTS_REQUEST__INIT;
-    char *cases[] = {(char *)conf->test_case};
-    q.node_id = (char *)node_id;
-    q.test_pack_revision = (char *)sha;
-    q.test_cases = cases;
-    q.n_test_cases = 1;
-    q.category = (char *)"health-check";
-    sf_rpc_opts opts = SF_RPC_OPTS_INIT;
-    opts.user = NODES_HEALTH_CHECK_USER;
-    opts.timeout_ms = (int)s->cfg.agent_timeout_ms + 5000;
-    sf_rpc_result res = {0};
     sf_error err = SF_ERROR_INIT;
+    sf_remote remote = {0};
     redisReply *reply = NULL;
-    int rc =
-        sf_rpc_call(s->jobs, "jobs.run", &q.base, &stbfarm__job__descriptor, &opts, &res, &err);
-    const Stbfarm__Job *job = rc ? NULL : (const Stbfarm__Job *)res.msg;
-    if (job && job->job_uid) {
-        sf_info("health check of %s: job %s", node_id, job->job_uid);
-        rc = sf_redis_cmd(r, &reply, &err, "HSET %s job %s counted 0", key, job->job_uid);
+    char uid[JOBS_UID_MAX + 1] = "", request_id[33];
+    char *cases[] = {(char *)conf->test_case}, *nodes[] = {(char *)node_id};
+    int rc = jobs_catalog_load(t, head->sha, &err);
+    if (!rc && !jobs_catalog_has(&t->catalog, conf->test_case))
+        rc = sf_fail(&err, SF_EINVAL, "%s is not a test case at %.12s", conf->test_case, head->sha);
+    if (!rc)
+        rc = sf_remote_open(t->tp, head->sha, NULL, &remote, &err);
+    if (!rc) {
+        jobs_new job = {0};
+        sf_random_hex(16, request_id);
+        job.node_id = node_id;
+        job.user = NODES_HEALTH_CHECK_USER;
+        job.request_id = request_id;
+        job.sha = head->sha;
+        job.branch = head->branch;
+        job.category = "health-check";
+        job.soak = "run once";
+        job.remote_control = remote.name;
+        job.test_cases = cases;
+        job.n_test_cases = 1;
+        job.uid_prefix = node_id;
+        job.candidates = nodes;
+        job.n_candidates = 1;
+        job.priority = 1000;
+        job.queue_deadline_us = sf_now_us() + HEALTH_QUEUE_SECS * 1000000;
+        rc = jobs_store_queue(r, &job, uid, &err);
+    }
+    if (!rc) {
+        sf_info("health check of %s: job %s", node_id, uid);
+        if (!(rc = sf_redis_cmd(r, &reply, &err, "HSET %s job %s counted 0", key, uid)))
+            jobs_queue_dispatch(s, r, node_id);
     } else {
-        sf_info("health check of %s did not start: %s", node_id, rc ? err.msg : "no job");
+        sf_warn("health check of %s did not start: %s", node_id, err.msg);
         rc = sf_redis_cmd(r, &reply, &err, "HSET %s due_us %lld", key,
                           (long long)(sf_now_us() + RETRY_US));
     }
@@ -201,16 +215,16 @@ static void start_check(jobs_state *s, sf_redis *r, const char *node_id, const c
         sf_warn("health check of %s: %s", node_id, err.msg);
     if (reply)
         freeReplyObject(reply);
-    sf_rpc_result_free(&res);
+    sf_remote_close(&remote);
 }
 
 /* One node: count its last check once it ended, or start the next when it is due and the node
  * is idle (online, no job, no reservation, no maintenance but a health check's). */
-static void check_node(jobs_state *s, sf_redis *r, sf_testpack *tp, const char *sha,
+static void check_node(jobs_state *s, sf_redis *r, jobs_thread *t, const sf_revision *head,
                        const char *node_id)
 {
     health_conf conf;
-    if (!read_conf(tp, sha, node_id, &conf))
+    if (!read_conf(t->tp, head->sha, node_id, &conf))
         return;
     char key[128];
     health_key(key, sizeof(key), node_id);
@@ -225,7 +239,7 @@ static void check_node(jobs_state *s, sf_redis *r, sf_testpack *tp, const char *
     const char *last = sf_reply_str(reply->element[0]), *counted = sf_reply_str(reply->element[1]);
     if (last && *last && !(counted && !strcmp(counted, "1"))) {
         if (!jobs_get(r, last, &job, &err) && !job.running)
-            count_check(s, r, node_id, key, &conf, &job);
+            count_check(r, node_id, key, &conf, &job);
         goto cleanup;
     }
     if (nodes_get(r, node_id, &node, &err))
@@ -245,7 +259,7 @@ static void check_node(jobs_state *s, sf_redis *r, sf_testpack *tp, const char *
     if (sf_redis_eval(r, CLAIM_SCRIPT, &reply, &err, 1, 3, args, NULL))
         goto cleanup;
     if (sf_reply_int(reply, 0) == 1)
-        start_check(s, r, node_id, key, &conf, sha);
+        start_check(s, r, t, node_id, key, &conf, head);
 cleanup:
     if (err.code)
         sf_warn("health check of %s: %s", node_id, err.msg);
@@ -268,7 +282,7 @@ static void check_all(jobs_state *s, sf_redis *r, jobs_thread *t)
         return;
     }
     for (size_t i = 0; i < n; i++)
-        check_node(s, r, t->tp, head.sha, ids[i]);
+        check_node(s, r, t, &head, ids[i]);
     nodes_ids_free(ids, n);
 }
 
@@ -303,8 +317,6 @@ static void *health_loop(void *arg)
 int jobs_health_start(jobs_state *s, sf_error *err)
 {
     pthread_cond_init(&s->health_wake, NULL);
-    if (sf_rpc_client_open(&s->jobs, s->common->broker, SF_SVC_JOBS, err))
-        return -1;
     if (pthread_create(&s->health, NULL, health_loop, s))
         return sf_fail(err, SF_EINTERNAL, "cannot start the health checks' thread");
     s->health_running = 1;
@@ -321,6 +333,4 @@ void jobs_health_stop(jobs_state *s)
         pthread_join(s->health, NULL);
         s->health_running = 0;
     }
-    sf_rpc_client_free(s->jobs);
-    s->jobs = NULL;
 }

@@ -443,7 +443,7 @@ static const char DISPATCH_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE
     "local node, now = ARGV[1], ARGV[2]\n"
     "local nk = 'sf:node:' .. node\n"
     "if redis.call('EXISTS', nk .. ':job') == 1 then return false end\n"
-    "if nodes_maintenance_refusal(node, '') then return false end\n"
+
     "local holder = resv_holder(node)\n"
     "local queue = 'sf:jobs:queue:' .. node\n"
     "for _, uid in ipairs(redis.call('ZRANGE', queue, 0, -1)) do\n"
@@ -451,7 +451,8 @@ static const char DISPATCH_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE
     "  local h = redis.call('HMGET', job, 'status', 'user', 'candidates', 'not_before_us')\n"
     "  if h[1] ~= 'queued' then\n"
     "    redis.call('ZREM', queue, uid)\n"
-    "  elseif (not holder or holder == h[2]) and tonumber(h[4] or '0') <= tonumber(now) then\n"
+    "  elseif (not holder or holder == h[2]) and tonumber(h[4] or '0') <= tonumber(now) and\n"
+    "         not nodes_maintenance_refusal(node, h[2]) then\n"
     "    for c in string.gmatch(h[3] or '', '%S+') do\n"
     "      redis.call('ZREM', 'sf:jobs:queue:' .. c, uid)\n"
     "    end\n"
