@@ -48,10 +48,14 @@ static int check_test_cases(jobs_thread *t, const Stbfarm__RunTestsRequest *q, c
     return 0;
 }
 
+/* Hand the job to the node's agent and record which instance took it, before run_tests answers
+ * 200 (the reaper tells that instance from one that restarted by it). *taken is 1 when the agent
+ * has the job, even if it could not be recorded (then rc is not 0). */
 static int hand_to_agent(sf_call *call, const Stbfarm__RunTestsRequest *q, const char *uid,
                          const sf_revision *rev, const char *remote, const char *category,
-                         int forever, sf_error *err)
+                         int forever, int *taken, sf_error *err)
 {
+    *taken = 0;
     Stbfarm__RunJob job = STBFARM__RUN_JOB__INIT;
     job.job_uid = (char *)uid;
     job.node_id = q->node_id;
@@ -76,14 +80,34 @@ static int hand_to_agent(sf_call *call, const Stbfarm__RunTestsRequest *q, const
     rc = nodes_call_id(jobs_state_of(call)->agents, r, q->node_id, "agent.run_job", &job.base,
                        &stbfarm__run_job_reply__descriptor,
                        (int)jobs_state_of(call)->cfg.agent_timeout_ms, &res, err);
-    sf_error ignored = SF_ERROR_INIT;
-    /* the reaper tells this agent from one that restarted by it */
-    if (!rc &&
-        jobs_store_accepted(r, uid, ((Stbfarm__RunJobReply *)res.msg)->agent_instance, &ignored))
-        sf_warn("job %s: the agent that took it is not recorded: %s", uid, ignored.msg);
+    int recorded = 0;
+    if (!rc) {
+        *taken = 1;
+        rc = jobs_store_accepted(r, uid, ((Stbfarm__RunJobReply *)res.msg)->agent_instance,
+                                 &recorded, err);
+        if (!rc && !recorded)
+            rc = sf_fail(err, SF_EUNAVAIL, "job %s was given up meanwhile", uid);
+    }
     sf_rpc_result_free(&res);
     sf_tags_clear(&tags);
     return rc;
+}
+
+/* The agent took a job that the farm gave up (its hand-over could not be recorded): it stops it
+ * at once, so that nothing runs that no client was told of. Best effort: its reports are refused
+ * anyway (unknown job). */
+static void give_back(sf_call *call, const char *node_id, const char *uid)
+{
+    Stbfarm__StopJob stop = STBFARM__STOP_JOB__INIT;
+    stop.job_uid = (char *)uid;
+    stop.timeout_ms = 0;
+    sf_rpc_result res;
+    sf_error err = SF_ERROR_INIT;
+    if (nodes_call_id(jobs_state_of(call)->agents, sf_worker_of(call)->redis, node_id,
+                      "agent.stop_job", &stop.base, &stbfarm__stop_job_reply__descriptor,
+                      (int)jobs_state_of(call)->cfg.agent_timeout_ms, &res, &err))
+        sf_warn("job %s: the agent was not told to stop it: %s", uid, err.msg);
+    sf_rpc_result_free(&res);
 }
 
 int jobs_run(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err)
@@ -135,20 +159,42 @@ int jobs_run(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf
     job.n_test_cases = q->n_test_cases;
     job.tags = (ProtobufCMessage *const *)q->tags;
     job.n_tags = q->n_tags;
+    job.deliver_until_us = sf_now_us() + (int64_t)sf_rpc_remaining_ms(call) * 1000;
     char uid[JOBS_UID_MAX + 1];
     if ((rc = jobs_store_start(r, &job, uid, err)))
         goto cleanup;
-    if ((rc = hand_to_agent(call, q, uid, &rev, remote.name, category, !strcmp(soak, "run forever"),
-                            err))) {
-        sf_error ignored;
-        jobs_store_forget(r, uid, call->request_id, &ignored);
+    /* a delivery of a request whose job has ended answers that job if it was handed over (it is
+     * never handed over again), and fails as its hand-over did if it was not */
+    if ((rc = jobs_get(r, uid, &rec, err)))
+        goto cleanup;
+    if (!rec.running && rec.agent_instance[0])
+        goto reply;
+    int taken = 0;
+    if (!rec.running)
+        rc = sf_fail(err, SF_EUNAVAIL, "it ended before its agent took it");
+    else
+        rc = hand_to_agent(call, q, uid, &rev, remote.name, category, !strcmp(soak, "run forever"),
+                           &taken, err);
+    if (rc) {
+        sf_error ignored = SF_ERROR_INIT;
+        int forgotten = 1;
+        if (jobs_store_forget(r, uid, call->request_id, &forgotten, &ignored))
+            sf_warn("job %s: not forgotten: %s", uid, ignored.msg);
+        else if (!forgotten) /* another delivery of the request handed it over: it runs */
+            goto handed;
+        if (taken)
+            give_back(call, q->node_id, uid);
         rc = sf_wrap(err, SF_EUNAVAIL, "node %s did not accept the job: ", q->node_id);
         goto cleanup;
     }
+handed:
     nodes_touch(r, q->node_id, call->user, NULL);
     jobs_publish(r, uid);
-    if (!(rc = jobs_get(r, uid, &rec, err)))
-        rc = jobs_reply_job(reply, &rec, call->base_url, err);
+    jobs_record_clear(&rec);
+    if ((rc = jobs_get(r, uid, &rec, err)))
+        goto cleanup;
+reply:
+    rc = jobs_reply_job(reply, &rec, call->base_url, err);
 cleanup:
     jobs_record_clear(&rec);
     nodes_record_clear(&node);

@@ -14,6 +14,7 @@ a private directory under /tmp; the farm is stopped (./stbfarm down) whatever ha
 status 0 when every row holds, 1 otherwise (the farm's logs are then kept)."""
 
 import argparse
+import concurrent.futures
 import hashlib
 import os
 import random
@@ -141,6 +142,11 @@ class Stbfarm:
         env = dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
         self.admin_token = env["STBF_TOKEN"]
         commit_files(os.path.join(self.data, "test-pack"), CASES, "chaos test cases")
+
+    def gateways(self):
+        """The private URLs of the gateways (the servers of the edge's backend)."""
+        with open(os.path.join(self.data, "run", "gateways-local.cfg")) as f:
+            return ["http://" + line.split()[2] for line in f if line.split()[:1] == ["server"]]
 
     def token(self, user):
         r = self.run("token", "create", user, "--data", self.data)
@@ -423,13 +429,30 @@ def settle(farm, tokens, timeout=120):
             nodes = s.get(farm.url + "/api/v2/nodes", timeout=10)
             online = nodes.status_code == 200 and all(
                 n["online"] for n in nodes.json() if n["node_id"] in NODES)
+            # each gateway, straight at its private port, reaches Redis and every service
+            healthy = [requests.get(url + "/healthz", timeout=10).status_code == 200
+                       for url in farm.gateways()]
         except requests.RequestException:
-            online = False
-        last = (counts, online)
-        if counts == EXPECTED and online:
+            online, healthy = False, []
+        last = (counts, online, healthy)
+        if counts == EXPECTED and online and healthy and all(healthy):
             return counts
         time.sleep(0.5)
     raise AssertionError("the farm did not settle within %d s: %r" % (timeout, last))
+
+
+def fetch(s, url, **kw):
+    """GET until an answer that is not a 503 or 429 (the farm is still settling): that answer."""
+    end = time.monotonic() + 60
+    while True:
+        try:
+            r = s.get(url, timeout=60, **kw)
+            if r.status_code not in (503, 429) or time.monotonic() > end:
+                return r
+        except requests.RequestException:
+            if time.monotonic() > end:
+                raise
+        time.sleep(0.5)
 
 
 def parse_time(t):
@@ -448,16 +471,20 @@ def check(farm, ledger, clients, killer, pauser, tokens, rows):
             print("    " + d)
 
     counts = settle(farm, tokens)
-    add("processes running after the chaos (as started)", sum(counts.values()), True)
+    log("settled")
+    add("processes running after the chaos (as started), every gateway healthy",
+        sum(counts.values()), True)
 
     # every reservation ended by its owner first: a job stop needs the node free of others
+    until = time.monotonic() + 90
     for rid, info in sorted(ledger.reservations.items()):
-        end_reservation(by_user[info["user"]], rid, time.monotonic() + 60)
+        end_reservation(by_user[info["user"]], rid, until)
     # every acknowledged job stopped (those that ended answer 200 at once)
     not_exited = []
     for uid, info in sorted(ledger.jobs.items()):
-        if not stop_until_200(by_user[info["user"]], uid, time.monotonic() + 120):
+        if not stop_until_200(by_user[info["user"]], uid, until):
             not_exited.append(uid)
+    log("every job stopped")
     lost, running, jobs = [], [], {}
     for uid, info in sorted(ledger.jobs.items()):
         r = by_user[info["user"]].call("GET", "/api/v2/jobs" + uid)
@@ -477,15 +504,16 @@ def check(farm, ledger, clients, killer, pauser, tokens, rows):
     admin = requests.Session()
     admin.headers["Authorization"] = "token " + farm.admin_token
     time.sleep(2)  # reports of the last runs land
+    downloads = []  # (result id, artifact, md5)
     for uid, job in sorted(jobs.items()):
-        listed = admin.get(farm.url + "/api/v2/results",
-                           params={"filter": "job:" + uid, "limit": 1000}, timeout=60)
+        listed = fetch(admin, farm.url + "/api/v2/results",
+                       params={"filter": "job:" + uid, "limit": 1000})
         if listed.status_code != 200:
             unstored.append("%s: listing %d" % (uid, listed.status_code))
             continue
         results = listed.json()
         stored = {k: sum(r["result"] == k for r in results) for k in ("pass", "fail", "error")}
-        now = admin.get(farm.url + "/api/v2/jobs" + uid, timeout=30).json()["result_counts"]
+        now = fetch(admin, farm.url + "/api/v2/jobs" + uid).json()["result_counts"]
         if {k: now[k] for k in stored} != stored or len({r["result_id"] for r in results}) \
                 != len(results):
             mismatched.append("%s: result_counts %s, stored %s" % (uid, now, stored))
@@ -496,16 +524,26 @@ def check(farm, ledger, clients, killer, pauser, tokens, rows):
             results_n += 1
             if res["result"] == "error" and "during the test" in (res["failure_reason"] or ""):
                 continue  # recorded for a lost run: no artifacts
-            d = admin.get(farm.url + "/api/v2/results" + res["result_id"], timeout=30)
+            d = fetch(admin, farm.url + "/api/v2/results" + res["result_id"])
             if d.status_code != 200:
                 unstored.append("%s: %d" % (res["result_id"], d.status_code))
                 continue
             for name, info in d.json()["artifacts"].items():
-                body = admin.get(farm.url + "/api/v2/results%s/artifacts/%s" % (
-                    res["result_id"], name), timeout=60).content
-                artifacts_n += 1
-                if hashlib.md5(body).hexdigest() != info["md5"]:
-                    bad_md5.append("%s %s" % (res["result_id"], name))
+                downloads.append((res["result_id"], name, info["md5"]))
+
+    def download(item):
+        rid, name, md5 = item
+        r = fetch(admin, farm.url + "/api/v2/results%s/artifacts/%s" % (rid, name))
+        if r.status_code != 200 or hashlib.md5(r.content).hexdigest() != md5:
+            return "%s %s: %d" % (rid, name, r.status_code)
+        return None
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        for bad in pool.map(download, downloads):
+            artifacts_n += 1
+            if bad:
+                bad_md5.append(bad)
+    log("results and artifacts checked")
     add("results stored and listed", results_n, not unstored, unstored)
     add("  result_counts equal to the stored results", len(jobs) - len(mismatched),
         not mismatched, mismatched)
@@ -516,7 +554,7 @@ def check(farm, ledger, clients, killer, pauser, tokens, rows):
     # no node held by two reservations, or by a reservation and another user's job
     held = []
     for rid, info in sorted(ledger.reservations.items()):
-        r = admin.get(farm.url + "/api/v2/reservations/%d" % rid, timeout=30).json()
+        r = fetch(by_user[info["user"]].s, farm.url + "/api/v2/reservations/%d" % rid).json()
         held.append((info["node"], r["username"], parse_time(r["start_time"]),
                      parse_time(r["end_time"]) if r.get("end_time") else time.time(), rid))
     overlaps = []
