@@ -94,27 +94,22 @@ int jobs_get_node_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
 
 static int record_lost_run(jobs_state *s, sf_redis *r, const jobs_record *rec, const char *why);
 
-/* Before a stop ends a job whose node is gone or whose agent restarted since it took the job
- * (the agent that answered the stop is a new start of it): the run the job was in is lost, and
- * recorded as the reaper records it, so that the counts a 200 shows are final (a reaper that
- * is recording it at the same moment records the same result, counted once). 0 once recorded
- * or when nothing was lost. */
-static int record_if_lost(sf_call *call, const char *uid, int offline)
+/* Before a stop ends a job whose node is gone, or whose agent answered the stop as another
+ * instance than the one that took the job (it restarted since): the run the job was in is lost,
+ * and recorded as the reaper records it, so that the counts a 200 shows are final (a reaper
+ * recording it at the same moment records the same result, counted once). answered is the
+ * instance that answered, NULL when none did. 0 once recorded or when nothing was lost. */
+static int record_if_lost(sf_call *call, const char *uid, int offline, const char *answered)
 {
     sf_redis *r = sf_worker_of(call)->redis;
     jobs_record rec;
     int rc = jobs_get(r, uid, &rec, NULL);
     char why[200] = "";
-    if (!rc && rec.running && offline) {
+    if (!rc && rec.running && offline)
         snprintf(why, sizeof(why), "node %s went offline during the test", rec.node_id);
-    } else if (!rc && rec.running && rec.agent_instance[0]) {
-        nodes_record node;
-        if (!nodes_get(r, rec.node_id, &node, NULL) && node.agent_instance &&
-            strcmp(rec.agent_instance, node.agent_instance))
-            snprintf(why, sizeof(why), "the agent of node %s restarted during the test",
-                     rec.node_id);
-        nodes_record_clear(&node);
-    }
+    else if (!rc && rec.running && rec.agent_instance[0] && answered && *answered &&
+             strcmp(rec.agent_instance, answered))
+        snprintf(why, sizeof(why), "the agent of node %s restarted during the test", rec.node_id);
     if (!rc && why[0])
         rc = record_lost_run(jobs_state_of(call), r, &rec, why);
     jobs_record_clear(&rec);
@@ -146,6 +141,7 @@ static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_err
     if (budget > cfg->stop_timeout_ms + STOP_AGENT_MARGIN_MS)
         budget = (int)cfg->stop_timeout_ms + STOP_AGENT_MARGIN_MS;
     int stopped = 0, arc = SF_EUNAVAIL;
+    char answered[64] = "";
     sf_error agent_err = SF_ERROR_INIT;
     if (budget > STOP_AGENT_MARGIN_MS) {
         Stbfarm__StopJob stop = STBFARM__STOP_JOB__INIT;
@@ -155,7 +151,12 @@ static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_err
         arc = nodes_call_id(jobs_state_of(call)->agents, r, rec->node_id, "agent.stop_job",
                             &stop.base, &stbfarm__stop_job_reply__descriptor, budget, &res,
                             &agent_err);
-        stopped = arc == 0 && ((Stbfarm__StopJobReply *)res.msg)->stopped;
+        if (arc == 0) {
+            const Stbfarm__StopJobReply *got = (const Stbfarm__StopJobReply *)res.msg;
+            stopped = got->stopped;
+            snprintf(answered, sizeof(answered), "%s",
+                     got->agent_instance ? got->agent_instance : "");
+        }
         sf_rpc_result_free(&res);
     } else {
         sf_fail(&agent_err, SF_EUNAVAIL, "no time left to ask the node");
@@ -170,7 +171,7 @@ static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_err
         if (!offline)
             sf_warn("stopping %s: %s", rec->uid, agent_err.msg);
     }
-    if (stopped && record_if_lost(call, rec->uid, offline))
+    if (stopped && record_if_lost(call, rec->uid, offline, arc ? NULL : answered))
         stopped = 0; /* not recorded yet: 202, and the next stop tries again */
     if (stopped && (rc = jobs_end(r, rec->uid, err)) < 0)
         return rc;
