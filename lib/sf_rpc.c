@@ -13,11 +13,36 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { DEFAULT_RESEND_MS = 3000, MAX_REPLY_HEADERS = 8 };
+enum {
+    DEFAULT_RESEND_MS = 3000,
+    MAX_REPLY_HEADERS = 8,
+    MAX_DIALERS = 8, /* brokers one socket dials */
+    /* nng redials every RECONNMAXT (1 s) at most: a dialer without a connection for this long
+     * has stopped trying (below) */
+    REDIAL_AFTER_MS = 3000,
+    SERVE_WAKE_MS = 1000, /* how often an idle worker thread looks at its dialers */
+};
+
+/* The dialers of one socket, watched. nng 1.5.2 sometimes stops redialling for good after the
+ * far end (a broker) restarted, and the process would never reach it again: a dialer that has
+ * had no connection for REDIAL_AFTER_MS is closed and dialled anew. The pipe callbacks count
+ * each dialer's connections. */
+typedef struct dialers {
+    pthread_mutex_t lock;
+    nng_socket sock;
+    size_t n;
+    struct watched {
+        char url[512];
+        nng_dialer d;
+        int pipes;
+        int64_t down_since_ms; /* while pipes == 0 */
+    } v[MAX_DIALERS];
+} dialers;
 
 struct sf_rpc_client {
     nng_socket sock;
     char name[64]; /* what the caller talks to, for error messages */
+    dialers dials;
 };
 
 static void tune_socket(nng_socket s)
@@ -27,26 +52,112 @@ static void tune_socket(nng_socket s)
     nng_socket_set_ms(s, NNG_OPT_RECONNMAXT, 1000);
 }
 
+static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    dialers *w = arg;
+    int id = nng_dialer_id(nng_pipe_dialer(p));
+    pthread_mutex_lock(&w->lock);
+    for (size_t i = 0; i < w->n; i++) {
+        if (nng_dialer_id(w->v[i].d) != id || id < 0)
+            continue;
+        w->v[i].pipes += ev == NNG_PIPE_EV_ADD_POST ? 1 : -1;
+        if (w->v[i].pipes <= 0) {
+            w->v[i].pipes = 0;
+            w->v[i].down_since_ms = sf_mono_ms();
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void dialers_init(dialers *w, nng_socket sock)
+{
+    pthread_mutex_init(&w->lock, NULL);
+    w->sock = sock;
+    w->n = 0;
+    nng_pipe_notify(sock, NNG_PIPE_EV_ADD_POST, pipe_event, w);
+    nng_pipe_notify(sock, NNG_PIPE_EV_REM_POST, pipe_event, w);
+}
+
+/* After nng_close of the socket: no callback comes any more. */
+static void dialers_fini(dialers *w)
+{
+    pthread_mutex_destroy(&w->lock);
+}
+
+/* Dial url; NONBLOCK so a far end that is down is retried in the background instead of failing
+ * start-up. A dialer is recorded before it starts, so that the callback of its first pipe
+ * finds it. */
+static int dialers_add(dialers *w, const char *url, sf_error *err)
+{
+    if (w->n == MAX_DIALERS)
+        return sf_fail(err, SF_EINVAL, "more than %d brokers", MAX_DIALERS);
+    nng_dialer d;
+    int nrv = nng_dialer_create(&d, w->sock, url);
+    if (nrv)
+        return sf_fail(err, SF_EINVAL, "cannot dial %s: %s", url, nng_strerror(nrv));
+    pthread_mutex_lock(&w->lock);
+    struct watched *v = &w->v[w->n++];
+    snprintf(v->url, sizeof(v->url), "%s", url);
+    v->d = d;
+    v->pipes = 0;
+    v->down_since_ms = sf_mono_ms();
+    pthread_mutex_unlock(&w->lock);
+    if ((nrv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)))
+        return sf_fail(err, SF_EINVAL, "cannot dial %s: %s", url, nng_strerror(nrv));
+    return 0;
+}
+
+/* Dial anew what has had no connection for REDIAL_AFTER_MS (a far end that is down is dialled
+ * again every REDIAL_AFTER_MS: harmless). nng is called outside the lock, which its pipe
+ * callbacks take; the first thread to see a stale dialer takes it on. */
+static void dialers_check(dialers *w)
+{
+    size_t stale[MAX_DIALERS], n = 0;
+    nng_dialer old[MAX_DIALERS];
+    int64_t now = sf_mono_ms();
+    pthread_mutex_lock(&w->lock);
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->v[i].pipes > 0 || now - w->v[i].down_since_ms < REDIAL_AFTER_MS)
+            continue;
+        w->v[i].down_since_ms = now;
+        old[n] = w->v[i].d;
+        stale[n++] = i;
+    }
+    pthread_mutex_unlock(&w->lock);
+    for (size_t k = 0; k < n; k++) {
+        struct watched *v = &w->v[stale[k]]; /* url is never written after dialers_add */
+        nng_dialer_close(old[k]);
+        nng_dialer fresh;
+        int nrv = nng_dialer_create(&fresh, w->sock, v->url);
+        if (nrv) {
+            sf_warn("redialling %s: %s", v->url, nng_strerror(nrv));
+            continue;
+        }
+        pthread_mutex_lock(&w->lock);
+        v->d = fresh;
+        v->pipes = 0;
+        pthread_mutex_unlock(&w->lock);
+        if ((nrv = nng_dialer_start(fresh, NNG_FLAG_NONBLOCK)))
+            sf_warn("redialling %s: %s", v->url, nng_strerror(nrv));
+        else
+            sf_debug("redialled %s", v->url);
+    }
+}
+
 typedef struct dial_ctx {
-    nng_socket sock;
+    dialers *w;
     sf_service svc;
     sf_broker_side side;
     sf_error *err;
 } dial_ctx;
 
-/* Dial one broker's side for a service; NONBLOCK so a broker that is down is retried in the
- * background instead of failing start-up. */
+/* Dial one broker's side for a service. */
 static int dial_broker(const char *base, void *arg)
 {
     dial_ctx *d = arg;
     char url[512];
     int rc = sf_broker_url(base, d->svc, d->side, url, sizeof(url), d->err);
-    if (rc)
-        return rc;
-    int nrv = nng_dial(d->sock, url, NULL, NNG_FLAG_NONBLOCK);
-    if (nrv)
-        return sf_fail(d->err, SF_EINVAL, "cannot dial %s: %s", url, nng_strerror(nrv));
-    return 0;
+    return rc ? rc : dialers_add(d->w, url, d->err);
 }
 
 static int client_new(sf_rpc_client **out, const char *name, sf_error *err)
@@ -60,6 +171,7 @@ static int client_new(sf_rpc_client **out, const char *name, sf_error *err)
         return sf_fail(err, SF_EINTERNAL, "nng: %s", nng_strerror(nrv));
     }
     tune_socket(c->sock);
+    dialers_init(&c->dials, c->sock);
     snprintf(c->name, sizeof(c->name), "%s", name);
     *out = c;
     return 0;
@@ -73,7 +185,7 @@ int sf_rpc_client_open(sf_rpc_client **out, const char *brokers, sf_service svc,
     int rc = client_new(&c, name, err);
     if (rc)
         return rc;
-    dial_ctx d = {c->sock, svc, SF_BROKER_FRONT, err};
+    dial_ctx d = {&c->dials, svc, SF_BROKER_FRONT, err};
     rc = sf_broker_each(brokers, dial_broker, &d);
     if (rc) {
         sf_rpc_client_free(c);
@@ -89,10 +201,9 @@ int sf_rpc_client_dial(sf_rpc_client **out, const char *url, const char *name, s
     int rc = client_new(&c, name, err);
     if (rc)
         return rc;
-    int nrv = nng_dial(c->sock, url, NULL, NNG_FLAG_NONBLOCK);
-    if (nrv) {
+    if ((rc = dialers_add(&c->dials, url, err))) {
         sf_rpc_client_free(c);
-        return sf_fail(err, SF_EINVAL, "cannot dial %s: %s", url, nng_strerror(nrv));
+        return rc;
     }
     *out = c;
     return 0;
@@ -103,6 +214,7 @@ void sf_rpc_client_free(sf_rpc_client *c)
     if (!c)
         return;
     nng_close(c->sock);
+    dialers_fini(&c->dials);
     free(c);
 }
 
@@ -229,6 +341,7 @@ int sf_rpc_call(sf_rpc_client *c, const char *method, const ProtobufCMessage *re
     if (rc)
         return sf_fail(err, SF_EINTERNAL, "out of memory");
 
+    dialers_check(&c->dials);
     nng_ctx ctx;
     int nrv = nng_ctx_open(&ctx, c->sock);
     if (nrv) {
@@ -288,6 +401,7 @@ struct sf_rpc_reply {
 
 struct sf_rpc_server {
     nng_socket sock;
+    dialers dials; /* none when it listens */
     sf_rpc_server_opts o;
     char ping[96];
     int n_threads;
@@ -494,12 +608,16 @@ static void *serve(void *arg)
         sf_error("%s: cannot open an nng context", s->o.service);
         goto cleanup;
     }
+    /* waking every SERVE_WAKE_MS when idle, to redial a broker nng gave up on */
+    nng_ctx_set_ms(ctx, NNG_OPT_RECVTIMEO, SERVE_WAKE_MS);
     for (;;) {
         nng_ctx_recv(ctx, aio);
         nng_aio_wait(aio);
         int rv = nng_aio_result(aio);
         if (rv == NNG_ECLOSED)
             break;
+        if (rv == NNG_ETIMEDOUT)
+            dialers_check(&s->dials);
         if (rv)
             continue;
         nng_msg *in = nng_aio_get_msg(aio), *out = NULL;
@@ -534,6 +652,7 @@ int sf_rpc_server_start(sf_rpc_server **out, const sf_rpc_server_opts *opts, sf_
         return sf_fail(err, SF_EINTERNAL, "nng: %s", nng_strerror(nrv));
     }
     tune_socket(s->sock);
+    dialers_init(&s->dials, s->sock);
     int rc = 0;
     if (opts->listen_url) {
         nrv = nng_listen(s->sock, opts->listen_url, NULL, 0);
@@ -541,7 +660,7 @@ int sf_rpc_server_start(sf_rpc_server **out, const sf_rpc_server_opts *opts, sf_
             rc = sf_fail(err, SF_EUNAVAIL, "cannot listen on %s: %s", opts->listen_url,
                          nng_strerror(nrv));
     } else {
-        dial_ctx d = {s->sock, opts->svc, SF_BROKER_BACK, err};
+        dial_ctx d = {&s->dials, opts->svc, SF_BROKER_BACK, err};
         rc = sf_broker_each(opts->brokers, dial_broker, &d);
     }
     int n = opts->threads > 0 ? opts->threads : 1;
@@ -568,6 +687,7 @@ void sf_rpc_server_stop(sf_rpc_server *s)
     nng_close(s->sock);
     for (int i = 0; i < s->n_threads; i++)
         pthread_join(s->threads[i], NULL);
+    dialers_fini(&s->dials);
     free(s->threads);
     free(s);
 }

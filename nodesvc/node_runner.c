@@ -804,6 +804,7 @@ static int runner_stop(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply 
     Stbfarm__StopJobReply out = STBFARM__STOP_JOB_REPLY__INIT;
     out.stopped =
         !still_running && node_outbox_delivered(r->outbox, q->job_uid, left > 0 ? (int)left : 0);
+    out.agent_instance = (char *)r->cfg.instance;
     return sf_rpc_reply_msg(reply, &out.base) ? sf_fail(err, SF_EINTERNAL, "out of memory") : 0;
 }
 

@@ -61,8 +61,11 @@ static inline jobs_state *jobs_state_of(const sf_call *call)
 #define JOBS_QUEUE_TIMEOUT_SECS     86400  /* a queued job's default queue_timeout_secs */
 #define JOBS_QUEUE_TIMEOUT_MAX_SECS 604800 /* a week */
 
-/* jobs_run.c: hand the job in rec (running on rec->node_id) to its node's agent. */
-int jobs_hand_over(jobs_state *s, sf_redis *r, const jobs_record *rec, sf_error *err);
+/* jobs_run.c: hand the job in rec (running on rec->node_id) to its node's agent, and record which
+ * instance of the agent took it (the reaper tells that one from one that restarted by it).
+ * *taken is 1 when the agent has the job, even if that could not be recorded (then rc is not 0:
+ * SF_EUNAVAIL when the job was no longer there to record it on). */
+int jobs_hand_over(jobs_state *s, sf_redis *r, const jobs_record *rec, int *taken, sf_error *err);
 
 /* jobs_queue.c: start the first queued job that may run on node_id now, if it is online and
  * free, and hand it to its agent (a job the agent does not take waits again). 1 when one

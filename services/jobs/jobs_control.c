@@ -92,6 +92,30 @@ int jobs_get_node_job(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *
     return rc;
 }
 
+static int record_lost_run(jobs_state *s, sf_redis *r, const jobs_record *rec, const char *why);
+
+/* Before a stop ends a job whose node is gone, or whose agent answered the stop as another
+ * instance than the one that took the job (it restarted since): the run the job was in is lost,
+ * and recorded as the reaper records it, so that the counts a 200 shows are final (a reaper
+ * recording it at the same moment records the same result, counted once). answered is the
+ * instance that answered, NULL when none did. 0 once recorded or when nothing was lost. */
+static int record_if_lost(sf_call *call, const char *uid, int offline, const char *answered)
+{
+    sf_redis *r = sf_worker_of(call)->redis;
+    jobs_record rec;
+    int rc = jobs_get(r, uid, &rec, NULL);
+    char why[200] = "";
+    if (!rc && rec.running && offline)
+        snprintf(why, sizeof(why), "node %s went offline during the test", rec.node_id);
+    else if (!rc && rec.running && rec.agent_instance[0] && answered && *answered &&
+             strcmp(rec.agent_instance, answered))
+        snprintf(why, sizeof(why), "the agent of node %s restarted during the test", rec.node_id);
+    if (!rc && why[0])
+        rc = record_lost_run(jobs_state_of(call), r, &rec, why);
+    jobs_record_clear(&rec);
+    return rc;
+}
+
 /* Ask the node to stop the job, and end it when the node has stopped or is gone. 200 once the
  * job has exited: every run and report of it delivered (stored and counted), or its node gone.
  * 202, with the job still running, while the node is still stopping or delivering when the stop
@@ -128,6 +152,7 @@ static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_err
     if (budget > cfg->stop_timeout_ms + STOP_AGENT_MARGIN_MS)
         budget = (int)cfg->stop_timeout_ms + STOP_AGENT_MARGIN_MS;
     int stopped = 0, arc = SF_EUNAVAIL;
+    char answered[64] = "";
     sf_error agent_err = SF_ERROR_INIT;
     if (budget > STOP_AGENT_MARGIN_MS) {
         Stbfarm__StopJob stop = STBFARM__STOP_JOB__INIT;
@@ -137,20 +162,28 @@ static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_err
         arc = nodes_call_id(jobs_state_of(call)->agents, r, rec->node_id, "agent.stop_job",
                             &stop.base, &stbfarm__stop_job_reply__descriptor, budget, &res,
                             &agent_err);
-        stopped = arc == 0 && ((Stbfarm__StopJobReply *)res.msg)->stopped;
+        if (arc == 0) {
+            const Stbfarm__StopJobReply *got = (const Stbfarm__StopJobReply *)res.msg;
+            stopped = got->stopped;
+            snprintf(answered, sizeof(answered), "%s",
+                     got->agent_instance ? got->agent_instance : "");
+        }
         sf_rpc_result_free(&res);
     } else {
         sf_fail(&agent_err, SF_EUNAVAIL, "no time left to ask the node");
     }
+    int offline = 0;
     if (arc) {
         /* A node that is gone cannot be running the job any more. */
         nodes_record node;
-        int offline = nodes_get(r, rec->node_id, &node, NULL) == 0 && !node.online;
+        offline = nodes_get(r, rec->node_id, &node, NULL) == 0 && !node.online;
         nodes_record_clear(&node);
         stopped = offline;
         if (!offline)
             sf_warn("stopping %s: %s", rec->uid, agent_err.msg);
     }
+    if (stopped && record_if_lost(call, rec->uid, offline, arc ? NULL : answered))
+        stopped = 0; /* not recorded yet: 202, and the next stop tries again */
     if (stopped && (rc = jobs_end(r, rec->uid, err)) < 0)
         return rc;
     if (stopped)
@@ -343,6 +376,9 @@ static reap_verdict judge(const jobs_record *rec, int found, const nodes_record 
     /* no heartbeat since the job started (or ever): it may not name the job yet */
     if (!node->agent_job || node->heartbeat_us <= rec->start_us + AGENT_GRACE_US ||
         nodes_agent_busy_with(node, rec->uid))
+        return REAP_NOT;
+    /* a job no agent is recorded to have taken may still be on its way to one */
+    if (!rec->agent_instance[0] && sf_now_us() < rec->deliver_until_us)
         return REAP_NOT;
     if (rec->agent_instance[0] && node->agent_instance &&
         !strcmp(rec->agent_instance, node->agent_instance)) {

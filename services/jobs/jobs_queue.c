@@ -25,8 +25,10 @@ int jobs_queue_dispatch(jobs_state *s, sf_redis *r, const char *node_id)
     if ((rc = jobs_store_dispatch(r, node_id, uid, &err)) || !uid[0])
         goto cleanup;
     jobs_record rec;
+    int taken; /* a job its agent took but that is not recorded waits again: the agent answers
+                  its next hand-over as it answered this one */
     if (!(rc = jobs_get(r, uid, &rec, &err)))
-        rc = jobs_hand_over(s, r, &rec, &err);
+        rc = jobs_hand_over(s, r, &rec, &taken, &err);
     if (!rc)
         nodes_touch(r, node_id, rec.user, NULL);
     jobs_record_clear(&rec);

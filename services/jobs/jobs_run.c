@@ -52,8 +52,9 @@ static int check_test_cases(jobs_thread *t, const Stbfarm__RunTestsRequest *q, c
     return 0;
 }
 
-int jobs_hand_over(jobs_state *s, sf_redis *r, const jobs_record *rec, sf_error *err)
+int jobs_hand_over(jobs_state *s, sf_redis *r, const jobs_record *rec, int *taken, sf_error *err)
 {
+    *taken = 0;
     Stbfarm__RunJob job = STBFARM__RUN_JOB__INIT;
     cJSON *cases = cJSON_Parse(rec->test_cases_json ? rec->test_cases_json : "[]");
     cJSON *tags_obj = cJSON_Parse(rec->tags_json ? rec->tags_json : "{}");
@@ -87,11 +88,14 @@ int jobs_hand_over(jobs_state *s, sf_redis *r, const jobs_record *rec, sf_error 
     rc =
         nodes_call_id(s->agents, r, rec->node_id, "agent.run_job", &job.base,
                       &stbfarm__run_job_reply__descriptor, (int)s->cfg.agent_timeout_ms, &res, err);
-    sf_error ignored = SF_ERROR_INIT;
-    /* the reaper tells this agent from one that restarted by it */
-    if (!rc && jobs_store_accepted(r, rec->uid, ((Stbfarm__RunJobReply *)res.msg)->agent_instance,
-                                   &ignored))
-        sf_warn("job %s: the agent that took it is not recorded: %s", rec->uid, ignored.msg);
+    int recorded = 0;
+    if (!rc) {
+        *taken = 1;
+        rc = jobs_store_accepted(r, rec->uid, ((Stbfarm__RunJobReply *)res.msg)->agent_instance,
+                                 &recorded, err);
+        if (!rc && !recorded)
+            rc = sf_fail(err, SF_EUNAVAIL, "job %s was given up meanwhile", rec->uid);
+    }
 cleanup:
     sf_rpc_result_free(&res);
     sf_tags_clear(&tags);
@@ -101,16 +105,54 @@ cleanup:
     return rc;
 }
 
-/* Hand the job that uid names to its node's agent. */
-static int hand_over_uid(sf_call *call, const char *uid, sf_error *err)
+/* The agent took a job that the farm gave up (its hand-over could not be recorded): it stops it
+ * at once, so that nothing runs that no client was told of. Best effort: its reports are refused
+ * anyway (unknown job). */
+static void give_back(sf_call *call, const char *node_id, const char *uid)
+{
+    Stbfarm__StopJob stop = STBFARM__STOP_JOB__INIT;
+    stop.job_uid = (char *)uid;
+    stop.timeout_ms = 0;
+    sf_rpc_result res;
+    sf_error err = SF_ERROR_INIT;
+    if (nodes_call_id(jobs_state_of(call)->agents, sf_worker_of(call)->redis, node_id,
+                      "agent.stop_job", &stop.base, &stbfarm__stop_job_reply__descriptor,
+                      (int)jobs_state_of(call)->cfg.agent_timeout_ms, &res, &err))
+        sf_warn("job %s: the agent was not told to stop it: %s", uid, err.msg);
+    sf_rpc_result_free(&res);
+}
+
+/* Hand the job that uid names to its node's agent, as one delivery of run_tests: rec receives
+ * the job to answer. A delivery of a request whose job has ended answers that job if it was
+ * handed over (it is never handed over again), and fails as its hand-over did if it was not. A
+ * delivery that fails forgets the job, unless another delivery of the request has handed it
+ * over: then it answers it too. */
+static int deliver(sf_call *call, const char *uid, const char *node_id, jobs_record *rec,
+                   sf_error *err)
 {
     sf_redis *r = sf_worker_of(call)->redis;
-    jobs_record rec;
-    int rc = jobs_get(r, uid, &rec, err);
-    if (!rc)
-        rc = jobs_hand_over(jobs_state_of(call), r, &rec, err);
-    jobs_record_clear(&rec);
-    return rc;
+    int rc = jobs_get(r, uid, rec, err), taken = 0;
+    if (rc || (!rec->running && rec->agent_instance[0]))
+        return rc;
+    if (!rec->running)
+        rc = sf_fail(err, SF_EUNAVAIL, "it ended before its agent took it");
+    else
+        rc = jobs_hand_over(jobs_state_of(call), r, rec, &taken, err);
+    if (rc) {
+        sf_error ignored = SF_ERROR_INIT;
+        int forgotten = 1;
+        if (jobs_store_forget(r, uid, call->request_id, &forgotten, &ignored))
+            sf_warn("job %s: not forgotten: %s", uid, ignored.msg);
+        else if (!forgotten) /* another delivery of the request handed it over: it runs */
+            rc = 0;
+        if (rc && taken)
+            give_back(call, node_id, uid);
+        if (rc)
+            return sf_wrap(err, SF_EUNAVAIL, "node %s did not accept the job: ", node_id);
+    }
+    nodes_touch(r, node_id, call->user, NULL);
+    jobs_record_clear(rec);
+    return jobs_get(r, uid, rec, err);
 }
 
 /* The nodes a job may run on: node_id (the spec's), node_ids, or the nodes whose config at the
@@ -268,6 +310,7 @@ int jobs_run(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf
     job.n_test_cases = q->n_test_cases;
     job.tags = (ProtobufCMessage *const *)q->tags;
     job.n_tags = q->n_tags;
+    job.deliver_until_us = sf_now_us() + (int64_t)sf_rpc_remaining_ms(call) * 1000;
     char uid[JOBS_UID_MAX + 1] = "";
     if (queue) {
         job.node_id = n_cands == 1 ? cands[0] : NULL;
@@ -313,16 +356,13 @@ int jobs_run(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf
                 rc = sf_fail(err, SF_ECONFLICT, "no node of %s is free: %s", prefix, first.msg);
             goto cleanup;
         }
-        if ((rc = hand_over_uid(call, uid, err))) {
-            sf_error ignored;
-            jobs_store_forget(r, uid, call->request_id, &ignored);
-            rc = sf_wrap(err, SF_EUNAVAIL, "node %s did not accept the job: ", job.node_id);
+        if ((rc = deliver(call, uid, job.node_id, &rec, err)))
             goto cleanup;
-        }
-        nodes_touch(r, job.node_id, call->user, NULL);
     }
     jobs_publish(r, uid);
-    if (!(rc = jobs_get(r, uid, &rec, err)))
+    if (queue)
+        rc = jobs_get(r, uid, &rec, err);
+    if (!rc)
         rc = jobs_reply_job(reply, &rec, call->base_url, err);
 cleanup:
     jobs_record_clear(&rec);

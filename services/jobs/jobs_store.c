@@ -105,6 +105,8 @@ static void record_parse(const char *uid, const redisReply *h, jobs_record *out)
             out->current_seq = strtoll(v, NULL, 10);
         else if (!strcmp(k, "agent_instance"))
             snprintf(out->agent_instance, sizeof(out->agent_instance), "%s", v);
+        else if (!strcmp(k, "deliver_until_us"))
+            out->deliver_until_us = strtoll(v, NULL, 10);
     }
 }
 
@@ -261,6 +263,7 @@ static const char START_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE
 /* KEYS: sf:job:<uid>, sf:jobs:running, sf:jobs:req:<request id>. ARGV: uid. */
 static const char FORGET_SCRIPT[] =
     "local job, running, req, uid = KEYS[1], KEYS[2], KEYS[3], ARGV[1]\n"
+    "if redis.call('HEXISTS', job, 'agent_instance') == 1 then return 0 end\n"
     "local node = redis.call('HGET', job, 'node_id')\n"
     "if node then\n"
     "  local node_job, lastjob = 'sf:node:' .. node .. ':job', 'sf:node:' .. node .. ':lastjob'\n"
@@ -275,6 +278,12 @@ static const char FORGET_SCRIPT[] =
     "redis.call('DEL', job, req)\n"
     "redis.call('SREM', running, uid)\n"
     "return 1\n";
+
+/* KEYS: sf:job:<uid>. ARGV: agent instance. A forgotten job is not made again from this one
+ * field. */
+static const char ACCEPTED_SCRIPT[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+                                      "redis.call('HSET', KEYS[1], 'agent_instance', ARGV[1])\n"
+                                      "return 1\n";
 
 /* KEYS: sf:job:<uid>, sf:jobs:running. ARGV: uid, now (us). */
 static const char END_SCRIPT[] =
@@ -313,8 +322,9 @@ static const char STARTED_SCRIPT[] =
  * running, or queued with what its queue needs. */
 static int record_json(const jobs_new *job, int queued, char **out, sf_error *err)
 {
-    char start[24], total[24], shuffle[4], priority[16], deadline[24];
+    char start[24], total[24], shuffle[4], priority[16], deadline[24], until[24];
     snprintf(start, sizeof(start), "%lld", (long long)sf_now_us());
+    snprintf(until, sizeof(until), "%lld", (long long)job->deliver_until_us);
     snprintf(priority, sizeof(priority), "%d", job->priority);
     snprintf(deadline, sizeof(deadline), "%lld", (long long)job->queue_deadline_us);
     char *candidates = NULL;
@@ -364,6 +374,7 @@ static int record_json(const jobs_new *job, int queued, char **out, sf_error *er
         {"priority", queued ? priority : NULL},
         {"queued_us", queued ? start : NULL},
         {"queue_deadline_us", queued ? deadline : NULL},
+        {"deliver_until_us", queued ? NULL : until},
     };
     cJSON *o = cases ? cJSON_CreateObject() : NULL;
     for (size_t i = 0; o && i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -569,13 +580,27 @@ int jobs_store_unqueue(sf_redis *r, const char *uid, const char *reason, int *en
     return 0;
 }
 
-int jobs_store_forget(sf_redis *r, const char *uid, const char *request_id, sf_error *err)
+/* Run script; *out receives its integer answer. */
+static int eval_int(sf_redis *r, const char *script, int nkeys, int nargs, const char **args,
+                    int *out, sf_error *err)
+{
+    redisReply *reply;
+    int rc = sf_redis_eval(r, script, &reply, err, nkeys, nargs, args, NULL);
+    if (rc)
+        return rc;
+    *out = (int)sf_reply_int(reply, 0);
+    freeReplyObject(reply);
+    return 0;
+}
+
+int jobs_store_forget(sf_redis *r, const char *uid, const char *request_id, int *forgotten,
+                      sf_error *err)
 {
     char k_job[KEY_MAX], k_req[KEY_MAX];
     job_key(k_job, uid, "");
     snprintf(k_req, sizeof(k_req), "sf:jobs:req:%.100s", request_id);
     const char *args[] = {k_job, "sf:jobs:running", k_req, uid};
-    return eval_done(r, FORGET_SCRIPT, 3, 4, args, err);
+    return eval_int(r, FORGET_SCRIPT, 3, 4, args, forgotten, err);
 }
 
 int jobs_store_end(sf_redis *r, const char *uid, int *ended, sf_error *err)
@@ -584,13 +609,7 @@ int jobs_store_end(sf_redis *r, const char *uid, int *ended, sf_error *err)
     job_key(key, uid, "");
     snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
     const char *args[] = {key, "sf:jobs:running", uid, now};
-    redisReply *reply;
-    int rc = sf_redis_eval(r, END_SCRIPT, &reply, err, 2, 4, args, NULL);
-    if (rc)
-        return rc;
-    *ended = (int)sf_reply_int(reply, 0);
-    freeReplyObject(reply);
-    return 0;
+    return eval_int(r, END_SCRIPT, 2, 4, args, ended, err);
 }
 
 int jobs_store_count(sf_redis *r, const char *uid, const char *result_id, const char *outcome,
@@ -614,13 +633,13 @@ int jobs_store_started(sf_redis *r, const char *uid, const char *test_case, int6
     return eval_done(r, STARTED_SCRIPT, 1, 4, args, err);
 }
 
-int jobs_store_accepted(sf_redis *r, const char *uid, const char *instance, sf_error *err)
+int jobs_store_accepted(sf_redis *r, const char *uid, const char *instance, int *recorded,
+                        sf_error *err)
 {
-    redisReply *ok;
-    int rc = sf_redis_cmd(r, &ok, err, "HSET sf:job:%s agent_instance %s", uid, instance);
-    if (!rc)
-        freeReplyObject(ok);
-    return rc;
+    char key[KEY_MAX];
+    job_key(key, uid, "");
+    const char *args[] = {key, instance};
+    return eval_int(r, ACCEPTED_SCRIPT, 1, 2, args, recorded, err);
 }
 
 int jobs_store_stopping(sf_redis *r, const char *uid, sf_error *err)

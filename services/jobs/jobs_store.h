@@ -8,7 +8,8 @@
  *                          running now), current_us and current_seq (when it started, its run
  *                          number), stopping (1 once a stop was asked), prev_lastjob (the node's
  *                          latest job before this one, for jobs_store_forget), agent_instance
- *                          (the start of the node agent that took the job)
+ *                          (the start of the node agent that took the job), deliver_until_us
+ *                          (the deadline of the request that started it)
  *   sf:job:<uid>:counted   SET of result ids already counted (a resent report counts once)
  *   sf:job:<uid>:log       STRING: the job's log, written at offsets the node agent chooses
  *   sf:jobs:running        SET of the uids of running jobs (the reaper's work list)
@@ -46,7 +47,8 @@ typedef struct jobs_record {
     int64_t current_us; /* when it started */
     int64_t current_seq;
     int shuffle;
-    char agent_instance[40]; /* the agent that took the job; "" unknown */
+    char agent_instance[40];  /* the agent that took the job; "" unknown */
+    int64_t deliver_until_us; /* until then a delivery may still hand the job over */
     /* jobs run with "queue": true */
     int queued;       /* it waits for a node (status "queued") */
     char *candidates; /* the nodes it waits or waited for, space-separated; NULL: not queued */
@@ -112,6 +114,8 @@ typedef struct jobs_new {
     size_t n_candidates;
     int priority;              /* higher first; then first come, first served */
     int64_t queue_deadline_us; /* it ends unstarted then */
+    /* jobs_store_start only */
+    int64_t deliver_until_us; /* the request's deadline: deliveries of it may come until then */
 } jobs_new;
 
 /* Take the node for a new job, all or nothing, and record the job as running on it: refused
@@ -145,13 +149,18 @@ int jobs_store_unqueue(sf_redis *r, const char *uid, const char *reason, int *en
 int jobs_store_queued(sf_redis *r, char ***uids, size_t *n, sf_error *err);
 int jobs_store_node_queue(sf_redis *r, const char *node_id, char ***uids, size_t *n, sf_error *err);
 
-/* The node's agent took the job: instance is the one its heartbeats name. */
-int jobs_store_accepted(sf_redis *r, const char *uid, const char *instance, sf_error *err);
+/* The node's agent took the job: instance is the one its heartbeats name. *recorded is 0 when
+ * the job is no longer there to record it on (a failed delivery of the same request forgot it
+ * meanwhile). */
+int jobs_store_accepted(sf_redis *r, const char *uid, const char *instance, int *recorded,
+                        sf_error *err);
 
 /* Forget a job its node never accepted: the node is free again and its latest job is what it was
  * before, so that a client retrying run_tests finds the node as it was. request_id is the one
- * that started it. */
-int jobs_store_forget(sf_redis *r, const char *uid, const char *request_id, sf_error *err);
+ * that started it. A job whose hand-over is recorded (another delivery of the same request
+ * handed it to the agent) is kept: *forgotten is 0 then. */
+int jobs_store_forget(sf_redis *r, const char *uid, const char *request_id, int *forgotten,
+                      sf_error *err);
 
 /* End a running job: status exited, the node free again (if it still holds this job). *ended is
  * 1 when this call ended it, 0 when it had ended already. Only one of any number of callers
