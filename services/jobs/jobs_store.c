@@ -2,6 +2,7 @@
 
 #include "resv_store.h"
 #include "sf_crypto.h"
+#include "sf_feed.h"
 #include "sf_tags.h"
 #include "sf_time.h"
 
@@ -209,7 +210,7 @@ static int eval_done(sf_redis *r, const char *script, int nkeys, int nargs, cons
  * sf:jobs:seq. ARGV: node, user, the uid's nonce, the record as a JSON object of strings.
  * A request id seen before answers with the job it started, so an nng resend never starts a
  * second job. */
-static const char START_SCRIPT[] = RESV_LUA_MAY_USE
+static const char START_SCRIPT[] = RESV_LUA_MAY_USE SF_FEED_LUA
     "local node_job, lastjob, running, req, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
     "local node, user, nonce = ARGV[1], ARGV[2], ARGV[3]\n"
     "local seen = redis.call('GET', req)\n"
@@ -240,10 +241,12 @@ static const char START_SCRIPT[] = RESV_LUA_MAY_USE
     "redis.call('LTRIM', 'sf:node:' .. node .. ':jobs', 0, 99)\n"
     "redis.call('LPUSH', 'sf:jobs:recent', uid)\n"
     "redis.call('LTRIM', 'sf:jobs:recent', 0, 999)\n"
+    "sf_feed('jobs', uid)\n"
+    "sf_feed('nodes', node)\n"
     "return uid\n";
 
 /* KEYS: sf:job:<uid>, sf:jobs:running, sf:jobs:req:<request id>. ARGV: uid. */
-static const char FORGET_SCRIPT[] =
+static const char FORGET_SCRIPT[] = SF_FEED_LUA
     "local job, running, req, uid = KEYS[1], KEYS[2], KEYS[3], ARGV[1]\n"
     "local node = redis.call('HGET', job, 'node_id')\n"
     "if node then\n"
@@ -254,6 +257,7 @@ static const char FORGET_SCRIPT[] =
     "    if prev then redis.call('SET', lastjob, prev) else redis.call('DEL', lastjob) end\n"
     "  end\n"
     "  redis.call('LREM', 'sf:node:' .. node .. ':jobs', 1, uid)\n"
+    "  sf_feed('nodes', node)\n"
     "end\n"
     "redis.call('LREM', 'sf:jobs:recent', 1, uid)\n"
     "redis.call('DEL', job, req)\n"
@@ -261,27 +265,30 @@ static const char FORGET_SCRIPT[] =
     "return 1\n";
 
 /* KEYS: sf:job:<uid>, sf:jobs:running. ARGV: uid, now (us). */
-static const char END_SCRIPT[] =
+static const char END_SCRIPT[] = SF_FEED_LUA
     "if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end\n"
     "redis.call('HSET', KEYS[1], 'status', 'exited', 'end_us', ARGV[2], 'current', '')\n"
     "local node = redis.call('HGET', KEYS[1], 'node_id')\n"
     "local key = 'sf:node:' .. node .. ':job'\n"
     "if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end\n"
     "redis.call('SREM', KEYS[2], ARGV[1])\n"
+    "sf_feed('jobs', ARGV[1])\n"
+    "sf_feed('nodes', node)\n"
     "return 1\n";
 
-/* KEYS: sf:job:<uid>, sf:job:<uid>:counted. ARGV: result id, outcome. */
-static const char COUNT_SCRIPT[] =
+/* KEYS: sf:job:<uid>, sf:job:<uid>:counted. ARGV: result id, outcome, uid. */
+static const char COUNT_SCRIPT[] = SF_FEED_LUA
     "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('404 unknown job') end\n"
     "if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then\n"
     "  redis.call('HINCRBY', KEYS[1], ARGV[2], 1)\n"
     "  redis.call('PEXPIRE', KEYS[2], 604800000)\n"
     "end\n"
     "redis.call('HSET', KEYS[1], 'current', '')\n"
+    "sf_feed('jobs', ARGV[3])\n"
     "return 1\n";
 
-/* KEYS: sf:job:<uid>. ARGV: test case, run number, now (us). */
-static const char STARTED_SCRIPT[] =
+/* KEYS: sf:job:<uid>. ARGV: test case, run number, now (us), uid. */
+static const char STARTED_SCRIPT[] = SF_FEED_LUA
     "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('404 unknown job') end\n"
     "redis.call('HSET', KEYS[1], 'current', ARGV[1], 'current_us', ARGV[3], 'current_seq', "
     "ARGV[2])\n"
@@ -291,6 +298,7 @@ static const char STARTED_SCRIPT[] =
     "    redis.call('HSET', KEYS[1], 'total', seq)\n"
     "  end\n"
     "end\n"
+    "sf_feed('jobs', ARGV[4])\n"
     "return 1\n";
 
 /* The record a new job starts with, as a JSON object of strings (Redis's cjson reads it). */
@@ -399,8 +407,8 @@ int jobs_store_count(sf_redis *r, const char *uid, const char *result_id, const 
     char key[KEY_MAX], counted[KEY_MAX];
     job_key(key, uid, "");
     job_key(counted, uid, ":counted");
-    const char *args[] = {key, counted, result_id, outcome};
-    return eval_done(r, COUNT_SCRIPT, 2, 4, args, err);
+    const char *args[] = {key, counted, result_id, outcome, uid};
+    return eval_done(r, COUNT_SCRIPT, 2, 5, args, err);
 }
 
 int jobs_store_started(sf_redis *r, const char *uid, const char *test_case, int64_t seq,
@@ -410,8 +418,8 @@ int jobs_store_started(sf_redis *r, const char *uid, const char *test_case, int6
     job_key(key, uid, "");
     snprintf(sseq, sizeof(sseq), "%lld", (long long)seq);
     snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
-    const char *args[] = {key, test_case, sseq, now};
-    return eval_done(r, STARTED_SCRIPT, 1, 4, args, err);
+    const char *args[] = {key, test_case, sseq, now, uid};
+    return eval_done(r, STARTED_SCRIPT, 1, 5, args, err);
 }
 
 int jobs_store_accepted(sf_redis *r, const char *uid, const char *instance, sf_error *err)

@@ -1,0 +1,301 @@
+"""GET /api/v2/events: the farm's changes as Server-Sent Events (docs/api.md, "Events"). Every
+event is the object as its GET shows it, with the feed's id; a client that resumes with
+Last-Event-ID misses nothing still kept, and is told when something may be gone; streams are
+capped per gateway and per token; a client that stops reading is cut off."""
+
+import json
+import re
+import socket
+import subprocess
+import time
+
+import pytest
+
+from farm import Farm, wait_until
+
+NODE = "stb-tester-000000000001"
+MENU = "tests/menu.py::test_that_menu_appears_when_menu_key_is_pressed"
+ID_RE = re.compile(r"^\d+-\d+$")
+
+
+class Stream:
+    """One event stream over a raw socket: the answer's head, then events one at a time
+    (next_event), decoded from the chunked body here so that nothing buffers them."""
+
+    def __init__(self, farm, user="alice", query="", headers=None, auth=True, rcvbuf=None):
+        self.sock = socket.socket()
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(30)
+        self.sock.connect(("127.0.0.1", farm.ports[0]))
+        lines = ["GET /api/v2/events%s HTTP/1.1" % query, "Host: 127.0.0.1:%d" % farm.ports[0]]
+        if auth:
+            lines.append("Authorization: token " + farm.token(user))
+        for k, v in (headers or {}).items():
+            lines.append("%s: %s" % (k, v))
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.raw = b""
+        self.text = ""
+        self.status, self.headers, self.body = None, {}, None
+
+    def head(self):
+        while b"\r\n\r\n" not in self.raw:
+            self._fill()
+        head, self.raw = self.raw.split(b"\r\n\r\n", 1)
+        first, *rest = head.decode().split("\r\n")
+        self.status = int(first.split()[1])
+        self.headers = {k.lower(): v.strip() for k, v in (h.split(":", 1) for h in rest)}
+        if self.status != 200:
+            n = int(self.headers.get("content-length", "0"))
+            while len(self.raw) < n:
+                self._fill()
+            self.body = json.loads(self.raw[:n])
+        return self
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("the gateway closed the stream")
+        self.raw += data
+
+    def _decode(self):
+        while b"\r\n" in self.raw:
+            size_line, rest = self.raw.split(b"\r\n", 1)
+            size = int(size_line, 16)
+            if len(rest) < size + 2:
+                return
+            self.text += rest[:size].decode()
+            self.raw = rest[size + 2:]
+            if size == 0:
+                raise EOFError("the stream ended")
+
+    def next_event(self, timeout=30):
+        """The next event (comments and retry lines skipped): {"id", "event", "data"}."""
+        end = time.monotonic() + timeout
+        while True:
+            while "\n\n" not in self.text:
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("no event within %s s" % timeout)
+                self.sock.settimeout(left)
+                self._decode()
+                if "\n\n" not in self.text:
+                    self._fill()
+                    self._decode()
+            block, self.text = self.text.split("\n\n", 1)
+            ev = {}
+            for line in block.split("\n"):
+                if line.startswith(":") or ":" not in line:
+                    continue
+                k, v = line.split(":", 1)
+                ev[k] = v[1:] if v.startswith(" ") else v
+            if "event" in ev:
+                ev["data"] = json.loads(ev.get("data", "null"))
+                return ev
+
+    def until(self, pred, timeout=60, what="an event"):
+        """Every event up to and including the first that pred accepts."""
+        end = time.monotonic() + timeout
+        seen = []
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no %s within %s s; saw %r" % (what, timeout, seen[-10:]))
+            seen.append(self.next_event(left))
+            if pred(seen[-1]):
+                return seen
+
+    def close(self):
+        self.sock.close()
+
+
+def open_stream(farm, **kw):
+    s = Stream(farm, **kw).head()
+    assert s.status == 200, s.body
+    assert s.headers["content-type"] == "text/event-stream"
+    return s
+
+
+@pytest.fixture(scope="module")
+def farm():
+    f = Farm(nodes=1).start()
+    f.admin("node", "register", "stb-tester-000000000002", "--alive")
+    f.wait_node(1)
+    yield f
+    f.stop()
+
+
+def reserve(s, node="stb-tester-000000000002"):
+    r = s.post("/api/v2/reservations", json={"node_ids": [node], "message": "events"})
+    assert r.status_code == 200, r.text
+    return r.json()["reservations"][0]["reservation_id"]
+
+
+def end_reservation(s, rid):
+    assert s.delete("/api/v2/reservations/%d" % rid).status_code == 204
+
+
+def is_(event, key, value):
+    return lambda e: e["event"] == event and e["data"].get(key) == value
+
+
+def test_events_need_a_token(farm):
+    s = Stream(farm, auth=False).head()
+    assert s.status == 403 and "error" in s.body
+    s.close()
+
+
+@pytest.mark.parametrize("query,headers,words", [
+    ("?topics=jobs,bogus", {}, "'bogus' is not a topic"),
+    ("?topics=", {}, "is not a topic"),
+    ("?topics=jobs,,nodes", {}, "is not a topic"),
+    ("", {"Last-Event-ID": "12-x"}, "Last-Event-ID"),
+    ("?last_event_id=-1-0", {}, "Last-Event-ID"),
+    ("?last_event_id=99999999999999999999999-0", {}, "Last-Event-ID"),
+])
+def test_bad_topics_or_last_event_id_are_400(farm, query, headers, words):
+    s = Stream(farm, query=query, headers=headers).head()
+    assert s.status == 400 and words in s.body["error"], s.body
+    s.close()
+
+
+def test_a_job_its_node_and_its_result_come_as_their_new_state(farm):
+    api = farm.session("alice")
+    s = open_stream(farm, query="?topics=jobs,nodes,results")
+    r = api.post("/api/v2/run_tests", json={"node_id": NODE, "test_pack_revision": "master",
+                                            "test_cases": [MENU], "remote_control": "vstb"})
+    assert r.status_code == 200, r.text
+    uid = r.json()["job_uid"]
+    seen = s.until(lambda e: e["event"] == "job" and e["data"]["job_uid"] == uid
+                   and e["data"]["status"] == "exited", 120, "the job's end")
+    jobs = [e for e in seen if e["event"] == "job" and e["data"]["job_uid"] == uid]
+    assert jobs[-1]["data"] == api.get("/api/v2/jobs" + uid).json()
+    assert {e["event"] for e in seen} >= {"job", "node"}
+    nodes = [e for e in seen if e["event"] == "node" and e["data"]["node_id"] == NODE]
+    assert nodes and all(set(e["data"]) == set(api.get("/api/v2/nodes/" + NODE).json())
+                         for e in nodes)
+    result = [e for e in seen if e["event"] == "result"]
+    if not result:
+        result = s.until(lambda e: e["event"] == "result", 30, "the result")[-1:]
+    assert result[0]["data"]["job_uid"] == uid
+    assert result[0]["data"] == api.get("/api/v2/results" + result[0]["data"]["result_id"]).json()
+    ids = [e["id"] for e in seen]
+    assert all(ID_RE.match(i) for i in ids) and ids == sorted(
+        ids, key=lambda i: tuple(map(int, i.split("-"))))
+    s.close()
+
+
+def test_a_reservation_and_its_node_come_on_their_topics_only(farm):
+    api = farm.session("alice")
+    s = open_stream(farm, query="?topics=reservations")
+    rid = reserve(api)
+    made = s.until(is_("reservation", "reservation_id", rid), what="the reservation")[-1]
+    assert made["data"] == api.get("/api/v2/reservations/%d" % rid).json()
+    end_reservation(api, rid)
+    ended = s.until(lambda e: e["data"].get("end_reason") == "ended", what="its end")
+    assert all(e["event"] == "reservation" for e in ended)
+    s.close()
+
+
+def test_a_node_going_online_and_offline_is_a_node_event(farm):
+    s = open_stream(farm, query="?topics=nodes")
+    node = "stb-tester-00000000e7e7"
+    farm.admin("node", "register", node, "--alive")
+    s.until(lambda e: e["data"]["node_id"] == node and e["data"]["online"], what="online")
+    # no heartbeats follow: the node is offline within the online TTL, and said so
+    s.until(lambda e: e["data"]["node_id"] == node and not e["data"]["online"], 30,
+            what="offline")
+    s.close()
+
+
+def test_resuming_with_last_event_id_misses_nothing(farm):
+    api = farm.session("alice")
+    always = open_stream(farm, query="?topics=reservations")
+    first = open_stream(farm, query="?topics=reservations")
+    rids = [reserve(api)]
+    end_reservation(api, rids[0])
+    got = first.until(lambda e: e["data"].get("end_reason") == "ended")
+    first.close()
+    for _ in range(3):  # while nobody reads
+        rids.append(reserve(api))
+        end_reservation(api, rids[-1])
+    want = always.until(lambda e: e["data"]["reservation_id"] == rids[-1]
+                        and e["data"].get("end_reason") == "ended")
+    for how in ("header", "query"):
+        if how == "header":
+            again = open_stream(farm, query="?topics=reservations",
+                                headers={"Last-Event-ID": got[-1]["id"]})
+        else:
+            again = open_stream(farm, query="?topics=reservations&last_event_id=" + got[-1]["id"])
+        rest = again.until(lambda e: e["id"] == want[-1]["id"])
+        assert [e["id"] for e in got + rest] == [e["id"] for e in want]
+        assert "lost" not in [e["event"] for e in rest]
+        again.close()
+    always.close()
+
+
+def test_past_the_retained_history_comes_a_lost_event(farm):
+    api = farm.session("alice")
+    s = open_stream(farm, query="?topics=reservations")
+    rid = reserve(api)
+    old = s.until(is_("reservation", "reservation_id", rid))[-1]["id"]
+    s.close()
+    end_reservation(api, rid)
+    rid2 = reserve(api)
+    end_reservation(api, rid2)
+    # keep only the newest two entries (the second reservation's end and its node's): the
+    # first reservation's end is gone
+    farm.redis("XTRIM", "sf:events", "MAXLEN", "2")
+    again = open_stream(farm, query="?topics=reservations", headers={"Last-Event-ID": old})
+    lost = again.next_event()
+    assert lost["event"] == "lost" and "afresh" in lost["data"]["error"]
+    assert again.next_event()["data"]["end_reason"] == "ended"  # then what is kept
+    again.close()
+    # an id from beyond the stream's end (Redis lost its data, say): lost too
+    future = open_stream(farm, headers={"Last-Event-ID": "99999999999999-0"})
+    assert future.next_event()["event"] == "lost"
+    future.close()
+
+
+def test_results_topic_needs_a_role_that_reads_results(farm):
+    farm.user("manny", "manual")
+    s = Stream(farm, user="manny", query="?topics=results").head()
+    assert s.status == 403 and "results topic" in s.body["error"], s.body
+    s.close()
+    ok = open_stream(farm, user="manny", query="?topics=nodes,reservations")
+    ok.close()
+
+
+@pytest.mark.parametrize("fresh_farm", [{"gateway_args": ["--max-event-streams", "5"]}],
+                         indirect=True)
+def test_streams_are_capped_per_token_429_and_per_gateway_503(fresh_farm):
+    held = [open_stream(fresh_farm, user="alice") for _ in range(4)]
+    s = Stream(fresh_farm, user="alice").head()
+    assert s.status == 429 and "per token" in s.body["error"]
+    assert int(s.headers["retry-after"]) > 0
+    s.close()
+    held.append(open_stream(fresh_farm, user="bob"))
+    s = Stream(fresh_farm, user="carol").head()
+    assert s.status == 503 and "event streams" in s.body["error"]
+    s.close()
+    for h in held:
+        h.close()
+
+
+def test_a_reader_that_stops_reading_is_cut_off(farm):
+    api = farm.session("alice")
+    rid = reserve(api)
+    slow = Stream(farm, user="slowpoke", query="?topics=reservations", rcvbuf=4096).head()
+    assert slow.status == 200
+    # a few thousand events for the client to take; it takes none
+    cmds = "".join("XADD sf:events * t reservations k %d\n" % rid for _ in range(3000))
+    subprocess.run(["redis-cli", "-s", farm.redis_sock], input=cmds, text=True, check=True,
+                   capture_output=True)
+    wait_until(lambda: re.search(r"GET /api/v2/events 200 \d+B [\d.]+ms user=slowpoke",
+                                 farm.proc("gateway0").log()), 60, what="the slow reader cut off")
+    # the stream gave up: others are served as before
+    s = open_stream(farm, query="?topics=reservations")
+    end_reservation(api, rid)
+    s.until(is_("reservation", "reservation_id", rid))
+    s.close()
+    slow.close()
