@@ -59,9 +59,11 @@ typedef struct gw_config {
     /* the event stream (gw_events.c) */
     long max_event_streams;
     long max_event_streams_per_token;
+    int webhook_allow_loopback;
 } gw_config;
 
 typedef struct gw_portal gw_portal;
+typedef struct hooks_policy hooks_policy;
 
 typedef struct gw_state {
     gw_config cfg;
@@ -76,7 +78,8 @@ typedef struct gw_state {
     atomic_int long_polls;
     atomic_int event_streams;
     gw_tally *event_streams_by_token;
-    atomic_int stopping; /* set when the gateway stops: long streams end */
+    atomic_int stopping;        /* set when the gateway stops: long streams end */
+    hooks_policy *hooks_policy; /* where webhooks may point (hooks_url.h) */
 } gw_state;
 
 /* What one civetweb worker thread owns. */
@@ -254,6 +257,12 @@ int gw_long_poll(gw_request *rq, gw_handler fn);
 
 /* GET /api/v2/events: the change feed as Server-Sent Events (gw_events.c) */
 int gw_handle_events(gw_request *rq);
+
+/* /api/v2/webhooks (gw_webhooks.c) */
+int gw_handle_webhook_create(gw_request *rq);
+int gw_handle_webhooks_list(gw_request *rq);
+int gw_handle_webhook_get(gw_request *rq);
+int gw_handle_webhook_delete(gw_request *rq);
 
 /* GET .../await_completion, and .../log?wait=true (gw_await.c) */
 int gw_handle_await(gw_request *rq);

@@ -45,6 +45,19 @@ typedef struct route_doc {
     OBJ("\"username\": " STR ", \"role\": " STR ", \"created\": " STR ", \"password\": " STR,      \
         "\"username\", \"role\", \"created\"")
 
+#define DELIVERY                                                                                   \
+    OBJ("\"event_id\": " STR ", \"event\": " STR ", \"time\": " STR                                \
+        ", \"attempt\": {\"type\": \"integer\"}, \"status\": {\"type\": [\"integer\", \"null\"]}"  \
+        ", \"answer\": " STR ", \"outcome\": " STR,                                                \
+        "\"event_id\", \"event\", \"time\", \"attempt\", \"status\", \"answer\", \"outcome\"")
+#define WEBHOOK                                                                                    \
+    OBJ("\"id\": " STR ", \"url\": " STR ", \"user\": " STR ", \"events\": " ARRAY_OF(             \
+            STR) ", \"created\": " STR                                                             \
+                 ", \"failed_attempts\": {\"type\": \"integer\"}, \"next_retry\": " STR_OR_NULL    \
+                 ", \"deliveries\": " ARRAY_OF(DELIVERY),                                          \
+        "\"id\", \"url\", \"user\", \"events\", \"created\", \"failed_attempts\", "                \
+        "\"next_retry\", \"deliveries\"")
+
 typedef struct local_schema {
     const char *method, *pattern;
     const char *body, *answer;
@@ -68,6 +81,12 @@ static const local_schema local_schemas[] = {
     {"POST", "/api/v2/users",
      OBJ("\"username\": " STR ", \"role\": " STR ", \"password\": " STR, "\"username\""), USER},
     {"PUT", "/api/v2/users/{username}", OBJ("\"role\": " STR ", \"password\": " STR, ""), USER},
+    {"GET", "/api/v2/webhooks", NULL, ARRAY_OF(WEBHOOK)},
+    {"POST", "/api/v2/webhooks",
+     OBJ("\"url\": " STR ", \"events\": " ARRAY_OF(STR) ", \"secret\": " STR,
+         "\"url\", \"events\", \"secret\""),
+     WEBHOOK},
+    {"GET", "/api/v2/webhooks/{webhook_id}", NULL, WEBHOOK},
 };
 
 /* The query and header parameters of routes the gateway answers itself (a JSON array of
@@ -143,6 +162,22 @@ static const route_doc docs[] = {
      1},
     {"GET", "/api/v2/user", "The user the token belongs to", NULL, 200, {0}, 1},
     {"GET", "/api/v2/openapi.json", "This document", NULL, 200, {0}, 1},
+    {"GET", "/api/v2/webhooks", "Your webhooks (an admin's: everyone's)", NULL, 200, {0}, 1},
+    {"POST",
+     "/api/v2/webhooks",
+     "A new webhook: the farm POSTs its changes to url, signed with secret",
+     NULL,
+     201,
+     {400, 409},
+     1},
+    {"GET",
+     "/api/v2/webhooks/{webhook_id}",
+     "One webhook, with its last deliveries",
+     NULL,
+     200,
+     {404},
+     1},
+    {"DELETE", "/api/v2/webhooks/{webhook_id}", "Remove a webhook", NULL, 204, {404}, 1},
     {"GET",
      "/api/v2/events",
      "The farm's changes as they happen (Server-Sent Events: job, node, reservation, result)",

@@ -3,6 +3,7 @@
  * run as many replicas as you like behind a load balancer. */
 #include "gw.h"
 #include "gw_portal.h"
+#include "hooks_url.h"
 
 #include "sf_log.h"
 #include "sf_proc.h"
@@ -351,6 +352,9 @@ int main(int argc, char **argv)
          &c->max_event_streams},
         {"max-event-streams-per-token", "STBF_MAX_EVENT_STREAMS_PER_TOKEN", SF_OPT_INT, "4",
          "event streams one token may hold at once; more get 429", &c->max_event_streams_per_token},
+        {"webhook-allow-loopback", "STBF_WEBHOOK_ALLOW_LOOPBACK", SF_OPT_BOOL, "false",
+         "let webhooks point at loopback addresses (tests, single-host setups)",
+         &c->webhook_allow_loopback},
     };
     const size_t n_options = sizeof(options) / sizeof(options[0]);
     int check_only = sf_config_load("stbfarm-gateway", "The HTTP REST API v2 gateway of stbfarm.",
@@ -385,6 +389,12 @@ int main(int argc, char **argv)
         sf_error("%s", err.msg);
         goto cleanup;
     }
+    if (!(gw->hooks_policy = calloc(1, sizeof(*gw->hooks_policy)))) {
+        sf_error("out of memory");
+        goto cleanup;
+    }
+    hooks_policy_init(gw->hooks_policy, c->webhook_allow_loopback, c->common.redis,
+                      c->common.broker);
     if (gw_portal_new(&gw->portal, c, &err)) {
         sf_error("%s", err.msg);
         goto cleanup;
@@ -452,6 +462,7 @@ cleanup:
     gw_tally_free(gw->downloads);
     gw_tally_free(gw->event_streams_by_token);
     gw_portal_free(gw->portal);
+    free(gw->hooks_policy);
     for (int s = 0; s < SF_SVC_COUNT; s++)
         sf_rpc_client_free(gw->clients[s]);
     free(gw);
