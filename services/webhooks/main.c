@@ -111,7 +111,7 @@ static void post(hooks_thread *t, const hooks_record *h, const char *event, cons
 {
     memset(d, 0, sizeof(*d));
     d->policy = &t->s->policy;
-    char sig[80], h_sig[100], h_event[80], h_id[80], h_hook[64];
+    char sig[72], h_sig[128], h_event[80], h_id[80], h_hook[64];
     sign(h->secret, body, strlen(body), sig);
     snprintf(h_sig, sizeof(h_sig), "X-Stbfarm-Signature: %s", sig);
     snprintf(h_event, sizeof(h_event), "X-Stbfarm-Event: %s", event);
