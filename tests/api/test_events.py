@@ -3,114 +3,25 @@ event is the object as its GET shows it, with the feed's id; a client that resum
 Last-Event-ID misses nothing still kept, and is told when something may be gone; streams are
 capped per gateway and per token; a client that stops reading is cut off."""
 
-import json
 import re
-import socket
 import subprocess
-import time
 
 import pytest
 
 from farm import Farm, wait_until
+from sse import Stream
 
 NODE = "stb-tester-000000000001"
 MENU = "tests/menu.py::test_that_menu_appears_when_menu_key_is_pressed"
 ID_RE = re.compile(r"^\d+-\d+$")
 
 
-class Stream:
-    """One event stream over a raw socket: the answer's head, then events one at a time
-    (next_event), decoded from the chunked body here so that nothing buffers them."""
-
-    def __init__(self, farm, user="alice", query="", headers=None, auth=True, rcvbuf=None):
-        self.sock = socket.socket()
-        if rcvbuf:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.sock.settimeout(30)
-        self.sock.connect(("127.0.0.1", farm.ports[0]))
-        lines = ["GET /api/v2/events%s HTTP/1.1" % query, "Host: 127.0.0.1:%d" % farm.ports[0]]
-        if auth:
-            lines.append("Authorization: token " + farm.token(user))
-        for k, v in (headers or {}).items():
-            lines.append("%s: %s" % (k, v))
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        self.raw = b""
-        self.text = ""
-        self.status, self.headers, self.body = None, {}, None
-
-    def head(self):
-        while b"\r\n\r\n" not in self.raw:
-            self._fill()
-        head, self.raw = self.raw.split(b"\r\n\r\n", 1)
-        first, *rest = head.decode().split("\r\n")
-        self.status = int(first.split()[1])
-        self.headers = {k.lower(): v.strip() for k, v in (h.split(":", 1) for h in rest)}
-        if self.status != 200:
-            n = int(self.headers.get("content-length", "0"))
-            while len(self.raw) < n:
-                self._fill()
-            self.body = json.loads(self.raw[:n])
-        return self
-
-    def _fill(self):
-        data = self.sock.recv(65536)
-        if not data:
-            raise EOFError("the gateway closed the stream")
-        self.raw += data
-
-    def _decode(self):
-        while b"\r\n" in self.raw:
-            size_line, rest = self.raw.split(b"\r\n", 1)
-            size = int(size_line, 16)
-            if len(rest) < size + 2:
-                return
-            self.text += rest[:size].decode()
-            self.raw = rest[size + 2:]
-            if size == 0:
-                raise EOFError("the stream ended")
-
-    def next_event(self, timeout=30):
-        """The next event (comments and retry lines skipped): {"id", "event", "data"}."""
-        end = time.monotonic() + timeout
-        while True:
-            while "\n\n" not in self.text:
-                left = end - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError("no event within %s s" % timeout)
-                self.sock.settimeout(left)
-                self._decode()
-                if "\n\n" not in self.text:
-                    self._fill()
-                    self._decode()
-            block, self.text = self.text.split("\n\n", 1)
-            ev = {}
-            for line in block.split("\n"):
-                if line.startswith(":") or ":" not in line:
-                    continue
-                k, v = line.split(":", 1)
-                ev[k] = v[1:] if v.startswith(" ") else v
-            if "event" in ev:
-                ev["data"] = json.loads(ev.get("data", "null"))
-                return ev
-
-    def until(self, pred, timeout=60, what="an event"):
-        """Every event up to and including the first that pred accepts."""
-        end = time.monotonic() + timeout
-        seen = []
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("no %s within %s s; saw %r" % (what, timeout, seen[-10:]))
-            seen.append(self.next_event(left))
-            if pred(seen[-1]):
-                return seen
-
-    def close(self):
-        self.sock.close()
+def stream(farm, user="alice", auth=True, **kw):
+    return Stream(farm.ports[0], farm.token(user) if auth else None, **kw)
 
 
 def open_stream(farm, **kw):
-    s = Stream(farm, **kw).head()
+    s = stream(farm, **kw).head()
     assert s.status == 200, s.body
     assert s.headers["content-type"] == "text/event-stream"
     return s
@@ -140,7 +51,7 @@ def is_(event, key, value):
 
 
 def test_events_need_a_token(farm):
-    s = Stream(farm, auth=False).head()
+    s = stream(farm, auth=False).head()
     assert s.status == 403 and "error" in s.body
     s.close()
 
@@ -154,7 +65,7 @@ def test_events_need_a_token(farm):
     ("?last_event_id=99999999999999999999999-0", {}, "Last-Event-ID"),
 ])
 def test_bad_topics_or_last_event_id_are_400(farm, query, headers, words):
-    s = Stream(farm, query=query, headers=headers).head()
+    s = stream(farm, query=query, headers=headers).head()
     assert s.status == 400 and words in s.body["error"], s.body
     s.close()
 
@@ -259,7 +170,7 @@ def test_past_the_retained_history_comes_a_lost_event(farm):
 
 def test_results_topic_needs_a_role_that_reads_results(farm):
     farm.user("manny", "manual")
-    s = Stream(farm, user="manny", query="?topics=results").head()
+    s = stream(farm, user="manny", query="?topics=results").head()
     assert s.status == 403 and "results topic" in s.body["error"], s.body
     s.close()
     ok = open_stream(farm, user="manny", query="?topics=nodes,reservations")
@@ -270,12 +181,12 @@ def test_results_topic_needs_a_role_that_reads_results(farm):
                          indirect=True)
 def test_streams_are_capped_per_token_429_and_per_gateway_503(fresh_farm):
     held = [open_stream(fresh_farm, user="alice") for _ in range(4)]
-    s = Stream(fresh_farm, user="alice").head()
+    s = stream(fresh_farm, user="alice").head()
     assert s.status == 429 and "per token" in s.body["error"]
     assert int(s.headers["retry-after"]) > 0
     s.close()
     held.append(open_stream(fresh_farm, user="bob"))
-    s = Stream(fresh_farm, user="carol").head()
+    s = stream(fresh_farm, user="carol").head()
     assert s.status == 503 and "event streams" in s.body["error"]
     s.close()
     for h in held:
@@ -285,7 +196,7 @@ def test_streams_are_capped_per_token_429_and_per_gateway_503(fresh_farm):
 def test_a_reader_that_stops_reading_is_cut_off(farm):
     api = farm.session("alice")
     rid = reserve(api)
-    slow = Stream(farm, user="slowpoke", query="?topics=reservations", rcvbuf=4096).head()
+    slow = stream(farm, user="slowpoke", query="?topics=reservations", rcvbuf=4096).head()
     assert slow.status == 200
     # a few thousand events for the client to take; it takes none
     cmds = "".join("XADD sf:events * t reservations k %d\n" % rid for _ in range(3000))

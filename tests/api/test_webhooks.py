@@ -188,3 +188,28 @@ def test_loopback_is_refused_unless_the_operator_allows_it():
         assert r.status_code == 400 and "loopback" in r.json()["error"], r.text
     finally:
         f.stop()
+
+
+@pytest.mark.parametrize("fresh_farm", [{
+    "services": Farm.SERVICES + ("webhooks",), "gateway_args": ["--webhook-allow-loopback"],
+    "service_args": {"webhooks": ["--retry-secs", "0"]}}], indirect=True)
+def test_the_address_is_checked_again_at_delivery_and_a_failure_given_up(fresh_farm):
+    # the gateway allows loopback, the deliverer does not: as if the URL's name had come to
+    # resolve to loopback after the webhook was made (DNS rebinding)
+    fresh_farm.admin("node", "register", NODE, "--alive")
+    api = fresh_farm.session("alice")
+    receiver = Receiver()
+    try:
+        hook = make_hook(api, receiver.url)
+        reserve_and_end(api)
+
+        def given_up():
+            log = api.get("/api/v2/webhooks/" + hook["id"]).json()["deliveries"]
+            return len(log) >= 2 and log
+
+        log = wait_until(given_up, 30, what="two deliveries given up")
+        assert all(d["outcome"] == "gave up" and d["status"] is None
+                   and "loopback" in d["answer"] for d in log)
+        assert receiver.got == []
+    finally:
+        receiver.close()
