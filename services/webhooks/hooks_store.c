@@ -182,6 +182,26 @@ int hooks_delete(sf_redis *r, const char *id, sf_error *err)
     return n ? 0 : sf_fail(err, SF_ENOTFOUND, "no webhook %s", id);
 }
 
+/* KEYS: sf:hooks. ARGV: user. */
+static const char REMOVE_USER_SCRIPT[] = "for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+                                         "  local key = 'sf:hook:' .. id\n"
+                                         "  if redis.call('HGET', key, 'user') == ARGV[1] then\n"
+                                         "    redis.call('DEL', key, key .. ':log')\n"
+                                         "    redis.call('SREM', KEYS[1], id)\n"
+                                         "  end\n"
+                                         "end\n"
+                                         "return 1\n";
+
+int hooks_remove_user(sf_redis *r, const char *user, sf_error *err)
+{
+    const char *args[] = {"sf:hooks", user};
+    redisReply *reply;
+    int rc = sf_redis_eval(r, REMOVE_USER_SCRIPT, &reply, err, 1, 2, args, NULL);
+    if (!rc)
+        freeReplyObject(reply);
+    return rc;
+}
+
 int hooks_deliveries(sf_redis *r, const char *id, cJSON **out, sf_error *err)
 {
     char log[KEY_MAX];

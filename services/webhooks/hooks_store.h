@@ -53,6 +53,9 @@ void hooks_ids_free(char **ids, size_t n);
 /* Remove a webhook and its log: 0, or SF_ENOTFOUND. */
 int hooks_delete(sf_redis *r, const char *id, sf_error *err);
 
+/* Remove every webhook of user (their account was removed). */
+int hooks_remove_user(sf_redis *r, const char *user, sf_error *err);
+
 /* The webhook's last deliveries, newest first, as a JSON array (the caller owns it). */
 int hooks_deliveries(sf_redis *r, const char *id, cJSON **out, sf_error *err);
 

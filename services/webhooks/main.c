@@ -11,6 +11,7 @@
 #include "hooks_store.h"
 #include "hooks_url.h"
 
+#include "sf_account.h"
 #include "sf_broker.h"
 #include "sf_config.h"
 #include "sf_crypto.h"
@@ -259,6 +260,9 @@ static int serve(hooks_thread *t, hooks_record *h)
         sf_feed_batch_free(&b);
         return done;
     }
+    sf_role role = SF_ROLE_NONE;
+    if (!sf_user_role(t->redis, h->user, &role, &err) && role == SF_ROLE_MANUAL)
+        h->mask &= ~(1u << SF_FEED_RESULTS); /* the owner may no longer see results */
     sf_rpc_opts o = SF_RPC_OPTS_INIT;
     o.timeout_ms = 10000;
     o.user = h->user;

@@ -213,3 +213,31 @@ def test_the_address_is_checked_again_at_delivery_and_a_failure_given_up(fresh_f
         assert receiver.got == []
     finally:
         receiver.close()
+
+
+def test_removing_a_user_removes_their_webhooks(farm, receiver):
+    farm.user("wendy", "write")
+    hook = make_hook(farm.session("wendy"), receiver.url)
+    farm.user("root", "admin")
+    root = farm.session("root")
+    assert root.get("/api/v2/webhooks/" + hook["id"]).status_code == 200  # an admin sees all
+    farm.admin("user", "remove", "wendy")
+    assert root.get("/api/v2/webhooks/" + hook["id"]).status_code == 404
+
+
+def test_a_webhook_behind_the_retained_history_gets_lost_first(farm, receiver):
+    api = farm.session("alice")
+    hook = make_hook(api, receiver.url)
+    farm.proc("webhooks0").stop()
+    try:
+        rids = [reserve_and_end(api) for _ in range(2)]
+        # keep the last reservation's end and its node's entry: the rest is gone
+        farm.redis("XTRIM", "sf:events", "MAXLEN", "2")
+    finally:
+        farm.start_service("webhooks", 0)
+    wait_until(lambda: len(receiver.got) >= 2, 30, what="lost, then what was kept")
+    events = receiver.events()
+    assert events[0]["event"] == "lost" and "dropped" in events[0]["data"]["error"]
+    assert events[1]["data"]["reservation_id"] == rids[-1]
+    assert events[1]["data"]["end_reason"] == "ended"
+    api.delete("/api/v2/webhooks/" + hook["id"])
