@@ -33,10 +33,11 @@
 #include <unistd.h>
 
 enum {
-    LEASE_MS = 60000, /* longer than any one delivery takes */
-    IDLE_MS = 250,    /* a thread with nothing to do looks again this often */
-    BATCH = 20,       /* feed entries read at once for one webhook */
-    ANSWER_MAX = 512, /* bytes of a receiver's answer kept in the log */
+    LEASE_MS = 60000,    /* longer than any one delivery takes */
+    IDLE_MS = 250,       /* after a failure, a thread looks again this soon */
+    IDLE_WAIT_MS = 1000, /* an idle thread waits this long on the feed: back-offs end meanwhile */
+    BATCH = 20,          /* feed entries read at once for one webhook */
+    ANSWER_MAX = 512,    /* bytes of a receiver's answer kept in the log */
     BACKOFF_MAX_MS = 3600000,
 };
 
@@ -313,6 +314,16 @@ static void pause_idle(hooks_state *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* 1 when webhook h has something to deliver now: feed entries after its position (or its
+ * position is no longer in the feed), and no back-off to wait out. */
+static int due(const hooks_record *h, sf_feed_id newest)
+{
+    return sf_feed_id_cmp(h->pos, newest) != 0 && h->retry_at_ms <= sf_now_us() / 1000;
+}
+
+/* Round after round: every webhook that is due, under its lease. Between rounds with nothing to
+ * do, the thread waits on the feed itself (XREAD BLOCK), so a new entry is delivered at once
+ * and an idle farm costs a few commands a second. */
 static void *thread_main(void *arg)
 {
     hooks_thread *t = arg;
@@ -320,10 +331,12 @@ static void *thread_main(void *arg)
     int failing = 0;
     while (!atomic_load(&s->stopping)) {
         sf_error err = SF_ERROR_INIT;
-        char **ids;
-        size_t n;
-        int busy = 0;
-        if (hooks_list(t->redis, &ids, &n, &err)) {
+        char **ids = NULL;
+        size_t n = 0;
+        int busy = 0, lost;
+        sf_feed_id newest;
+        if (sf_feed_start(t->redis, 0, &newest, &lost, &err) ||
+            hooks_list(t->redis, &ids, &n, &err)) {
             if (!failing++)
                 sf_warn("webhooks: %s", err.msg);
             pause_idle(s);
@@ -331,19 +344,27 @@ static void *thread_main(void *arg)
         }
         failing = 0;
         for (size_t i = 0; i < n && !atomic_load(&s->stopping); i++) {
-            int held = 0;
-            if (hooks_lease(t->redis, ids[i], t->owner, LEASE_MS, &held, &err) || !held)
-                continue;
             hooks_record h;
-            if (!hooks_get(t->redis, ids[i], &h, &err)) {
+            int held = 0;
+            if (hooks_get(t->redis, ids[i], &h, &err))
+                continue;
+            int now_due = due(&h, newest);
+            hooks_record_clear(&h);
+            if (!now_due || hooks_lease(t->redis, ids[i], t->owner, LEASE_MS, &held, &err) || !held)
+                continue;
+            if (!hooks_get(t->redis, ids[i], &h, &err)) { /* as it is now that it is ours */
                 busy += serve(t, &h);
                 hooks_record_clear(&h);
             }
             hooks_release(t->redis, ids[i], t->owner);
         }
         hooks_ids_free(ids, n);
-        if (!busy)
-            pause_idle(s);
+        if (!busy && !atomic_load(&s->stopping)) {
+            sf_feed_batch b;
+            if (sf_feed_read(t->redis, newest, 1, IDLE_WAIT_MS, &b, &err))
+                pause_idle(s);
+            sf_feed_batch_free(&b);
+        }
     }
     return NULL;
 }

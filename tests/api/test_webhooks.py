@@ -111,7 +111,9 @@ def test_deliveries_are_signed_in_order_and_listed(farm, receiver):
         assert headers["X-Stbfarm-Event"] == "reservation"
         assert headers["X-Stbfarm-Webhook"] == hook["id"]
     assert all(e["webhook_id"] == hook["id"] and e["event"] == "reservation" for e in events)
-    got = api.get("/api/v2/webhooks/" + hook["id"]).json()
+    # each is recorded once its answer came: just after the receiver saw it
+    got = wait_until(lambda: (lambda h: len(h["deliveries"]) >= 6 and h)(
+        api.get("/api/v2/webhooks/" + hook["id"]).json()), 30, what="six recorded")
     assert "secret" not in got
     assert [d["status"] for d in got["deliveries"]][:6] == [200] * 6
     assert got["deliveries"][0]["event_id"] == events[-1]["id"]
@@ -133,7 +135,9 @@ def test_a_failing_receiver_is_retried_with_back_off_and_order_kept(farm):
         assert [e["id"] for e in events[:3]] == [first] * 3  # the same event until it is taken
         assert key(events[3]["id"]) > key(first)
         assert all(e["data"]["reservation_id"] == rid for e in events)
-        log = api.get("/api/v2/webhooks/" + hook["id"]).json()["deliveries"]
+        log = wait_until(lambda: (lambda d: len(d) >= 4 and d)(
+            api.get("/api/v2/webhooks/" + hook["id"]).json()["deliveries"]), 30,
+            what="four recorded")
         outcomes = [(d["status"], d["outcome"]) for d in reversed(log)]
         assert outcomes[:3] == [(500, "will retry"), (500, "will retry"), (200, "delivered")]
         assert [d["attempt"] for d in reversed(log)][:3] == [1, 2, 3]
