@@ -34,7 +34,7 @@ enum {
     BATCH = 100,          /* entries read and sent at once */
     BLOCK_MS = 1000,      /* an XREAD waits this long, then the stream looks around */
     KEEPALIVE_MS = 15000, /* a comment this often: proxies keep the stream, a gone client is seen */
-    RECHECK_MS = 30000,   /* the credentials are checked again this often */
+    RECHECK_MS = 5000,    /* the credentials are checked again this often */
     SEND_BUFFER = 16384,  /* bytes the kernel may hold for a client that does not read */
 };
 

@@ -210,3 +210,14 @@ def test_a_reader_that_stops_reading_is_cut_off(farm):
     s.until(is_("reservation", "reservation_id", rid))
     s.close()
     slow.close()
+
+
+def test_a_revoked_tokens_stream_ends(farm):
+    tok = farm.admin("token", "create", "revokee").stdout.strip()
+    s = Stream(farm.ports[0], tok, query="?topics=reservations").head()
+    assert s.status == 200
+    farm.admin("token", "revoke", tok)
+    with pytest.raises(EOFError):
+        while True:  # keepalives and events, until the gateway ends the stream
+            s.next_event(timeout=30)
+    s.close()
