@@ -60,8 +60,9 @@ class Receiver:
 
 @pytest.fixture(scope="module")
 def farm():
+    # two deliverers of two threads each: they share the webhooks through their leases
     f = Farm(services=Farm.SERVICES + ("webhooks",), env={"STBF_WEBHOOK_ALLOW_LOOPBACK": "1"},
-             service_args={"webhooks": ["--threads", "2"]}).start()
+             replicas={"webhooks": 2}, service_args={"webhooks": ["--threads", "2"]}).start()
     f.admin("node", "register", NODE, "--alive")
     yield f
     f.stop()
@@ -119,7 +120,8 @@ def test_deliveries_are_signed_in_order_and_listed(farm, receiver):
     assert got["deliveries"][0]["event_id"] == events[-1]["id"]
     assert got["deliveries"][0]["answer"] == "thanks"
     assert hook["id"] in [h["id"] for h in api.get("/api/v2/webhooks").json()]
-    assert SECRET not in farm.proc("webhooks0").log() + farm.proc("gateway0").log()
+    logs = [farm.proc(k).log() for k in ("webhooks0", "webhooks1", "gateway0")]
+    assert not any(SECRET in text for text in logs)
     assert api.delete("/api/v2/webhooks/" + hook["id"]).status_code == 204
 
 
@@ -232,13 +234,15 @@ def test_removing_a_user_removes_their_webhooks(farm, receiver):
 def test_a_webhook_behind_the_retained_history_gets_lost_first(farm, receiver):
     api = farm.session("alice")
     hook = make_hook(api, receiver.url)
-    farm.proc("webhooks0").stop()
+    for r in (0, 1):
+        farm.proc("webhooks%d" % r).stop()
     try:
         rids = [reserve_and_end(api) for _ in range(2)]
         # keep the last reservation's end and its node's entry: the rest is gone
         farm.redis("XTRIM", "sf:events", "MAXLEN", "2")
     finally:
-        farm.start_service("webhooks", 0)
+        for r in (0, 1):
+            farm.start_service("webhooks", r)
     wait_until(lambda: len(receiver.got) >= 2, 30, what="lost, then what was kept")
     events = receiver.events()
     assert events[0]["event"] == "lost" and "dropped" in events[0]["data"]["error"]
