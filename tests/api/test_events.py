@@ -119,6 +119,37 @@ def test_a_node_going_online_and_offline_is_a_node_event(farm):
     s.close()
 
 
+def test_maintenance_on_and_off_is_a_node_event(farm):
+    node = "stb-tester-000000000002"
+    s = open_stream(farm, query="?topics=nodes")
+    farm.admin("node", "register", node, "--alive")
+    farm.admin("node", "maintenance", node, "on", "--message", "new HDMI cable")
+    s.until(lambda e: e["data"]["node_id"] == node
+            and e["data"]["not_available_reason"] == "new HDMI cable", what="maintenance on")
+    farm.admin("node", "maintenance", node, "off")
+    s.until(lambda e: e["data"]["node_id"] == node and e["data"]["available"], what="off")
+    s.close()
+
+
+def test_a_queued_job_comes_as_queued_then_until_its_end(farm):
+    api = farm.session("alice")
+    s = open_stream(farm, query="?topics=jobs")
+    farm.admin("node", "maintenance", NODE, "on", "--message", "hold the queue")
+    try:
+        r = api.post("/api/v2/run_tests", json={
+            "node_id": NODE, "test_pack_revision": "master", "test_cases": [MENU],
+            "remote_control": "vstb", "queue": True})
+        assert r.status_code == 200, r.text
+        uid = r.json()["job_uid"]
+        s.until(lambda e: e["data"]["job_uid"] == uid and e["data"]["status"] == "queued",
+                what="queued")
+    finally:
+        farm.admin("node", "maintenance", NODE, "off")
+    s.until(lambda e: e["data"]["job_uid"] == uid and e["data"]["status"] == "exited", 120,
+            what="started and ended")
+    s.close()
+
+
 def test_resuming_with_last_event_id_misses_nothing(farm):
     api = farm.session("alice")
     always = open_stream(farm, query="?topics=reservations")
