@@ -23,6 +23,7 @@
  *   stbfarm-admin [--redis ADDR] result load FILE.jsonl
  * The launcher (./stbfarm token ...) calls it. */
 #include "admin_results.h"
+#include "hooks_store.h"
 #include "sf_account.h"
 #include "node_agent.pb-c.h"
 #include "sf_node_client.h"
@@ -141,8 +142,8 @@ static int user_cmd(sf_redis *r, const char **pos, size_t npos, const char *role
     }
     if (npos != 3)
         return SF_EMETHOD;
-    if (!strcmp(action, "remove"))
-        return sf_user_remove(r, name, err);
+    if (!strcmp(action, "remove")) /* and what they set up: their webhooks */
+        return (rc = sf_user_remove(r, name, err)) ? rc : hooks_remove_user(r, name, err);
     if (!strcmp(action, "ensure")) {
         if (!file || !role_text)
             return SF_EMETHOD;

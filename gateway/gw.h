@@ -56,9 +56,14 @@ typedef struct gw_config {
     const char *sign_in_user_limit;
     const char *sign_in_address_limit;
     long live_viewers;
+    /* the event stream (gw_events.c) */
+    long max_event_streams;
+    long max_event_streams_per_token;
+    int webhook_allow_loopback;
 } gw_config;
 
 typedef struct gw_portal gw_portal;
+typedef struct hooks_policy hooks_policy;
 
 typedef struct gw_state {
     gw_config cfg;
@@ -71,6 +76,10 @@ typedef struct gw_state {
     gw_tally *downloads; /* file downloads in progress per token */
     gw_portal *portal;   /* sign-in limits, password hashing slots, web files, live viewers */
     atomic_int long_polls;
+    atomic_int event_streams;
+    gw_tally *event_streams_by_token;
+    atomic_int stopping;        /* set when the gateway stops: long streams end */
+    hooks_policy *hooks_policy; /* where webhooks may point (hooks_url.h) */
 } gw_state;
 
 /* What one civetweb worker thread owns. */
@@ -150,6 +159,10 @@ int gw_http_date_parse(const char *text, time_t *out);
 /* Only the status line and headers, for a body the caller sends (content_length < 0: none). */
 int gw_reply_head(gw_request *rq, int status, const char *content_type, int64_t content_length,
                   const char *extra_headers);
+/* The socket of the request's connection, which civetweb does not give out (found by its
+ * addresses), or -1. For socket options only: reads and writes go through civetweb. */
+int gw_conn_socket(const gw_request *rq);
+
 /* An sf error code as its status and message. */
 int gw_reply_sf_error(gw_request *rq, int code, const sf_error *err);
 
@@ -241,6 +254,15 @@ int gw_openapi_missing(const char **method, const char **pattern);
 /* Run fn as a long poll: one of this gateway's --max-long-polls (503 when all are taken), since
  * it holds a civetweb worker for long (gw_await.c). */
 int gw_long_poll(gw_request *rq, gw_handler fn);
+
+/* GET /api/v2/events: the change feed as Server-Sent Events (gw_events.c) */
+int gw_handle_events(gw_request *rq);
+
+/* /api/v2/webhooks (gw_webhooks.c) */
+int gw_handle_webhook_create(gw_request *rq);
+int gw_handle_webhooks_list(gw_request *rq);
+int gw_handle_webhook_get(gw_request *rq);
+int gw_handle_webhook_delete(gw_request *rq);
 
 /* GET .../await_completion, and .../log?wait=true (gw_await.c) */
 int gw_handle_await(gw_request *rq);

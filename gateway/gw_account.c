@@ -12,6 +12,7 @@
  *   DELETE /api/v2/users/<name>                             with their tokens and sessions */
 #include "gw_portal.h"
 
+#include "hooks_store.h"
 #include "sf_account.h"
 #include "sf_time.h"
 
@@ -210,6 +211,8 @@ int gw_handle_user_remove(gw_request *rq)
     int rc = sf_user_get(rq->thread->redis, name ? name : "", NULL, &err);
     if (!rc)
         rc = sf_user_remove(rq->thread->redis, name, &err);
+    if (!rc) /* what they set up goes with them */
+        rc = hooks_remove_user(rq->thread->redis, name, &err);
     if (rc)
         return gw_reply_sf_error(rq, rc, &err);
     return gw_reply_raw(rq, 204, NULL, NULL, 0, NULL);

@@ -2,10 +2,14 @@
  * records the status and size for the access log. */
 #include "gw.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define HTTP_DATE "%a, %d %b %Y %H:%M:%S GMT" /* RFC 9110 5.6.7 IMF-fixdate */
@@ -219,4 +223,48 @@ int gw_read_body(gw_request *rq, long max, char **out, size_t *len, sf_error *er
     *out = buf;
     *len = n;
     return 0;
+}
+
+/* The port and address text of a socket address; 0, or -1 for another family. */
+static int addr_text(const struct sockaddr_storage *sa, char *out, size_t len, int *port)
+{
+    if (sa->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        *port = ntohs(in->sin_port);
+        return inet_ntop(AF_INET, &in->sin_addr, out, (socklen_t)len) ? 0 : -1;
+    }
+    if (sa->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        *port = ntohs(in6->sin6_port);
+        return inet_ntop(AF_INET6, &in6->sin6_addr, out, (socklen_t)len) ? 0 : -1;
+    }
+    return -1;
+}
+
+int gw_conn_socket(const gw_request *rq)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int found = -1;
+    for (struct dirent *e; found < 0 && (e = readdir(d));) {
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+        if (*end || fd < 0 || fd == dirfd(d))
+            continue;
+        struct sockaddr_storage local, peer;
+        socklen_t ll = sizeof(local), pl = sizeof(peer);
+        char text[GW_ADDR_MAX];
+        int lport, pport;
+        if (getsockname((int)fd, (struct sockaddr *)&local, &ll) ||
+            getpeername((int)fd, (struct sockaddr *)&peer, &pl) ||
+            addr_text(&peer, text, sizeof(text), &pport) ||
+            addr_text(&local, (char[GW_ADDR_MAX]){0}, GW_ADDR_MAX, &lport))
+            continue;
+        if (pport == rq->ri->remote_port && lport == rq->ri->server_port &&
+            !strcmp(text, rq->ri->remote_addr))
+            found = (int)fd;
+    }
+    closedir(d);
+    return found;
 }

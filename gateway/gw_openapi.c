@@ -45,10 +45,27 @@ typedef struct route_doc {
     OBJ("\"username\": " STR ", \"role\": " STR ", \"created\": " STR ", \"password\": " STR,      \
         "\"username\", \"role\", \"created\"")
 
+#define DELIVERY                                                                                   \
+    OBJ("\"event_id\": " STR ", \"event\": " STR ", \"time\": " STR                                \
+        ", \"attempt\": {\"type\": \"integer\"}, \"status\": {\"type\": [\"integer\", \"null\"]}"  \
+        ", \"answer\": " STR ", \"outcome\": " STR,                                                \
+        "\"event_id\", \"event\", \"time\", \"attempt\", \"status\", \"answer\", \"outcome\"")
+#define WEBHOOK                                                                                    \
+    OBJ("\"id\": " STR ", \"url\": " STR ", \"user\": " STR ", \"events\": " ARRAY_OF(             \
+            STR) ", \"created\": " STR                                                             \
+                 ", \"failed_attempts\": {\"type\": \"integer\"}, \"next_retry\": " STR_OR_NULL    \
+                 ", \"deliveries\": " ARRAY_OF(DELIVERY),                                          \
+        "\"id\", \"url\", \"user\", \"events\", \"created\", \"failed_attempts\", "                \
+        "\"next_retry\", \"deliveries\"")
+
 typedef struct local_schema {
     const char *method, *pattern;
     const char *body, *answer;
 } local_schema;
+
+#define QUERY(name, what)                                                                          \
+    "{\"name\": \"" name "\", \"in\": \"query\", \"required\": false, \"description\": \"" what    \
+    "\", \"schema\": " STR "}"
 
 static const local_schema local_schemas[] = {
     {"GET", "/api/v2/user", NULL, OBJ("\"login\": " STR, "\"login\"")},
@@ -64,7 +81,42 @@ static const local_schema local_schemas[] = {
     {"POST", "/api/v2/users",
      OBJ("\"username\": " STR ", \"role\": " STR ", \"password\": " STR, "\"username\""), USER},
     {"PUT", "/api/v2/users/{username}", OBJ("\"role\": " STR ", \"password\": " STR, ""), USER},
+    {"GET", "/api/v2/webhooks", NULL, ARRAY_OF(WEBHOOK)},
+    {"POST", "/api/v2/webhooks",
+     OBJ("\"url\": " STR ", \"events\": " ARRAY_OF(STR) ", \"secret\": " STR,
+         "\"url\", \"events\", \"secret\""),
+     WEBHOOK},
+    {"GET", "/api/v2/webhooks/{webhook_id}", NULL, WEBHOOK},
 };
+
+/* The query and header parameters of routes the gateway answers itself (a JSON array of
+ * OpenAPI parameter objects): the route table has no request message for them. */
+typedef struct local_params {
+    const char *method, *pattern;
+    const char *params;
+} local_params;
+
+#define EVENTS_TOPICS                                                                              \
+    QUERY("topics", "comma-separated: jobs, nodes, reservations, results (default: all the role "  \
+                    "may see)")
+#define EVENTS_LAST_ID QUERY("last_event_id", "resume after this event, as Last-Event-ID does")
+#define EVENTS_LAST_ID_HEADER                                                                      \
+    "{\"name\": \"Last-Event-ID\", \"in\": \"header\", \"required\": false, "                      \
+    "\"description\": \"resume after this event\", \"schema\": " STR "}"
+
+static const local_params local_param_docs[] = {
+    {"GET", "/api/v2/events", "[" EVENTS_TOPICS ", " EVENTS_LAST_ID ", " EVENTS_LAST_ID_HEADER "]"},
+};
+
+static const char *local_params_of(const gw_route *r)
+{
+    for (size_t i = 0; i < sizeof(local_param_docs) / sizeof(local_param_docs[0]); i++) {
+        if (!strcmp(local_param_docs[i].method, r->method) &&
+            !strcmp(local_param_docs[i].pattern, r->pattern))
+            return local_param_docs[i].params;
+    }
+    return NULL;
+}
 
 static const local_schema *local_schema_of(const gw_route *r)
 {
@@ -110,6 +162,29 @@ static const route_doc docs[] = {
      1},
     {"GET", "/api/v2/user", "The user the token belongs to", NULL, 200, {0}, 1},
     {"GET", "/api/v2/openapi.json", "This document", NULL, 200, {0}, 1},
+    {"GET", "/api/v2/webhooks", "Your webhooks (an admin's: everyone's)", NULL, 200, {0}, 1},
+    {"POST",
+     "/api/v2/webhooks",
+     "A new webhook: the farm POSTs its changes to url, signed with secret",
+     NULL,
+     201,
+     {400, 409},
+     1},
+    {"GET",
+     "/api/v2/webhooks/{webhook_id}",
+     "One webhook, with its last deliveries",
+     NULL,
+     200,
+     {404},
+     1},
+    {"DELETE", "/api/v2/webhooks/{webhook_id}", "Remove a webhook", NULL, 204, {404}, 1},
+    {"GET",
+     "/api/v2/events",
+     "The farm's changes as they happen (Server-Sent Events: job, node, reservation, result)",
+     "text/event-stream",
+     200,
+     {400},
+     1},
     {"GET", "/", "Redirects to the portal", NULL, 302, {400}, 1},
     {"GET", "/app", "The portal (a single-page web app)", "text/html", 200, {304, 400}, 1},
     {"GET",
@@ -509,6 +584,13 @@ static cJSON *operation(const gw_route *r, const route_doc *d, cJSON *defs)
             cJSON_AddItemToArray(params, p);
         }
     }
+    cJSON *more = local_params_of(r) ? cJSON_Parse(local_params_of(r)) : NULL;
+    for (cJSON *p = more ? more->child : NULL; p;) {
+        cJSON *next = p->next;
+        cJSON_AddItemToArray(params, cJSON_DetachItemViaPointer(more, p));
+        p = next;
+    }
+    cJSON_Delete(more);
     if (cJSON_GetArraySize(params))
         cJSON_AddItemToObject(op, "parameters", params);
     else

@@ -15,6 +15,13 @@ const gw_route gw_routes[] = {
     {"GET", "/healthz", LOCAL, NULL, NULL, NULL, GW_PUBLIC, gw_handle_health},
     {"GET", "/api/v2/user", LOCAL, NULL, NULL, NULL, GW_ANY_ROLE, gw_handle_user},
     {"GET", "/api/v2/openapi.json", LOCAL, NULL, NULL, NULL, GW_ANY_ROLE, gw_handle_openapi},
+    {"GET", "/api/v2/events", LOCAL, NULL, NULL, NULL, GW_ANY_ROLE, gw_handle_events},
+    {"GET", "/api/v2/webhooks", LOCAL, NULL, NULL, NULL, GW_ANY_ROLE, gw_handle_webhooks_list},
+    {"POST", "/api/v2/webhooks", LOCAL, NULL, NULL, NULL, 0, gw_handle_webhook_create},
+    {"GET", "/api/v2/webhooks/{webhook_id}", LOCAL, NULL, NULL, NULL, GW_ANY_ROLE,
+     gw_handle_webhook_get},
+    {"DELETE", "/api/v2/webhooks/{webhook_id}", LOCAL, NULL, NULL, NULL, 0,
+     gw_handle_webhook_delete},
 
     /* the portal: its files, sessions, tokens and users (gw_static.c, gw_session.c,
      * gw_account.c) */

@@ -3,6 +3,7 @@
  * run as many replicas as you like behind a load balancer. */
 #include "gw.h"
 #include "gw_portal.h"
+#include "hooks_url.h"
 
 #include "sf_log.h"
 #include "sf_proc.h"
@@ -268,15 +269,17 @@ static int check_config(gw_state *gw)
         return 2;
     }
     if (gw->cfg.header_timeout_ms < 100 || gw->cfg.header_timeout_ms > 600000 ||
-        gw->cfg.max_conns_per_address < 1 || gw->cfg.max_downloads_per_token < 1) {
+        gw->cfg.max_conns_per_address < 1 || gw->cfg.max_downloads_per_token < 1 ||
+        gw->cfg.max_event_streams < 1 || gw->cfg.max_event_streams_per_token < 1) {
         fprintf(stderr, "stbfarm-gateway: --header-timeout-ms takes 100 to 600000, "
-                        "--max-conns-per-address and --max-downloads-per-token at least 1\n");
+                        "--max-conns-per-address, --max-downloads-per-token, --max-event-streams "
+                        "and --max-event-streams-per-token at least 1\n");
         return 2;
     }
     sf_error err = SF_ERROR_INIT;
     if (gw_conns_new(&gw->conns, gw->cfg.max_conns_per_address, gw->cfg.common.threads,
                      gw->cfg.trusted_proxies, &err) ||
-        gw_tally_new(&gw->downloads)) {
+        gw_tally_new(&gw->downloads) || gw_tally_new(&gw->event_streams_by_token)) {
         fprintf(stderr, "stbfarm-gateway: --trusted-proxies: %s\n", err.msg);
         return 2;
     }
@@ -344,6 +347,14 @@ int main(int argc, char **argv)
          "failed sign-ins allowed per client address: BURST:SECONDS", &c->sign_in_address_limit},
         {"live-viewers", "STBF_LIVE_VIEWERS", SF_OPT_INT, "8",
          "viewers of one node's live screen at once, over every gateway", &c->live_viewers},
+        {"max-event-streams", "STBF_MAX_EVENT_STREAMS", SF_OPT_INT, "32",
+         "event streams (GET /api/v2/events) this gateway serves at once; more get 503",
+         &c->max_event_streams},
+        {"max-event-streams-per-token", "STBF_MAX_EVENT_STREAMS_PER_TOKEN", SF_OPT_INT, "4",
+         "event streams one token may hold at once; more get 429", &c->max_event_streams_per_token},
+        {"webhook-allow-loopback", "STBF_WEBHOOK_ALLOW_LOOPBACK", SF_OPT_BOOL, "false",
+         "let webhooks point at loopback addresses (tests, single-host setups)",
+         &c->webhook_allow_loopback},
     };
     const size_t n_options = sizeof(options) / sizeof(options[0]);
     int check_only = sf_config_load("stbfarm-gateway", "The HTTP REST API v2 gateway of stbfarm.",
@@ -352,6 +363,7 @@ int main(int argc, char **argv)
     if (bad || check_only) {
         gw_conns_free(gw->conns);
         gw_tally_free(gw->downloads);
+        gw_tally_free(gw->event_streams_by_token);
         free(gw);
         return bad;
     }
@@ -377,6 +389,12 @@ int main(int argc, char **argv)
         sf_error("%s", err.msg);
         goto cleanup;
     }
+    if (!(gw->hooks_policy = calloc(1, sizeof(*gw->hooks_policy)))) {
+        sf_error("out of memory");
+        goto cleanup;
+    }
+    hooks_policy_init(gw->hooks_policy, c->webhook_allow_loopback, c->common.redis,
+                      c->common.broker);
     if (gw_portal_new(&gw->portal, c, &err)) {
         sf_error("%s", err.msg);
         goto cleanup;
@@ -432,6 +450,7 @@ int main(int argc, char **argv)
     sf_stop_wait(&sigs);
     rc = 0;
 cleanup:
+    atomic_store(&gw->stopping, 1); /* event streams end within a second */
     if (ctx)
         mg_stop(ctx);
     mg_exit_library();
@@ -441,7 +460,9 @@ cleanup:
     gw_share_free(gw->share);
     gw_conns_free(gw->conns);
     gw_tally_free(gw->downloads);
+    gw_tally_free(gw->event_streams_by_token);
     gw_portal_free(gw->portal);
+    free(gw->hooks_policy);
     for (int s = 0; s < SF_SVC_COUNT; s++)
         sf_rpc_client_free(gw->clients[s]);
     free(gw);

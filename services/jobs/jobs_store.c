@@ -3,6 +3,7 @@
 #include "nodes_store.h"
 #include "resv_store.h"
 #include "sf_crypto.h"
+#include "sf_feed.h"
 #include "sf_tags.h"
 #include "sf_time.h"
 
@@ -227,7 +228,7 @@ static int eval_done(sf_redis *r, const char *script, int nkeys, int nargs, cons
  * sf:jobs:seq. ARGV: node, user, the uid's nonce, the record as a JSON object of strings.
  * A request id seen before answers with the job it started, so an nng resend never starts a
  * second job. */
-static const char START_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE
+static const char START_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE SF_FEED_LUA
     "local node_job, lastjob, running, req, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
     "local node, user, nonce = ARGV[1], ARGV[2], ARGV[3]\n"
     "local seen = redis.call('GET', req)\n"
@@ -258,10 +259,12 @@ static const char START_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE
     "redis.call('LTRIM', 'sf:node:' .. node .. ':jobs', 0, 99)\n"
     "redis.call('LPUSH', 'sf:jobs:recent', uid)\n"
     "redis.call('LTRIM', 'sf:jobs:recent', 0, 999)\n"
+    "sf_feed('jobs', uid)\n"
+    "sf_feed('nodes', node)\n"
     "return uid\n";
 
 /* KEYS: sf:job:<uid>, sf:jobs:running, sf:jobs:req:<request id>. ARGV: uid. */
-static const char FORGET_SCRIPT[] =
+static const char FORGET_SCRIPT[] = SF_FEED_LUA
     "local job, running, req, uid = KEYS[1], KEYS[2], KEYS[3], ARGV[1]\n"
     "if redis.call('HEXISTS', job, 'agent_instance') == 1 then return 0 end\n"
     "local node = redis.call('HGET', job, 'node_id')\n"
@@ -273,6 +276,7 @@ static const char FORGET_SCRIPT[] =
     "    if prev then redis.call('SET', lastjob, prev) else redis.call('DEL', lastjob) end\n"
     "  end\n"
     "  redis.call('LREM', 'sf:node:' .. node .. ':jobs', 1, uid)\n"
+    "  sf_feed('nodes', node)\n"
     "end\n"
     "redis.call('LREM', 'sf:jobs:recent', 1, uid)\n"
     "redis.call('DEL', job, req)\n"
@@ -286,27 +290,30 @@ static const char ACCEPTED_SCRIPT[] = "if redis.call('EXISTS', KEYS[1]) == 0 the
                                       "return 1\n";
 
 /* KEYS: sf:job:<uid>, sf:jobs:running. ARGV: uid, now (us). */
-static const char END_SCRIPT[] =
+static const char END_SCRIPT[] = SF_FEED_LUA
     "if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end\n"
     "redis.call('HSET', KEYS[1], 'status', 'exited', 'end_us', ARGV[2], 'current', '')\n"
     "local node = redis.call('HGET', KEYS[1], 'node_id')\n"
     "local key = 'sf:node:' .. node .. ':job'\n"
     "if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end\n"
     "redis.call('SREM', KEYS[2], ARGV[1])\n"
+    "sf_feed('jobs', ARGV[1])\n"
+    "sf_feed('nodes', node)\n"
     "return 1\n";
 
-/* KEYS: sf:job:<uid>, sf:job:<uid>:counted. ARGV: result id, outcome. */
-static const char COUNT_SCRIPT[] =
+/* KEYS: sf:job:<uid>, sf:job:<uid>:counted. ARGV: result id, outcome, uid. */
+static const char COUNT_SCRIPT[] = SF_FEED_LUA
     "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('404 unknown job') end\n"
     "if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then\n"
     "  redis.call('HINCRBY', KEYS[1], ARGV[2], 1)\n"
     "  redis.call('PEXPIRE', KEYS[2], 604800000)\n"
     "end\n"
     "redis.call('HSET', KEYS[1], 'current', '')\n"
+    "sf_feed('jobs', ARGV[3])\n"
     "return 1\n";
 
-/* KEYS: sf:job:<uid>. ARGV: test case, run number, now (us). */
-static const char STARTED_SCRIPT[] =
+/* KEYS: sf:job:<uid>. ARGV: test case, run number, now (us), uid. */
+static const char STARTED_SCRIPT[] = SF_FEED_LUA
     "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('404 unknown job') end\n"
     "redis.call('HSET', KEYS[1], 'current', ARGV[1], 'current_us', ARGV[3], 'current_seq', "
     "ARGV[2])\n"
@@ -316,6 +323,7 @@ static const char STARTED_SCRIPT[] =
     "    redis.call('HSET', KEYS[1], 'total', seq)\n"
     "  end\n"
     "end\n"
+    "sf_feed('jobs', ARGV[4])\n"
     "return 1\n";
 
 /* The record a new job starts with, as a JSON object of strings (Redis's cjson reads it):
@@ -425,32 +433,33 @@ int jobs_store_start(sf_redis *r, const jobs_new *job, char *uid, sf_error *err)
  * sf:jobs:queue:<node> scores the job by priority, then arrival (the uid's number), lowest
  * first; the score is kept in the job (queue_score) for a requeue. */
 static const char QUEUE_SCRIPT[] =
-    "local req, seq, queued = KEYS[1], KEYS[2], KEYS[3]\n"
-    "local seen = redis.call('GET', req)\n"
-    "if seen then return seen end\n"
-    "local n = redis.call('INCR', seq)\n"
-    "local uid = '/' .. ARGV[1] .. '/' .. ARGV[2] .. '/' .. string.format('%d', n)\n"
-    "local job = 'sf:job:' .. uid\n"
-    "local rec = cjson.decode(ARGV[3])\n"
-    "local fields = {}\n"
-    "for k, v in pairs(rec) do\n"
-    "  fields[#fields + 1] = k\n"
-    "  fields[#fields + 1] = v\n"
-    "end\n"
-    "redis.call('HSET', job, unpack(fields))\n"
-    "local score = string.format('%d', (1000 - tonumber(rec.priority)) * 1e12 + n)\n"
-    "redis.call('HSET', job, 'queue_score', score)\n"
-    "for node in string.gmatch(rec.candidates, '%S+') do\n"
-    "  redis.call('ZADD', 'sf:jobs:queue:' .. node, score, uid)\n"
-    "end\n"
-    "redis.call('SADD', queued, uid)\n"
-    "redis.call('SET', req, uid, 'EX', 600)\n"
-    "redis.call('LPUSH', 'sf:jobs:recent', uid)\n"
-    "redis.call('LTRIM', 'sf:jobs:recent', 0, 999)\n"
-    "return uid\n";
+    SF_FEED_LUA "local req, seq, queued = KEYS[1], KEYS[2], KEYS[3]\n"
+                "local seen = redis.call('GET', req)\n"
+                "if seen then return seen end\n"
+                "local n = redis.call('INCR', seq)\n"
+                "local uid = '/' .. ARGV[1] .. '/' .. ARGV[2] .. '/' .. string.format('%d', n)\n"
+                "local job = 'sf:job:' .. uid\n"
+                "local rec = cjson.decode(ARGV[3])\n"
+                "local fields = {}\n"
+                "for k, v in pairs(rec) do\n"
+                "  fields[#fields + 1] = k\n"
+                "  fields[#fields + 1] = v\n"
+                "end\n"
+                "redis.call('HSET', job, unpack(fields))\n"
+                "local score = string.format('%d', (1000 - tonumber(rec.priority)) * 1e12 + n)\n"
+                "redis.call('HSET', job, 'queue_score', score)\n"
+                "for node in string.gmatch(rec.candidates, '%S+') do\n"
+                "  redis.call('ZADD', 'sf:jobs:queue:' .. node, score, uid)\n"
+                "end\n"
+                "redis.call('SADD', queued, uid)\n"
+                "redis.call('SET', req, uid, 'EX', 600)\n"
+                "redis.call('LPUSH', 'sf:jobs:recent', uid)\n"
+                "redis.call('LTRIM', 'sf:jobs:recent', 0, 999)\n"
+                "sf_feed('jobs', uid)\n"
+                "return uid\n";
 
 /* ARGV: node, now (us). The uid of the job it started on the node, or false. */
-static const char DISPATCH_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE
+static const char DISPATCH_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE SF_FEED_LUA
     "local node, now = ARGV[1], ARGV[2]\n"
     "local nk = 'sf:node:' .. node\n"
     "if redis.call('EXISTS', nk .. ':job') == 1 then return false end\n"
@@ -476,13 +485,15 @@ static const char DISPATCH_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE
     "    redis.call('SADD', 'sf:jobs:running', uid)\n"
     "    redis.call('LPUSH', nk .. ':jobs', uid)\n"
     "    redis.call('LTRIM', nk .. ':jobs', 0, 99)\n"
+    "    sf_feed('jobs', uid)\n"
+    "    sf_feed('nodes', node)\n"
     "    return uid\n"
     "  end\n"
     "end\n"
     "return false\n";
 
 /* ARGV: uid, node, when it may be tried again (us). 1 when the job is queued again. */
-static const char REQUEUE_SCRIPT[] =
+static const char REQUEUE_SCRIPT[] = SF_FEED_LUA
     "local uid, node = ARGV[1], ARGV[2]\n"
     "local job, nk = 'sf:job:' .. uid, 'sf:node:' .. node\n"
     "if redis.call('HGET', job, 'status') ~= 'running' then return 0 end\n"
@@ -503,10 +514,12 @@ static const char REQUEUE_SCRIPT[] =
     "  redis.call('ZADD', 'sf:jobs:queue:' .. c, h[2], uid)\n"
     "end\n"
     "redis.call('SADD', 'sf:jobs:queued', uid)\n"
+    "sf_feed('jobs', uid)\n"
+    "sf_feed('nodes', node)\n"
     "return 1\n";
 
 /* ARGV: uid, now (us), reason. 1 when it ended the queued job. */
-static const char UNQUEUE_SCRIPT[] =
+static const char UNQUEUE_SCRIPT[] = SF_FEED_LUA
     "local uid = ARGV[1]\n"
     "local job = 'sf:job:' .. uid\n"
     "if redis.call('HGET', job, 'status') ~= 'queued' then return 0 end\n"
@@ -516,6 +529,7 @@ static const char UNQUEUE_SCRIPT[] =
     "redis.call('SREM', 'sf:jobs:queued', uid)\n"
     "redis.call('HSET', job, 'status', 'exited', 'end_us', ARGV[2], 'not_started', ARGV[3],\n"
     "           'total', '0')\n"
+    "sf_feed('jobs', uid)\n"
     "return 1\n";
 
 int jobs_store_queue(sf_redis *r, const jobs_new *job, char *uid, sf_error *err)
@@ -618,8 +632,8 @@ int jobs_store_count(sf_redis *r, const char *uid, const char *result_id, const 
     char key[KEY_MAX], counted[KEY_MAX];
     job_key(key, uid, "");
     job_key(counted, uid, ":counted");
-    const char *args[] = {key, counted, result_id, outcome};
-    return eval_done(r, COUNT_SCRIPT, 2, 4, args, err);
+    const char *args[] = {key, counted, result_id, outcome, uid};
+    return eval_done(r, COUNT_SCRIPT, 2, 5, args, err);
 }
 
 int jobs_store_started(sf_redis *r, const char *uid, const char *test_case, int64_t seq,
@@ -629,8 +643,8 @@ int jobs_store_started(sf_redis *r, const char *uid, const char *test_case, int6
     job_key(key, uid, "");
     snprintf(sseq, sizeof(sseq), "%lld", (long long)seq);
     snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
-    const char *args[] = {key, test_case, sseq, now};
-    return eval_done(r, STARTED_SCRIPT, 1, 4, args, err);
+    const char *args[] = {key, test_case, sseq, now, uid};
+    return eval_done(r, STARTED_SCRIPT, 1, 5, args, err);
 }
 
 int jobs_store_accepted(sf_redis *r, const char *uid, const char *instance, int *recorded,

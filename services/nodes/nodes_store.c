@@ -1,5 +1,6 @@
 #include "nodes_store.h"
 
+#include "sf_feed.h"
 #include "sf_time.h"
 #include "sf_utf8.h"
 
@@ -7,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define ONLINE_KEY "sf:nodes:online"
 
 int nodes_valid_id(const char *id)
 {
@@ -26,21 +29,52 @@ static int unknown(sf_error *err, const char *id)
     return sf_fail(err, SF_ENOTFOUND, "unknown node_id '%.*s'", NODES_ID_MAX, id);
 }
 
+/* The fields of a node's record that its status shows: a change of one is a node event. */
+#define SHOWN_FIELDS "local_ip_address external_ip_address licence_expiry agent_trouble"
+
+/* KEYS: sf:node:<id>, sf:nodes, sf:node:<id>:alive, sf:nodes:online. ARGV: id, alive (1 or 0),
+ * the online TTL (ms), then the record's fields and values. A node event when the node is new,
+ * comes online, or a field its status shows changed. */
+static const char REGISTER_SCRIPT[] = SF_FEED_LUA
+    "local changed = redis.call('SADD', KEYS[2], ARGV[1]) == 1\n"
+    "for i = 4, #ARGV, 2 do\n"
+    "  if string.find(' " SHOWN_FIELDS " ', ' ' .. ARGV[i] .. ' ', 1, true) and\n"
+    "     redis.call('HGET', KEYS[1], ARGV[i]) ~= ARGV[i + 1] then changed = true end\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], unpack(ARGV, 4))\n"
+    "if ARGV[2] == '1' then\n"
+    "  redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])\n"
+    "  local t = redis.call('TIME')\n"
+    "  local due = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[3])\n"
+    "  if redis.call('ZADD', KEYS[4], string.format('%d', due), ARGV[1]) == 1 then\n"
+    "    changed = true\n"
+    "  end\n"
+    "end\n"
+    "if changed then sf_feed('nodes', ARGV[1]) end\n"
+    "return 1\n";
+
 int nodes_register(sf_redis *r, const char *id, const nodes_info *info, int alive, sf_error *err)
 {
     if (!nodes_valid_id(id))
         return sf_fail(err, SF_EINVAL, "invalid node id '%.*s'", NODES_ID_MAX, id);
-    const char *argv[32];
-    size_t argc = 0;
-    char key[96], now[24];
+    const char *args[40];
+    int n = 0;
+    char key[96], alive_key[112], now[24], ttl[16];
     snprintf(key, sizeof(key), "sf:node:%s", id);
+    snprintf(alive_key, sizeof(alive_key), "sf:node:%s:alive", id);
     snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
-    argv[argc++] = "HSET";
-    argv[argc++] = key;
-    argv[argc++] = "node_id";
-    argv[argc++] = id;
-    argv[argc++] = "registered";
-    argv[argc++] = now;
+    snprintf(ttl, sizeof(ttl), "%d", NODES_ONLINE_TTL_MS);
+    args[n++] = key;
+    args[n++] = "sf:nodes";
+    args[n++] = alive_key;
+    args[n++] = ONLINE_KEY;
+    args[n++] = id;
+    args[n++] = alive ? "1" : "0";
+    args[n++] = ttl;
+    args[n++] = "node_id";
+    args[n++] = id;
+    args[n++] = "registered";
+    args[n++] = now;
     const char *fields[][2] = {{"address", info->address},
                                {"version", info->version},
                                {"local_ip_address", info->local_ip_address},
@@ -53,25 +87,41 @@ int nodes_register(sf_redis *r, const char *id, const nodes_info *info, int aliv
                                {"heartbeat_us", alive ? now : NULL}};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         if (fields[i][1]) {
-            argv[argc++] = fields[i][0];
-            argv[argc++] = fields[i][1];
+            args[n++] = fields[i][0];
+            args[n++] = fields[i][1];
         }
     }
     redisReply *reply;
-    int rc = sf_redis_cmdargv(r, &reply, err, (int)argc, argv, NULL);
-    if (rc)
-        return rc;
-    freeReplyObject(reply);
-    if ((rc = sf_redis_cmd(r, &reply, err, "SADD sf:nodes %s", id)))
-        return rc;
-    freeReplyObject(reply);
-    if (alive) {
-        if ((rc = sf_redis_cmd(r, &reply, err, "SET sf:node:%s:alive 1 PX %d", id,
-                               NODES_ONLINE_TTL_MS)))
-            return rc;
+    int rc = sf_redis_eval(r, REGISTER_SCRIPT, &reply, err, 4, n, args, NULL);
+    if (!rc)
         freeReplyObject(reply);
-    }
-    return 0;
+    return rc;
+}
+
+/* KEYS: sf:nodes:online. ARGV: most to look at. Nodes whose heartbeats stopped: a node event
+ * each, once (the node leaves the set). A node whose key is still there (its heartbeat came
+ * within the millisecond) is left for the next sweep. */
+static const char OFFLINE_SCRIPT[] = SF_FEED_LUA
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now),\n"
+    "                       'LIMIT', 0, tonumber(ARGV[1]))\n"
+    "for _, id in ipairs(due) do\n"
+    "  if redis.call('EXISTS', 'sf:node:' .. id .. ':alive') == 0 then\n"
+    "    redis.call('ZREM', KEYS[1], id)\n"
+    "    sf_feed('nodes', id)\n"
+    "  end\n"
+    "end\n"
+    "return #due\n";
+
+int nodes_sweep_offline(sf_redis *r, sf_error *err)
+{
+    const char *args[] = {ONLINE_KEY, "1000"};
+    redisReply *reply;
+    int rc = sf_redis_eval(r, OFFLINE_SCRIPT, &reply, err, 1, 2, args, NULL);
+    if (!rc)
+        freeReplyObject(reply);
+    return rc;
 }
 
 /* ARGV: node id. */
@@ -158,9 +208,9 @@ void nodes_record_clear(nodes_record *rec)
     memset(rec, 0, sizeof(*rec));
 }
 
-/* KEYS: sf:node:<id>. ARGV: "on" or "off", message, by, only_by ("" any), now (us). 1 when it
- * changed something, 0 when only_by kept it. */
-static const char MAINTENANCE_SCRIPT[] =
+/* KEYS: sf:node:<id>. ARGV: "on" or "off", message, by, only_by ("" any), now (us), id. 1 when
+ * it changed something, 0 when only_by kept it. */
+static const char MAINTENANCE_SCRIPT[] = SF_FEED_LUA
     "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('404 unknown node') end\n"
     "local was = redis.call('HGET', KEYS[1], 'maintenance_by')\n"
     "if ARGV[4] ~= '' and was and was ~= ARGV[4] then return 0 end\n"
@@ -172,6 +222,7 @@ static const char MAINTENANCE_SCRIPT[] =
     "else\n"
     "  return 0\n"
     "end\n"
+    "sf_feed('nodes', ARGV[6])\n"
     "return 1\n";
 
 int nodes_set_maintenance(sf_redis *r, const char *id, const char *message, const char *by,
@@ -186,10 +237,10 @@ int nodes_set_maintenance(sf_redis *r, const char *id, const char *message, cons
     char key[96], now[24];
     snprintf(key, sizeof(key), "sf:node:%s", id);
     snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
-    const char *args[] = {key, message ? "on" : "off", message ? message : "",
-                          by,  only_by ? only_by : "", now};
+    const char *args[] = {
+        key, message ? "on" : "off", message ? message : "", by, only_by ? only_by : "", now, id};
     redisReply *reply;
-    int rc = sf_redis_eval(r, MAINTENANCE_SCRIPT, &reply, err, 1, 6, args, NULL);
+    int rc = sf_redis_eval(r, MAINTENANCE_SCRIPT, &reply, err, 1, 7, args, NULL);
     if (rc == SF_ENOTFOUND)
         return unknown(err, id);
     if (rc)

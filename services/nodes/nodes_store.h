@@ -14,7 +14,10 @@
  *                        (who put it there: an operator, or "health-check") and
  *                        maintenance_since (us)
  *   sf:node:<id>:alive   a key that each heartbeat sets with a TTL: the node is online while it
- *                        exists, so "online" needs no clock but Redis's. */
+ *                        exists, so "online" needs no clock but Redis's.
+ *   sf:nodes:online      ZSET of the nodes last seen online, scored by when their alive key
+ *                        lapses (ms): how the feed learns that a node went offline.
+ * Registering and going offline append node events to the feed (sf_feed.h). */
 #ifndef NODES_STORE_H
 #define NODES_STORE_H
 
@@ -70,6 +73,11 @@ int nodes_agent_busy_with(const nodes_record *rec, const char *job_uid);
 
 /* Add or update a node in the registry; with alive set, also count it online for the TTL. */
 int nodes_register(sf_redis *r, const char *id, const nodes_info *info, int alive, sf_error *err);
+
+/* Append a node event for each node whose heartbeats stopped since the last sweep (its alive
+ * key expired). Idempotent: any number of replicas may sweep at once, each node's event is
+ * written once. */
+int nodes_sweep_offline(sf_redis *r, sf_error *err);
 
 /* Read one node. SF_ENOTFOUND (with a message naming it) when it is not registered. The record
  * is freed with nodes_record_clear. */

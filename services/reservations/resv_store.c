@@ -2,6 +2,7 @@
 
 #include "nodes_store.h"
 #include "resv_input.h"
+#include "sf_feed.h"
 #include "sf_time.h"
 
 #include <stdio.h>
@@ -15,12 +16,12 @@
  * is the truth: whether the node's key holds this id; Redis drops that key the instant the
  * reservation expires, so an expired reservation reads as ended from that instant. */
 #define LUA_COMMON                                                                                 \
-    RESV_LUA_MAY_USE                                                                               \
-    "local function resv_now_ms()\n"                                                               \
-    "  local t = redis.call('TIME')\n"                                                             \
-    "  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"                         \
-    "end\n"                                                                                        \
-    "local function resv_int(x) return string.format('%d', x) end\n" RESV_LUA_NODE_VIEW
+    RESV_LUA_MAY_USE SF_FEED_LUA                                                                   \
+        "local function resv_now_ms()\n"                                                           \
+        "  local t = redis.call('TIME')\n"                                                         \
+        "  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"                     \
+        "end\n"                                                                                    \
+        "local function resv_int(x) return string.format('%d', x) end\n" RESV_LUA_NODE_VIEW
 
 /* KEYS: per node i, sf:node:<node>, sf:node:<node>:job and sf:node:<node>:reservation; then
  * sf:resv:next_id, sf:resv:current, sf:resv:req:<request_id>.
@@ -79,6 +80,10 @@ static const char CREATE_SCRIPT[] = LUA_COMMON NODES_LUA_MAINTENANCE
     "  end\n"
     "end\n"
     "redis.call('SET', KEYS[3 * n + 3], table.concat(ids, ' '), 'PX', 120000)\n"
+    "for i = 1, n do\n"
+    "  sf_feed('reservations', ids[i])\n"
+    "  sf_feed('nodes', ARGV[4 + i])\n"
+    "end\n"
     "for i = 1, n do out[i] = resv_view(ids[i]) end\n"
     "return out\n";
 
@@ -107,6 +112,7 @@ static const char EXTEND_SCRIPT[] = LUA_COMMON
     "  redis.call('HSET', KEYS[1], 'expires', resv_int(expires))\n"
     "  redis.call('PEXPIREAT', nk, resv_int(expires))\n"
     "  redis.call('ZADD', KEYS[2], resv_int(expires), ARGV[1])\n"
+    "  sf_feed('reservations', ARGV[1])\n"
     "end\n"
     "redis.call('SET', KEYS[3], '1', 'PX', 120000)\n"
     "return 1\n";
@@ -135,6 +141,8 @@ static const char FINISH_SCRIPT[] = LUA_COMMON
     "             ARGV[5])\n"
     "end\n"
     "redis.call('PEXPIRE', KEYS[1], ARGV[6])\n"
+    "sf_feed('reservations', ARGV[1])\n"
+    "sf_feed('nodes', h[2])\n"
     "return 1\n";
 
 /* KEYS: sf:resv:current. ARGV: how long to keep an ended record (ms), most to finish at once.
@@ -153,6 +161,8 @@ static const char SWEEP_SCRIPT[] = LUA_COMMON
     "    if not h[3] then\n"
     "      redis.call('HSET', key, 'end_time', h[2], 'end_reason', 'expired')\n"
     "      redis.call('PEXPIRE', key, ARGV[1])\n"
+    "      sf_feed('reservations', id)\n"
+    "      sf_feed('nodes', h[1])\n"
     "    end\n"
     "    redis.call('ZREM', KEYS[1], id)\n"
     "  end\n"

@@ -1,6 +1,7 @@
 #include "res_store.h"
 
 #include "sf_events.h"
+#include "sf_feed.h"
 #include "sf_time.h"
 #include "sf_utf8.h"
 
@@ -52,19 +53,20 @@ static const char *const UPLOAD_LUA =
     "return v\n";
 
 static const char *const COMMIT_LUA =
-    "local v = redis.call('HMGET', KEYS[1], 'result_id', 'state')\n"
-    "if not v[1] then return false end\n"
-    "if v[2] == 'done' then return v[1] end\n"
-    "local id = v[1]\n"
-    "redis.call('HSET', 'sf:res:r:' .. id, 's', ARGV[1], 'd', ARGV[2])\n"
-    "redis.call('ZADD', 'sf:res:date', ARGV[3], id)\n"
-    "local seq = redis.call('INCR', 'sf:res:seq')\n"
-    "redis.call('ZADD', 'sf:res:live', seq, id)\n"
-    "redis.call('HSET', KEYS[1], 'state', 'done')\n"
-    "redis.call('HDEL', KEYS[1], 'meta')\n"
-    "redis.call('EXPIRE', KEYS[1], ARGV[4])\n"
-    "redis.call('DEL', 'sf:res:pending:' .. id)\n"
-    "return id\n";
+    SF_FEED_LUA "local v = redis.call('HMGET', KEYS[1], 'result_id', 'state')\n"
+                "if not v[1] then return false end\n"
+                "if v[2] == 'done' then return v[1] end\n"
+                "local id = v[1]\n"
+                "redis.call('HSET', 'sf:res:r:' .. id, 's', ARGV[1], 'd', ARGV[2])\n"
+                "redis.call('ZADD', 'sf:res:date', ARGV[3], id)\n"
+                "local seq = redis.call('INCR', 'sf:res:seq')\n"
+                "redis.call('ZADD', 'sf:res:live', seq, id)\n"
+                "redis.call('HSET', KEYS[1], 'state', 'done')\n"
+                "redis.call('HDEL', KEYS[1], 'meta')\n"
+                "redis.call('EXPIRE', KEYS[1], ARGV[4])\n"
+                "redis.call('DEL', 'sf:res:pending:' .. id)\n"
+                "sf_feed('results', id)\n"
+                "return id\n";
 
 static const char *const ABORT_LUA =
     "local v = redis.call('HMGET', KEYS[1], 'result_id', 'state')\n"

@@ -29,6 +29,7 @@ BINARIES = {
     "reservations": "services/reservations/stbfarm-reservations",
     "nodesvc": "nodesvc/stbfarm-nodesvc",
     "vstb": "vstb/stbfarm-vstb",
+    "webhooks": "services/webhooks/stbfarm-webhooks",
 }
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from farm import REPO, free_port, wait_until
+from sse import Stream
 
 STBFARM = os.path.join(REPO, "stbfarm")
 
@@ -258,6 +259,25 @@ def test_the_edge_keeps_half_open_connections_from_starving_others(launched):
     finally:
         for s in held:
             s.close()
+
+
+def test_events_stream_through_the_edge_as_they_happen(launched):
+    data, port, url, token = launched
+    assert farm_pids(data, "stbfarm-webhooks"), "the launcher runs the webhooks' deliverer"
+    s = Stream(port, token, query="?topics=reservations").head()
+    try:
+        assert s.status == 200 and s.headers["content-type"] == "text/event-stream"
+        auth = {"Authorization": "token " + token}
+        r = requests.post(url + "/api/v2/reservations", headers=auth, json={
+            "node_ids": ["stb-tester-000000000001"], "message": "edge"})
+        assert r.status_code == 200, r.text
+        rid = r.json()["reservations"][0]["reservation_id"]
+        # the edge passes each event on as it comes: no buffering until the stream ends
+        s.until(lambda e: e["data"]["reservation_id"] == rid, 30, "the reservation")
+        requests.delete(url + "/api/v2/reservations/%d" % rid, headers=auth)
+        s.until(lambda e: e["data"].get("end_reason") == "ended", 30, "its end")
+    finally:
+        s.close()
 
 
 def test_the_edge_errors_are_json():
