@@ -463,7 +463,6 @@ static const char DISPATCH_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE SF_
     "local node, now = ARGV[1], ARGV[2]\n"
     "local nk = 'sf:node:' .. node\n"
     "if redis.call('EXISTS', nk .. ':job') == 1 then return false end\n"
-
     "local holder = resv_holder(node)\n"
     "local queue = 'sf:jobs:queue:' .. node\n"
     "for _, uid in ipairs(redis.call('ZRANGE', queue, 0, -1)) do\n"
