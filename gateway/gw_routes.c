@@ -15,6 +15,7 @@ const gw_route gw_routes[] = {
     {"GET", "/healthz", LOCAL, NULL, NULL, NULL, GW_PUBLIC, gw_handle_health},
     {"GET", "/api/v2/user", LOCAL, NULL, NULL, NULL, GW_ANY_ROLE, gw_handle_user},
     {"GET", "/api/v2/openapi.json", LOCAL, NULL, NULL, NULL, GW_ANY_ROLE, gw_handle_openapi},
+    {"GET", "/metrics", LOCAL, NULL, NULL, NULL, GW_ROLE_READ | GW_CHALLENGE, gw_handle_metrics},
 
     /* the portal: its files, sessions, tokens and users (gw_static.c, gw_session.c,
      * gw_account.c) */

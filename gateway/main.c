@@ -7,6 +7,7 @@
 #include "sf_log.h"
 #include "sf_proc.h"
 #include "sf_time.h"
+#include "sf_token.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -175,10 +176,16 @@ static int serve(gw_request *rq)
     int retry_after = 0;
     rc = gw_authenticate(rq, !found && (rq->route->flags & GW_ARTIFACT), &retry_after, &err);
     if (rc == SF_ETOOMANY) {
+        gw_metrics_limited(rq->gw, !found && (rq->route->flags & GW_ARTIFACT) ? "artifact" : "api");
         char hdr[64];
         snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n", retry_after);
         return gw_reply_error_headers(rq, 429, hdr, "%s", err.msg);
     }
+    char sid[SF_TOKEN_MAX + 1];
+    if (rc == SF_EFORBIDDEN && !found && (rq->route->flags & GW_CHALLENGE) &&
+        !mg_get_header(rq->conn, "Authorization") && gw_session_id(rq, sid, sizeof(sid)))
+        return gw_reply_error_headers(rq, 401, "WWW-Authenticate: Token\r\n",
+                                      "this needs an access token: Authorization: token <token>");
     if (rc)
         return gw_reply_sf_error(rq, rc, &err);
     if (found == SF_ENOTFOUND)
@@ -224,6 +231,7 @@ static int handle(struct mg_connection *conn, void *cbdata)
                        (long long)rq->bytes, (double)(sf_now_us() - t0) / 1000.0,
                        rq->user[0] ? rq->user : "-", rq->client);
     int status = rq->status ? rq->status : 500;
+    gw_metrics_request(rq, status, t0);
     free(rq);
     return status;
 }
@@ -381,6 +389,10 @@ int main(int argc, char **argv)
         sf_error("%s", err.msg);
         goto cleanup;
     }
+    if (gw_metrics_new(&gw->metrics, gw, &err)) {
+        sf_error("%s", err.msg);
+        goto cleanup;
+    }
     const sf_events_listener listeners[] = {gw_tokens_listener(gw->tokens),
                                             gw_share_listener(gw->share)};
     if (sf_events_start(&gw->events, c->common.redis, listeners, 2, &err)) {
@@ -442,6 +454,7 @@ cleanup:
     gw_conns_free(gw->conns);
     gw_tally_free(gw->downloads);
     gw_portal_free(gw->portal);
+    gw_metrics_free(gw->metrics);
     for (int s = 0; s < SF_SVC_COUNT; s++)
         sf_rpc_client_free(gw->clients[s]);
     free(gw);

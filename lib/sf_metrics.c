@@ -23,7 +23,7 @@ const size_t SF_METRICS_N_LATENCY = sizeof(SF_METRICS_LATENCY) / sizeof(SF_METRI
 typedef _Atomic uint64_t atomic_double_bits;
 
 struct sf_metric {
-    sf_metric *next;
+    _Atomic(sf_metric *) next;
     char **values;
     atomic_double_bits value; /* counter, gauge; a histogram's sum */
     _Atomic uint64_t *counts; /* histogram: per bucket (not cumulative), then +Inf */
@@ -40,8 +40,9 @@ struct sf_metric_family {
     size_t n_labels;
     double *bounds;
     size_t n_bounds;
-    pthread_mutex_t lock; /* the series list */
-    sf_metric *head, *tail;
+    pthread_mutex_t lock; /* adding to the series list, which lookups read without it */
+    _Atomic(sf_metric *) head;
+    sf_metric *tail;
     size_t n_series;
 };
 
@@ -83,6 +84,7 @@ static void atomic_add_double(atomic_double_bits *a, double v)
 /* ---- registry ---- */
 
 static sf_metric *series_new(const sf_metric_family *f, const char *const *values);
+static void append_series(sf_metric_family *f, sf_metric *s);
 
 int sf_metrics_new(sf_metrics **out)
 {
@@ -119,9 +121,9 @@ static void free_strings(char **s, size_t n)
 
 static void family_free(sf_metric_family *f)
 {
-    sf_metric *s = f->head;
+    sf_metric *s = atomic_load(&f->head);
     while (s) {
-        sf_metric *next = s->next;
+        sf_metric *next = atomic_load(&s->next);
         free_strings(s->values, f->n_labels);
         free(s->counts);
         free(s);
@@ -247,12 +249,14 @@ static sf_metric_family *family_register(sf_metrics *m, const char *name, const 
     }
     if ((f = family_new(name, help, labels, k, bounds, n_bounds))) {
         /* a family without labels has its one series from the start: it shows as 0 */
-        if (!f->n_labels && !(f->head = f->tail = series_new(f, NULL))) {
+        sf_metric *only = f->n_labels ? NULL : series_new(f, NULL);
+        if (!f->n_labels && !only) {
             family_free(f);
             f = NULL;
             goto done;
         }
-        f->n_series = !f->n_labels;
+        if (only)
+            append_series(f, only);
         if (m->tail)
             m->tail->next = f;
         else
@@ -321,27 +325,39 @@ static int same_values(const sf_metric *s, const char *const *values, size_t n)
     return 1;
 }
 
+static sf_metric *find_series(sf_metric_family *f, const char *const *values)
+{
+    for (sf_metric *s = atomic_load_explicit(&f->head, memory_order_acquire); s;
+         s = atomic_load_explicit(&s->next, memory_order_acquire)) {
+        if (same_values(s, values, f->n_labels))
+            return s;
+    }
+    return NULL;
+}
+
+/* Series are only ever appended, each fully made before it is linked (release), so a lookup
+ * reads the list without the lock: only making a series takes it. */
+static void append_series(sf_metric_family *f, sf_metric *s)
+{
+    if (f->tail)
+        atomic_store_explicit(&f->tail->next, s, memory_order_release);
+    else
+        atomic_store_explicit(&f->head, s, memory_order_release);
+    f->tail = s;
+    f->n_series++;
+}
+
 sf_metric *sf_metric_get(sf_metric_family *f, const char *const *values)
 {
     if (!f || (f->n_labels && !values))
         return NULL;
+    sf_metric *s = find_series(f, values);
+    if (s)
+        return s;
     pthread_mutex_lock(&f->lock);
-    sf_metric *s;
-    for (s = f->head; s; s = s->next) {
-        if (same_values(s, values, f->n_labels))
-            goto done;
-    }
-    if (f->n_series >= SF_METRICS_MAX_SERIES)
-        goto done; /* s is NULL */
-    if ((s = series_new(f, values))) {
-        if (f->tail)
-            f->tail->next = s;
-        else
-            f->head = s;
-        f->tail = s;
-        f->n_series++;
-    }
-done:
+    if (!(s = find_series(f, values)) && f->n_series < SF_METRICS_MAX_SERIES &&
+        (s = series_new(f, values)))
+        append_series(f, s);
     pthread_mutex_unlock(&f->lock);
     return s;
 }
@@ -494,20 +510,19 @@ static void put_histogram(sf_buf *b, const sf_metric_family *f, const sf_metric 
 
 static void put_family(sf_buf *b, sf_metric_family *f)
 {
-    pthread_mutex_lock(&f->lock);
-    if (f->head) {
+    sf_metric *head = atomic_load_explicit(&f->head, memory_order_acquire);
+    if (head) {
         sf_buf_printf(b, "# HELP %s ", f->name);
         put_escaped(b, f->help, 0);
         sf_buf_printf(b, "\n# TYPE %s %s\n", f->name, KIND_NAMES[f->kind]);
     }
-    for (const sf_metric *s = f->head; s; s = s->next) {
+    for (const sf_metric *s = head; s; s = atomic_load_explicit(&s->next, memory_order_acquire)) {
         if (f->kind == KIND_HISTOGRAM)
             put_histogram(b, f, s);
         else
             put_sample(b, f, s, "", NULL,
                        double_of(atomic_load_explicit(&s->value, memory_order_relaxed)));
     }
-    pthread_mutex_unlock(&f->lock);
 }
 
 void sf_metrics_render(sf_metrics *m, sf_buf *out)

@@ -6,9 +6,10 @@
  * sf_metrics_process(): the shared library's modules (RPC, Redis) count into it without being
  * handed it, which is why it is the one piece of process-wide state here. Tests make their own.
  *
- * Threads: registering and looking up a series take the family's mutex; updating a series is
- * a few atomic operations, so the series a hot path uses is best looked up once and kept. A
- * series lives as long as its registry: the pointers stay valid. Every update takes a NULL
+ * Threads: registering a family and making a series take a mutex; finding a series made
+ * before reads the family's list without one (a string comparison per series ahead of it), and
+ * updating one is a few atomic operations, so a hot path may look its series up each time, or
+ * look it up once and keep it: a series lives as long as its registry. Every update takes a NULL
  * series or family and does nothing, so running out of memory costs a metric, never a request.
  *
  * Gauges that are cheaper to read than to keep up to date (what Redis holds) are set by a
