@@ -375,7 +375,7 @@ void sf_metric_add(sf_metric *s, double v)
 
 void sf_metric_set(sf_metric *s, double v)
 {
-    if (s && s->kind == KIND_GAUGE)
+    if (s && s->kind != KIND_HISTOGRAM)
         atomic_store_explicit(&s->value, bits_of(v), memory_order_relaxed);
 }
 
@@ -393,6 +393,11 @@ void sf_metric_observe(sf_metric *s, double v)
     }
     atomic_fetch_add_explicit(&s->counts[lo], 1, memory_order_relaxed);
     atomic_add_double(&s->value, v);
+}
+
+void sf_metrics_set_gauge(sf_metrics *m, const char *name, const char *help, double v)
+{
+    sf_metric_set(sf_metric_get(sf_metrics_gauge(m, name, help, NULL), NULL), v);
 }
 
 /* ---- collectors ---- */

@@ -59,8 +59,11 @@ sf_metric *sf_metric_get(sf_metric_family *f, const char *const *values);
 
 void sf_metric_inc(sf_metric *s);               /* counter, gauge: add 1 */
 void sf_metric_add(sf_metric *s, double v);     /* counter (v >= 0), gauge */
-void sf_metric_set(sf_metric *s, double v);     /* gauge */
+void sf_metric_set(sf_metric *s, double v);     /* gauge; a counter a collector copies */
 void sf_metric_observe(sf_metric *s, double v); /* histogram */
+
+/* Set the gauge without labels named name (registered on first use): what a collector does. */
+void sf_metrics_set_gauge(sf_metrics *m, const char *name, const char *help, double v);
 
 /* Call fn(arg) at the start of every sf_metrics_render, in the order added, one rendering at a
  * time (so fn may use a Redis connection of its own). 0 or SF_EINTERNAL. Remove it before arg

@@ -11,6 +11,7 @@
 #include "sf_ini.h"
 #include "sf_remote.h"
 #include "sf_log.h"
+#include "sf_metrics.h"
 #include "sf_service.h"
 #include "sf_testpack.h"
 #include "sf_time.h"
@@ -571,6 +572,23 @@ static void stop(void *arg)
     sf_testpack_process_shutdown();
 }
 
+/* The farm's nodes, for the metrics (every replica reads the same numbers from Redis). */
+static void collect(void *arg, sf_redis *r)
+{
+    (void)arg;
+    sf_metrics *m = sf_metrics_process();
+    nodes_counts c;
+    sf_error err = SF_ERROR_INIT;
+    if (nodes_count(r, &c, &err))
+        return; /* stbfarm_redis_errors_total says so; the gauges keep their last values */
+    sf_metrics_set_gauge(m, "stbfarm_nodes_registered", "Nodes registered with the farm",
+                         (double)c.registered);
+    sf_metrics_set_gauge(m, "stbfarm_nodes_online", "Nodes whose agent sent a heartbeat lately",
+                         (double)c.online);
+    sf_metrics_set_gauge(m, "stbfarm_nodes_available",
+                         "Nodes online, running no job and not reserved", (double)c.available);
+}
+
 static void *thread_init(void *arg)
 {
     (void)arg;
@@ -610,5 +628,6 @@ int main(int argc, char **argv)
     def.stop = stop;
     def.thread_init = thread_init;
     def.thread_fini = thread_fini;
+    def.collect = collect;
     return sf_service_main(&def, argc, argv);
 }

@@ -86,6 +86,13 @@ int nodes_get_of(const redisReply *item, const char *id, nodes_record *out, sf_e
 int nodes_list_ids(sf_redis *r, char ***ids, size_t *n, sf_error *err);
 void nodes_ids_free(char **ids, size_t n);
 
+/* How many nodes are registered, online, and available (online, running no job, and not
+ * reserved), in one script: for the metrics, read at each scrape. */
+typedef struct nodes_counts {
+    long long registered, online, available;
+} nodes_counts;
+int nodes_count(sf_redis *r, nodes_counts *out, sf_error *err);
+
 /* Record that user used the node now (a press, a job, a reservation...). */
 int nodes_touch(sf_redis *r, const char *id, const char *user, sf_error *err);
 

@@ -104,10 +104,10 @@ static void test_registering_twice_finds_the_same_family_and_a_clash_is_refused(
     /* updates of what could not be made do nothing */
     sf_metric_inc(sf_metric_get(NULL, SF_LABELS("v")));
     sf_metric_observe(NULL, 1);
-    /* a counter never goes down; a gauge takes no observation */
+    /* a counter is never added a negative, and takes no observation */
     sf_metric *c = sf_metric_get(a, SF_LABELS("v"));
     sf_metric_add(c, -5);
-    sf_metric_set(c, 7);
+    sf_metric_observe(c, 7);
     char *text = render(m);
     CHECK(strstr(text, "x_total{k=\"v\"} 0\n") != NULL);
     free(text);
