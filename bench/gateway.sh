@@ -10,6 +10,8 @@
 # Two more baselines show what waiting for a call costs by itself: the bare handler answering
 # after a call to a thread that does nothing, every request its own call, and shared as the
 # gateway shares calls (civetweb_baseline's /call and /shared).
+# What counting requests for the metrics costs: the full path again on a second gateway of the
+# same farm started with --metrics=false (ratio on/off).
 # Usage: bench/gateway.sh [DURATION_SECONDS]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +26,7 @@ BARE_PORT=$(free_port)
 FARM_PORT=$(free_port)
 cleanup() {
   [ -n "${BARE_PID:-}" ] && kill "$BARE_PID" 2>/dev/null && wait "$BARE_PID" 2>/dev/null
+  [ -n "${OFF_PID:-}" ] && kill "$OFF_PID" 2>/dev/null && wait "$OFF_PID" 2>/dev/null
   "$ROOT/stbfarm" down --data "$DATA" >/dev/null 2>&1 || true
   rm -rf "$DATA"
 }
@@ -37,6 +40,11 @@ EDGE_URL=$STBF_URL
 STBF_URL=http://$(awk '/server gateway0/ {print $3; exit}' "$DATA/run/gateways-local.cfg")
 "$ROOT/build/bench/civetweb_baseline" "127.0.0.1:$BARE_PORT" 128 &
 BARE_PID=$!
+OFF_PORT=$(free_port)
+"$ROOT/build/gateway/stbfarm-gateway" --listen "127.0.0.1:$OFF_PORT" --metrics=false \
+  --redis "unix:$DATA/run/redis.sock" --broker "ipc://$DATA/run/broker" \
+  --rate-limit 1000000:1000000 >"$DATA/gateway-off.log" 2>&1 &
+OFF_PID=$!
 sleep 0.5
 
 # Every request with a query string of its own ("?t=1&n=123", a parameter nodes.get ignores), so
@@ -71,6 +79,8 @@ read -r bare_rps bare_p99 < <(run_wrk "http://127.0.0.1:$BARE_PORT/api/v2/nodes/
 read -r call_rps call_p99 < <(run_wrk "http://127.0.0.1:$BARE_PORT/call/$NODE")
 read -r shared_rps shared_p99 < <(run_wrk "http://127.0.0.1:$BARE_PORT/shared/$NODE")
 read -r full_rps full_p99 < <(run_wrk "$STBF_URL/api/v2/nodes/$NODE" "Authorization: token $STBF_TOKEN")
+wrk -t1 -c4 -d1s -H "Authorization: token $STBF_TOKEN" "http://127.0.0.1:$OFF_PORT/api/v2/nodes/$NODE" >/dev/null
+read -r off_rps off_p99 < <(run_wrk "http://127.0.0.1:$OFF_PORT/api/v2/nodes/$NODE" "Authorization: token $STBF_TOKEN")
 read -r alone_rps alone_p99 < <(run_wrk "$STBF_URL/api/v2/nodes/$NODE" "Authorization: token $STBF_TOKEN" "$UNSHARED")
 # Where the difference goes: the gateway alone (auth and rate limit in Redis, no service), and
 # the broker alone (calls through it to the nodes service, no HTTP, no Redis).
@@ -86,6 +96,8 @@ row "bare + free calls, shared" "$shared_rps" "$shared_p99" "shared as the gatew
 ratio "ratio shared free/bare" "$shared_rps" "$bare_rps" "the cost of waiting for a call alone"
 row "full path (GET node)" "$full_rps" "$full_p99"
 ratio "ratio full/bare" "$full_rps" "$bare_rps" "target >= 0.50"
+row "full path, metrics off" "$off_rps" "$off_p99" "a gateway with --metrics=false"
+ratio "ratio metrics on/off" "$full_rps" "$off_rps" "what counting requests costs"
 row "full path, unshared" "$alone_rps" "$alone_p99" "no two requests alike: a call each"
 ratio "ratio unshared/bare" "$alone_rps" "$bare_rps"
 row "gateway alone (/user)" "$user_rps" "$user_p99" "auth + rate limit, no service"

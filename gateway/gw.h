@@ -49,6 +49,7 @@ typedef struct gw_config {
     const char *trusted_proxies;
     long max_downloads_per_token;
     int access_log;
+    int metrics; /* count requests, and answer GET /metrics */
     /* the portal (gw_session.c, gw_static.c, gw_live.c) */
     const char *web_root;
     long session_idle_secs;

@@ -104,6 +104,8 @@ void gw_metrics_limited(gw_state *gw, const char *limit)
 
 int gw_handle_metrics(gw_request *rq)
 {
+    if (!rq->gw->metrics)
+        return gw_reply_error(rq, 404, "this gateway's metrics are off (--metrics=false)");
     sf_buf b = SF_BUF_INIT;
     sf_metrics_render(sf_metrics_process(), &b);
     if (b.oom) {

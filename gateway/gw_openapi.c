@@ -115,7 +115,7 @@ static const route_doc docs[] = {
      "This gateway's metrics, in the Prometheus text format (role read or above; no token: 401)",
      "text/plain",
      200,
-     {401},
+     {401, 404},
      1},
     {"GET", "/", "Redirects to the portal", NULL, 302, {400}, 1},
     {"GET", "/app", "The portal (a single-page web app)", "text/html", 200, {304, 400}, 1},

@@ -338,6 +338,9 @@ int main(int argc, char **argv)
          &c->max_downloads_per_token},
         {"access-log", "STBF_ACCESS_LOG", SF_OPT_BOOL, "true", "log one line per request",
          &c->access_log},
+        {"metrics", "STBF_GATEWAY_METRICS", SF_OPT_BOOL, "true",
+         "count requests by route for the metrics, and answer GET /metrics (false: 404)",
+         &c->metrics},
         /* the portal */
         {"web", "STBF_WEB", SF_OPT_STR, SF_WEB_DIR, "the portal's files, served under /app/",
          &c->web_root},
@@ -389,7 +392,7 @@ int main(int argc, char **argv)
         sf_error("%s", err.msg);
         goto cleanup;
     }
-    if (gw_metrics_new(&gw->metrics, gw, &err)) {
+    if (c->metrics && gw_metrics_new(&gw->metrics, gw, &err)) {
         sf_error("%s", err.msg);
         goto cleanup;
     }

@@ -102,6 +102,7 @@ def test_gateway_counts_each_request_by_route_and_status_with_its_latency(mfarm)
 def test_gateway_metrics_need_a_token_of_role_read_or_above(mfarm):
     r = requests.get(mfarm.url + "/metrics", timeout=10)
     assert r.status_code == 401, r.text
+    assert r.reason == "Unauthorized"
     assert r.headers["Content-Type"] == "application/json"
     assert "token" in r.json()["error"]
     assert r.headers["WWW-Authenticate"] == "Token"
@@ -191,3 +192,10 @@ def fresh_farm_metrics():
     f = Farm(metrics=True).start()
     yield f
     f.stop()
+
+
+@pytest.mark.parametrize("fresh_farm", [{"gateway_args": ["--metrics=false"]}], indirect=True)
+def test_a_gateway_with_metrics_off_answers_404_at_metrics(fresh_farm):
+    r = fresh_farm.session("alice").get("/metrics")
+    assert r.status_code == 404, r.text
+    assert "off" in r.json()["error"]
