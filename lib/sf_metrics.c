@@ -22,8 +22,12 @@ const size_t SF_METRICS_N_LATENCY = sizeof(SF_METRICS_LATENCY) / sizeof(SF_METRI
 /* Doubles kept as their bits in a 64-bit atomic: C11 has no atomic add of a double. */
 typedef _Atomic uint64_t atomic_double_bits;
 
+enum { BUCKETS = 512 }; /* a family's hash of its series: a few per chain at the most */
+
 struct sf_metric {
-    _Atomic(sf_metric *) next;
+    _Atomic(sf_metric *) next;  /* the family's list, in the order made */
+    _Atomic(sf_metric *) chain; /* the next in its hash bucket */
+    uint64_t hash;
     char **values;
     atomic_double_bits value; /* counter, gauge; a histogram's sum */
     _Atomic uint64_t *counts; /* histogram: per bucket (not cumulative), then +Inf */
@@ -43,6 +47,7 @@ struct sf_metric_family {
     pthread_mutex_t lock; /* adding to the series list, which lookups read without it */
     _Atomic(sf_metric *) head;
     sf_metric *tail;
+    _Atomic(sf_metric *) buckets[BUCKETS];
     size_t n_series;
 };
 
@@ -85,6 +90,7 @@ static void atomic_add_double(atomic_double_bits *a, double v)
 
 static sf_metric *series_new(const sf_metric_family *f, const char *const *values);
 static void append_series(sf_metric_family *f, sf_metric *s);
+static uint64_t hash_values(const char *const *values, size_t n);
 
 int sf_metrics_new(sf_metrics **out)
 {
@@ -255,8 +261,10 @@ static sf_metric_family *family_register(sf_metrics *m, const char *name, const 
             f = NULL;
             goto done;
         }
-        if (only)
+        if (only) {
+            only->hash = hash_values(NULL, 0);
             append_series(f, only);
+        }
         if (m->tail)
             m->tail->next = f;
         else
@@ -325,11 +333,25 @@ static int same_values(const sf_metric *s, const char *const *values, size_t n)
     return 1;
 }
 
-static sf_metric *find_series(sf_metric_family *f, const char *const *values)
+/* FNV-1a of the label values, each ended by a NUL. */
+static uint64_t hash_values(const char *const *values, size_t n)
 {
-    for (sf_metric *s = atomic_load_explicit(&f->head, memory_order_acquire); s;
-         s = atomic_load_explicit(&s->next, memory_order_acquire)) {
-        if (same_values(s, values, f->n_labels))
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++) {
+        for (const char *p = values[i] ? values[i] : "";; p++) {
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+            if (!*p)
+                break;
+        }
+    }
+    return h;
+}
+
+static sf_metric *find_series(sf_metric_family *f, const char *const *values, uint64_t hash)
+{
+    for (sf_metric *s = atomic_load_explicit(&f->buckets[hash % BUCKETS], memory_order_acquire); s;
+         s = atomic_load_explicit(&s->chain, memory_order_acquire)) {
+        if (s->hash == hash && same_values(s, values, f->n_labels))
             return s;
     }
     return NULL;
@@ -339,6 +361,10 @@ static sf_metric *find_series(sf_metric_family *f, const char *const *values)
  * reads the list without the lock: only making a series takes it. */
 static void append_series(sf_metric_family *f, sf_metric *s)
 {
+    _Atomic(sf_metric *) *bucket = &f->buckets[s->hash % BUCKETS];
+    atomic_store_explicit(&s->chain, atomic_load_explicit(bucket, memory_order_relaxed),
+                          memory_order_relaxed);
+    atomic_store_explicit(bucket, s, memory_order_release);
     if (f->tail)
         atomic_store_explicit(&f->tail->next, s, memory_order_release);
     else
@@ -351,13 +377,16 @@ sf_metric *sf_metric_get(sf_metric_family *f, const char *const *values)
 {
     if (!f || (f->n_labels && !values))
         return NULL;
-    sf_metric *s = find_series(f, values);
+    uint64_t hash = hash_values(values, f->n_labels);
+    sf_metric *s = find_series(f, values, hash);
     if (s)
         return s;
     pthread_mutex_lock(&f->lock);
-    if (!(s = find_series(f, values)) && f->n_series < SF_METRICS_MAX_SERIES &&
-        (s = series_new(f, values)))
+    if (!(s = find_series(f, values, hash)) && f->n_series < SF_METRICS_MAX_SERIES &&
+        (s = series_new(f, values))) {
+        s->hash = hash;
         append_series(f, s);
+    }
     pthread_mutex_unlock(&f->lock);
     return s;
 }

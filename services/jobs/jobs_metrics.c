@@ -6,11 +6,9 @@
 void jobs_collect(void *state, sf_redis *r)
 {
     (void)state;
-    redisReply *reply;
+    long long n;
     sf_error err = SF_ERROR_INIT;
-    if (sf_redis_cmd(r, &reply, &err, "SCARD sf:jobs:running"))
-        return; /* stbfarm_redis_errors_total says so; the gauge keeps its last value */
-    sf_metrics_set_gauge(sf_metrics_process(), "stbfarm_jobs_running",
-                         "Jobs running now, over the farm", (double)sf_reply_int(reply, 0));
-    freeReplyObject(reply);
+    if (jobs_store_count_running(r, &n, &err) == 0) /* else: stbfarm_redis_errors_total */
+        sf_metrics_set_gauge(sf_metrics_process(), "stbfarm_jobs_running",
+                             "Jobs running now, over the farm", (double)n);
 }

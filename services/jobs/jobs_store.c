@@ -514,3 +514,14 @@ void jobs_uids_free(char **uids, size_t n)
         free(uids[i]);
     free(uids);
 }
+
+int jobs_store_count_running(sf_redis *r, long long *n, sf_error *err)
+{
+    redisReply *reply;
+    int rc = sf_redis_cmd(r, &reply, err, "SCARD sf:jobs:running");
+    if (rc)
+        return rc;
+    *n = sf_reply_int(reply, 0);
+    freeReplyObject(reply);
+    return 0;
+}

@@ -572,21 +572,41 @@ static void stop(void *arg)
     sf_testpack_process_shutdown();
 }
 
+/* Nodes registered, online, and available (online, running no job, not reserved). */
+static const char COUNT_SCRIPT[] = NODES_LUA_ONLINE JOBS_LUA_NODE_BUSY RESV_LUA_NODE_HELD
+    "local ids = nodes_ids()\n"
+    "local online, available = 0, 0\n"
+    "for _, id in ipairs(ids) do\n"
+    "  if nodes_online(id) then\n"
+    "    online = online + 1\n"
+    "    if not jobs_node_busy(id) and not resv_node_held(id) then\n"
+    "      available = available + 1\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return {#ids, online, available}\n";
+
 /* The farm's nodes, for the metrics (every replica reads the same numbers from Redis). */
 static void collect(void *arg, sf_redis *r)
 {
     (void)arg;
-    sf_metrics *m = sf_metrics_process();
-    nodes_counts c;
+    redisReply *c;
     sf_error err = SF_ERROR_INIT;
-    if (nodes_count(r, &c, &err))
+    if (sf_redis_eval(r, COUNT_SCRIPT, &c, &err, 0, 0, NULL, NULL))
         return; /* stbfarm_redis_errors_total says so; the gauges keep their last values */
+    if (c->type != REDIS_REPLY_ARRAY || c->elements != 3) {
+        freeReplyObject(c);
+        return;
+    }
+    sf_metrics *m = sf_metrics_process();
     sf_metrics_set_gauge(m, "stbfarm_nodes_registered", "Nodes registered with the farm",
-                         (double)c.registered);
+                         (double)sf_reply_int(c->element[0], 0));
     sf_metrics_set_gauge(m, "stbfarm_nodes_online", "Nodes whose agent sent a heartbeat lately",
-                         (double)c.online);
+                         (double)sf_reply_int(c->element[1], 0));
     sf_metrics_set_gauge(m, "stbfarm_nodes_available",
-                         "Nodes online, running no job and not reserved", (double)c.available);
+                         "Nodes online, running no job and not reserved",
+                         (double)sf_reply_int(c->element[2], 0));
+    freeReplyObject(c);
 }
 
 static void *thread_init(void *arg)

@@ -235,34 +235,3 @@ int nodes_call_id(sf_node_clients *nc, sf_redis *r, const char *node_id, const c
     nodes_record_clear(&rec);
     return rc;
 }
-
-static const char COUNT_SCRIPT[] =
-    "local ids = redis.call('SMEMBERS', 'sf:nodes')\n"
-    "local online, available = 0, 0\n"
-    "for _, id in ipairs(ids) do\n"
-    "  local k = 'sf:node:' .. id\n"
-    "  if redis.call('EXISTS', k .. ':alive') == 1 then\n"
-    "    online = online + 1\n"
-    "    if redis.call('EXISTS', k .. ':job', k .. ':reservation') == 0 then\n"
-    "      available = available + 1\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "return {#ids, online, available}\n";
-
-int nodes_count(sf_redis *r, nodes_counts *out, sf_error *err)
-{
-    redisReply *reply;
-    int rc = sf_redis_eval(r, COUNT_SCRIPT, &reply, err, 0, 0, NULL, NULL);
-    if (rc)
-        return rc;
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
-        freeReplyObject(reply);
-        return sf_fail(err, SF_EINTERNAL, "unexpected reply to the node count");
-    }
-    out->registered = sf_reply_int(reply->element[0], 0);
-    out->online = sf_reply_int(reply->element[1], 0);
-    out->available = sf_reply_int(reply->element[2], 0);
-    freeReplyObject(reply);
-    return 0;
-}

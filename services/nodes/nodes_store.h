@@ -71,7 +71,13 @@ void nodes_record_clear(nodes_record *rec);
 
 /* Lua for a script that reads a node along with other things (its status, in one round trip).
  * It defines
- *   nodes_get(node_id) -> the node as nodes_get_of reads it, or false when it is not registered. */
+ *   nodes_get(node_id) -> the node as nodes_get_of reads it, or false when it is not registered.
+ * NODES_LUA_ONLINE defines nodes_ids() -> every registered id, and nodes_online(node_id). */
+#define NODES_LUA_ONLINE                                                                           \
+    "local function nodes_ids() return redis.call('SMEMBERS', 'sf:nodes') end\n"                   \
+    "local function nodes_online(id)\n"                                                            \
+    "  return redis.call('EXISTS', 'sf:node:' .. id .. ':alive') == 1\n"                           \
+    "end\n"
 #define NODES_LUA_GET                                                                              \
     "local function nodes_get(id)\n"                                                               \
     "  local h = redis.call('HGETALL', 'sf:node:' .. id)\n"                                        \
@@ -85,13 +91,6 @@ int nodes_get_of(const redisReply *item, const char *id, nodes_record *out, sf_e
 /* All registered node ids, sorted. Free with nodes_ids_free. */
 int nodes_list_ids(sf_redis *r, char ***ids, size_t *n, sf_error *err);
 void nodes_ids_free(char **ids, size_t n);
-
-/* How many nodes are registered, online, and available (online, running no job, and not
- * reserved), in one script: for the metrics, read at each scrape. */
-typedef struct nodes_counts {
-    long long registered, online, available;
-} nodes_counts;
-int nodes_count(sf_redis *r, nodes_counts *out, sf_error *err);
 
 /* Record that user used the node now (a press, a job, a reservation...). */
 int nodes_touch(sf_redis *r, const char *id, const char *user, sf_error *err);
