@@ -166,7 +166,7 @@ static void *serve(void *arg)
         }
         if (p[1].revents)
             return NULL;
-        int c = accept(s->fd, NULL, NULL);
+        int c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC); /* test runs fork: not theirs */
         if (c < 0)
             continue; /* the client gave up before we took it, or descriptors ran out */
         struct timeval tv = {IO_TIMEOUT_S, 0};

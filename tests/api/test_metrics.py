@@ -135,6 +135,13 @@ def test_node_gauges_and_the_agent_metrics_follow_the_node(mfarm):
     agent = scrape(mfarm, "nodesvc1")
     assert value(agent, "stbfarm_capture_video_ok", **node) == 1
     assert value(agent, "stbfarm_agent_outbox_items", **node) == 0
+    # a key press reaches the vstb, which counts it
+    keys = value(scrape(mfarm, "vstb1"), "stbfarm_vstb_keys_total", known="yes")
+    r = mfarm.session("alice").post("/api/v2/nodes/%s/press" % mfarm.node_id(1),
+                                    json={"key": "KEY_MENU"})
+    assert r.status_code == 200, r.text
+    wait_until(lambda: value(scrape(mfarm, "vstb1"), "stbfarm_vstb_keys_total",
+                             known="yes") == keys + 1, 20, what="the key counted")
     # a reservation makes the node unavailable
     s = mfarm.session("alice")
     r = s.post("/api/v2/reservations", json={"node_ids": [mfarm.node_id(1)], "message": "m"})
