@@ -121,10 +121,9 @@ static void serve_metrics(const char *program, const char *addr)
     static sf_metrics_server *server; /* the process's, like its registry */
     sf_error err = SF_ERROR_INIT;
     sf_metrics *m = sf_metrics_process();
-    sf_metric_set(sf_metric_get(sf_metrics_gauge(m, "process_start_time_seconds",
-                                                 "When the process started, in unix seconds", NULL),
-                                NULL),
-                  (double)(sf_now_us() / 1000000));
+    sf_metrics_set_gauge(m, "process_start_time_seconds",
+                         "When the process started, in unix seconds",
+                         (double)(sf_now_us() / 1000000));
     if (sf_metrics_serve(&server, m, addr, &err)) {
         fprintf(stderr, "%s: %s\n", program, err.msg);
         exit(err.code == SF_EINVAL ? 2 : 1);
