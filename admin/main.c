@@ -12,6 +12,8 @@
  *                         when it exists with another password (./stbfarm up's admin)
  *   stbfarm-admin [--redis ADDR] node register ID [--address URL] [--licence-expiry YYYY-MM-DD]
  *                                                  [--alive]
+ *   stbfarm-admin [--redis ADDR] node maintenance ID on|off [--message TEXT]
+ *                         a node in maintenance takes no new jobs or reservations
  *   stbfarm-admin [--redis ADDR] node call ID METHOD [JSON]
  *                         calls an agent.* method of the node's agent (proto/node_agent.proto)
  *                         with the JSON request; prints the JSON reply, or writes an image reply
@@ -179,6 +181,7 @@ static int usage(void)
         "ROLE is manual (manual control only), read, write (the default) or admin.\n"
         "       stbfarm-admin [--redis ADDR] node register ID [--address URL]\n"
         "                     [--licence-expiry YYYY-MM-DD] [--alive]\n"
+        "       stbfarm-admin [--redis ADDR] node maintenance ID on|off [--message TEXT]\n"
         "       stbfarm-admin [--redis ADDR] node call ID METHOD [JSON]\n"
         "       stbfarm-admin [--broker URL] result push --json FILE [--artifacts DIR]\n"
         "                     [--upload-id ID] [--chunk-bytes N] [--stop-after CHUNKS]\n"
@@ -198,7 +201,7 @@ int main(int argc, char **argv)
     nodes_info info = {0};
     admin_push_opts push = {0};
     int alive = 0;
-    const char *role = NULL, *password_file = NULL;
+    const char *role = NULL, *password_file = NULL, *message = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **dest = NULL;
@@ -214,6 +217,8 @@ int main(int argc, char **argv)
             dest = &role;
         else if (!strcmp(a, "--password-file"))
             dest = &password_file;
+        else if (!strcmp(a, "--message"))
+            dest = &message;
         else if (!strcmp(a, "--json"))
             dest = &json;
         else if (!strcmp(a, "--artifacts"))
@@ -263,8 +268,12 @@ int main(int argc, char **argv)
     int is_node = npos == 3 && !strcmp(pos[0], "node") && !strcmp(pos[1], "register");
     int is_call = (npos == 4 || npos == 5) && !strcmp(pos[0], "node") && !strcmp(pos[1], "call");
     int is_user = npos >= 2 && !strcmp(pos[0], "user");
+    int is_maint = npos == 4 && !strcmp(pos[0], "node") && !strcmp(pos[1], "maintenance") &&
+                   (!strcmp(pos[3], "on") || !strcmp(pos[3], "off"));
     if (!(is_token && (!strcmp(pos[1], "create") || !strcmp(pos[1], "revoke"))) && !is_node &&
-        !is_call && !is_load && !is_user)
+        !is_call && !is_load && !is_user && !is_maint)
+        return usage();
+    if (message && !(is_maint && !strcmp(pos[3], "on")))
         return usage();
 
     sf_redis *r;
@@ -290,6 +299,9 @@ int main(int argc, char **argv)
         rc = node_call_cmd(r, pos[2], pos[3], pos[4], &err);
     } else if (is_node) {
         rc = nodes_register(r, pos[2], &info, alive, &err);
+    } else if (is_maint) {
+        const char *text = !strcmp(pos[3], "on") ? (message ? message : "") : NULL;
+        rc = nodes_set_maintenance(r, pos[2], text, "operator", NULL, NULL, &err);
     } else if (!strcmp(pos[1], "create")) {
         char token[SF_TOKEN_LEN + 1];
         rc = sf_token_create(r, pos[2], NULL, token, NULL, &err);

@@ -107,23 +107,19 @@ static char *dup_or_null(const char *s)
  * a malformed one too, with a warning, since node status must not fail over it. */
 static void node_conf_read(sf_testpack *tp, const char *sha, const char *id, node_conf *c)
 {
-    char path[128], *text = NULL;
-    size_t len;
     cJSON *ini = NULL;
     sf_error err = SF_ERROR_INIT;
-    snprintf(path, sizeof(path), "config/test-farm/%s.conf", id);
     snprintf(c->node_id, sizeof(c->node_id), "%s", id);
     snprintf(c->sha, sizeof(c->sha), "%s", sha);
-    int rc = sf_testpack_read(tp, sha, path, &text, &len, &err);
-    if (!rc && (rc = sf_ini_parse(text, len, &ini, &err)))
-        sf_warn("%s at %.12s: %s", path, sha, err.msg);
+    int rc = sf_testpack_node_config(tp, sha, id, &ini, &err);
+    if (rc && rc != SF_ENOTFOUND)
+        sf_warn("%s", err.msg);
     if (!rc) {
         c->json = cJSON_PrintUnformatted(ini);
         c->device_type = dup_or_null(sf_ini_get(ini, "device_under_test", "device_type"));
         c->friendly_name = dup_or_null(sf_ini_get(ini, "node", "friendly_name"));
     }
     cJSON_Delete(ini);
-    free(text);
 }
 
 /* The node's config at the default branch's commit head (NULL: no test pack), read from git
@@ -215,7 +211,11 @@ static void build_node(const sf_call *call, node_view *v, const sf_revision *hea
         n->last_used_time = v->last_used_time;
     }
     n->available = rec->online;
-    if (!rec->online) {
+    if (rec->maintenance) { /* an operator's or a failing health check's word comes first */
+        n->available = 0;
+        nodes_maintenance_reason(rec, v->reason, sizeof(v->reason));
+        n->not_available_reason = v->reason;
+    } else if (!rec->online) {
         snprintf(v->reason, sizeof(v->reason), "Node %s is offline", rec->node_id);
         n->not_available_reason = v->reason;
     } else if (rec->agent_trouble) { /* a full disk: what the agent says is wrong */
@@ -572,19 +572,22 @@ static void stop(void *arg)
     sf_testpack_process_shutdown();
 }
 
-/* Nodes registered, online, and available (online, running no job, not reserved). */
+/* Nodes registered, online, available (online, running no job, not reserved, not in
+ * maintenance), and in maintenance. */
 static const char COUNT_SCRIPT[] = NODES_LUA_ONLINE JOBS_LUA_NODE_BUSY RESV_LUA_NODE_HELD
     "local ids = nodes_ids()\n"
-    "local online, available = 0, 0\n"
+    "local online, available, maintenance = 0, 0, 0\n"
     "for _, id in ipairs(ids) do\n"
+    "  local kept = nodes_in_maintenance(id)\n"
+    "  if kept then maintenance = maintenance + 1 end\n"
     "  if nodes_online(id) then\n"
     "    online = online + 1\n"
-    "    if not jobs_node_busy(id) and not resv_node_held(id) then\n"
+    "    if not kept and not jobs_node_busy(id) and not resv_node_held(id) then\n"
     "      available = available + 1\n"
     "    end\n"
     "  end\n"
     "end\n"
-    "return {#ids, online, available}\n";
+    "return {#ids, online, available, maintenance}\n";
 
 /* The farm's nodes, for the metrics (every replica reads the same numbers from Redis). */
 static void collect(void *arg, sf_redis *r)
@@ -594,7 +597,7 @@ static void collect(void *arg, sf_redis *r)
     sf_error err = SF_ERROR_INIT;
     if (sf_redis_eval(r, COUNT_SCRIPT, &c, &err, 0, 0, NULL, NULL))
         return; /* stbfarm_redis_errors_total says so; the gauges keep their last values */
-    if (c->type != REDIS_REPLY_ARRAY || c->elements != 3) {
+    if (c->type != REDIS_REPLY_ARRAY || c->elements != 4) {
         freeReplyObject(c);
         return;
     }
@@ -604,8 +607,11 @@ static void collect(void *arg, sf_redis *r)
     sf_metrics_set_gauge(m, "stbfarm_nodes_online", "Nodes whose agent sent a heartbeat lately",
                          (double)sf_reply_int(c->element[1], 0));
     sf_metrics_set_gauge(m, "stbfarm_nodes_available",
-                         "Nodes online, running no job and not reserved",
+                         "Nodes online, running no job, not reserved and not in maintenance",
                          (double)sf_reply_int(c->element[2], 0));
+    sf_metrics_set_gauge(m, "stbfarm_nodes_maintenance",
+                         "Nodes in maintenance (an operator's or a failing health check's)",
+                         (double)sf_reply_int(c->element[3], 0));
     freeReplyObject(c);
 }
 

@@ -154,6 +154,35 @@ def test_node_gauges_and_the_agent_metrics_follow_the_node(mfarm):
     assert value(scrape(mfarm, "nodes0"), "stbfarm_nodes_available") == 1
 
 
+def test_queued_jobs_and_nodes_in_maintenance_are_gauged(mfarm):
+    node = mfarm.node_id(1)
+    bob, alice = mfarm.session("bob"), mfarm.session("alice")
+    r = bob.post("/api/v2/reservations", json={"node_ids": [node], "message": "bob's"})
+    assert r.status_code == 200, r.text
+    rid = r.json()["reservations"][0]["reservation_id"]
+    try:
+        r = alice.post("/api/v2/run_tests", json={
+            "node_id": node, "test_pack_revision": "master", "queue": True,
+            "test_cases": ["tests/examples.py::test_that_writes_custom_artifacts"]})
+        assert r.status_code == 200 and r.json()["status"] == "queued", r.text
+        uid = r.json()["job_uid"]
+        assert value(scrape(mfarm, "jobs0"), "stbfarm_jobs_queued") == 1
+        assert alice.post("/api/v2/jobs%s/stop" % uid).status_code in (200, 202, 204)
+        assert value(scrape(mfarm, "jobs0"), "stbfarm_jobs_queued") == 0
+    finally:
+        bob.post("/api/v2/reservations/%d/interrupt" % rid, json={"message": "done"})
+    mfarm.admin("node", "maintenance", node, "on", "--message", "new cable")
+    try:
+        text = scrape(mfarm, "nodes0")
+        assert value(text, "stbfarm_nodes_maintenance") == 1
+        assert value(text, "stbfarm_nodes_available") == 0
+    finally:
+        mfarm.admin("node", "maintenance", node, "off")
+    text = scrape(mfarm, "nodes0")
+    assert value(text, "stbfarm_nodes_maintenance") == 0
+    assert value(text, "stbfarm_nodes_available") == 1
+
+
 def test_a_finished_job_is_counted_as_results_committed_with_their_bytes(mfarm):
     before = scrape(mfarm, "results0")
     s = mfarm.session("alice")
