@@ -32,6 +32,7 @@ typedef struct jobs_state {
     pthread_mutex_t lock;
     pthread_cond_t wake, health_wake, queue_wake;
     int stopping;
+    int queue_kicked; /* a job ended: the queue loop goes round at once (under lock) */
 } jobs_state;
 
 /* The test cases of one commit, cached per thread: the same revision is asked about again and
@@ -68,6 +69,8 @@ int jobs_hand_over(jobs_state *s, sf_redis *r, const jobs_record *rec, sf_error 
  * free, and hand it to its agent (a job the agent does not take waits again). 1 when one
  * started. */
 int jobs_queue_dispatch(jobs_state *s, sf_redis *r, const char *node_id);
+/* A job ended on this replica: look at the queues now rather than at the next poll. */
+void jobs_queue_wake(jobs_state *s);
 /* End the queued job uid before it started: user stopped it. */
 int jobs_queue_stop(sf_redis *r, const char *uid, const char *user, sf_error *err);
 /* The loop that starts queued jobs and ends timed-out ones; start after jobs_reaper_start (it

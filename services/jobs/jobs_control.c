@@ -153,6 +153,8 @@ static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_err
     }
     if (stopped && (rc = jobs_end(r, rec->uid, err)) < 0)
         return rc;
+    if (stopped)
+        jobs_queue_wake(jobs_state_of(call));
     jobs_record now;
     if ((rc = jobs_get(r, rec->uid, &now, err)))
         return rc;
@@ -235,6 +237,7 @@ int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
     } else if (!strcmp(q->event, "finished")) {
         rc = jobs_end(r, q->job_uid, err);
         rc = rc < 0 ? rc : 0;
+        jobs_queue_wake(jobs_state_of(call));
     } else {
         rc = sf_fail(err, SF_EINVAL, "malformed %s report for %s", q->event, q->job_uid);
     }

@@ -49,6 +49,14 @@ cleanup:
     return started;
 }
 
+void jobs_queue_wake(jobs_state *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->queue_kicked = 1;
+    pthread_cond_broadcast(&s->queue_wake);
+    pthread_mutex_unlock(&s->lock);
+}
+
 int jobs_queue_stop(sf_redis *r, const char *uid, const char *user, sf_error *err)
 {
     char reason[160];
@@ -124,12 +132,14 @@ static void *queue_loop(void *arg)
     }
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
+        s->queue_kicked = 0;
         pthread_mutex_unlock(&s->lock);
         queue_once(s, r);
         pthread_mutex_lock(&s->lock);
         struct timespec until;
         sf_timespec_after(CLOCK_REALTIME, s->cfg.queue_poll_ms, &until);
-        while (!s->stopping &&
+        /* a job that ended while queue_once ran has set queue_kicked: go round again at once */
+        while (!s->stopping && !s->queue_kicked &&
                pthread_cond_timedwait(&s->queue_wake, &s->lock, &until) != ETIMEDOUT)
             ;
     }

@@ -448,10 +448,10 @@ static const char DISPATCH_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE
     "local queue = 'sf:jobs:queue:' .. node\n"
     "for _, uid in ipairs(redis.call('ZRANGE', queue, 0, -1)) do\n"
     "  local job = 'sf:job:' .. uid\n"
-    "  local h = redis.call('HMGET', job, 'status', 'user', 'candidates')\n"
+    "  local h = redis.call('HMGET', job, 'status', 'user', 'candidates', 'not_before_us')\n"
     "  if h[1] ~= 'queued' then\n"
     "    redis.call('ZREM', queue, uid)\n"
-    "  elseif not holder or holder == h[2] then\n"
+    "  elseif (not holder or holder == h[2]) and tonumber(h[4] or '0') <= tonumber(now) then\n"
     "    for c in string.gmatch(h[3] or '', '%S+') do\n"
     "      redis.call('ZREM', 'sf:jobs:queue:' .. c, uid)\n"
     "    end\n"
@@ -469,7 +469,7 @@ static const char DISPATCH_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE
     "end\n"
     "return false\n";
 
-/* ARGV: uid, node. 1 when the job is queued again. */
+/* ARGV: uid, node, when it may be tried again (us). 1 when the job is queued again. */
 static const char REQUEUE_SCRIPT[] =
     "local uid, node = ARGV[1], ARGV[2]\n"
     "local job, nk = 'sf:job:' .. uid, 'sf:node:' .. node\n"
@@ -486,7 +486,7 @@ static const char REQUEUE_SCRIPT[] =
     "local h = redis.call('HMGET', job, 'candidates', 'queue_score', 'queued_us')\n"
     "local many = select(2, string.gsub(h[1], '%S+', '')) > 1\n"
     "redis.call('HSET', job, 'status', 'queued', 'start_us', h[3], 'node_id', many and '' or "
-    "node)\n"
+    "node, 'not_before_us', ARGV[3])\n"
     "for c in string.gmatch(h[1], '%S+') do\n"
     "  redis.call('ZADD', 'sf:jobs:queue:' .. c, h[2], uid)\n"
     "end\n"
@@ -548,8 +548,10 @@ int jobs_store_dispatch(sf_redis *r, const char *node_id, char *uid, sf_error *e
 
 int jobs_store_requeue(sf_redis *r, const char *uid, const char *node_id, sf_error *err)
 {
-    const char *args[] = {uid, node_id};
-    return eval_done(r, REQUEUE_SCRIPT, 0, 2, args, err);
+    char later[24];
+    snprintf(later, sizeof(later), "%lld", (long long)(sf_now_us() + JOBS_REQUEUE_DELAY_US));
+    const char *args[] = {uid, node_id, later};
+    return eval_done(r, REQUEUE_SCRIPT, 0, 3, args, err);
 }
 
 int jobs_store_unqueue(sf_redis *r, const char *uid, const char *reason, int *ended, sf_error *err)

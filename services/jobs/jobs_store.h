@@ -141,7 +141,9 @@ int jobs_store_queue(sf_redis *r, const jobs_new *job, char *uid, sf_error *err)
 int jobs_store_dispatch(sf_redis *r, const char *node_id, char *uid, sf_error *err);
 
 /* Put a job that jobs_store_dispatch started back in its queues, as it was, when its node's
- * agent did not take it (a job an agent took stays). */
+ * agent did not take it (a job an agent took stays); it is not tried again for
+ * JOBS_REQUEUE_DELAY_US, so an agent that refuses every job is not asked four times a second. */
+#define JOBS_REQUEUE_DELAY_US (5LL * 1000 * 1000)
 int jobs_store_requeue(sf_redis *r, const char *uid, const char *node_id, sf_error *err);
 
 /* End a queued job before it started, saying why (a stop, its queue timeout). *ended is 0 when
