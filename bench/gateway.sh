@@ -10,6 +10,9 @@
 # Two more baselines show what waiting for a call costs by itself: the bare handler answering
 # after a call to a thread that does nothing, every request its own call, and shared as the
 # gateway shares calls (civetweb_baseline's /call and /shared).
+# What counting requests for the metrics costs: the full path again on a second gateway of the
+# same farm started with --metrics=false (ratio on/off), and counting alone (bench/metrics_bench:
+# nanoseconds per request counted, as a share of what one full-path request takes).
 # Usage: bench/gateway.sh [DURATION_SECONDS]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +27,7 @@ BARE_PORT=$(free_port)
 FARM_PORT=$(free_port)
 cleanup() {
   [ -n "${BARE_PID:-}" ] && kill "$BARE_PID" 2>/dev/null && wait "$BARE_PID" 2>/dev/null
+  [ -n "${OFF_PID:-}" ] && kill "$OFF_PID" 2>/dev/null && wait "$OFF_PID" 2>/dev/null
   "$ROOT/stbfarm" down --data "$DATA" >/dev/null 2>&1 || true
   rm -rf "$DATA"
 }
@@ -37,6 +41,11 @@ EDGE_URL=$STBF_URL
 STBF_URL=http://$(awk '/server gateway0/ {print $3; exit}' "$DATA/run/gateways-local.cfg")
 "$ROOT/build/bench/civetweb_baseline" "127.0.0.1:$BARE_PORT" 128 &
 BARE_PID=$!
+OFF_PORT=$(free_port)
+"$ROOT/build/gateway/stbfarm-gateway" --listen "127.0.0.1:$OFF_PORT" --metrics=false \
+  --redis "unix:$DATA/run/redis.sock" --broker "ipc://$DATA/run/broker" \
+  --rate-limit 1000000:1000000 --trusted-proxies 127.0.0.1 >"$DATA/gateway-off.log" 2>&1 &
+OFF_PID=$!
 sleep 0.5
 
 # Every request with a query string of its own ("?t=1&n=123", a parameter nodes.get ignores), so
@@ -71,12 +80,15 @@ read -r bare_rps bare_p99 < <(run_wrk "http://127.0.0.1:$BARE_PORT/api/v2/nodes/
 read -r call_rps call_p99 < <(run_wrk "http://127.0.0.1:$BARE_PORT/call/$NODE")
 read -r shared_rps shared_p99 < <(run_wrk "http://127.0.0.1:$BARE_PORT/shared/$NODE")
 read -r full_rps full_p99 < <(run_wrk "$STBF_URL/api/v2/nodes/$NODE" "Authorization: token $STBF_TOKEN")
+wrk -t1 -c4 -d1s -H "Authorization: token $STBF_TOKEN" "http://127.0.0.1:$OFF_PORT/api/v2/nodes/$NODE" >/dev/null
+read -r off_rps off_p99 < <(run_wrk "http://127.0.0.1:$OFF_PORT/api/v2/nodes/$NODE" "Authorization: token $STBF_TOKEN")
 read -r alone_rps alone_p99 < <(run_wrk "$STBF_URL/api/v2/nodes/$NODE" "Authorization: token $STBF_TOKEN" "$UNSHARED")
 # Where the difference goes: the gateway alone (auth and rate limit in Redis, no service), and
 # the broker alone (calls through it to the nodes service, no HTTP, no Redis).
 read -r user_rps user_p99 < <(run_wrk "$STBF_URL/api/v2/user" "Authorization: token $STBF_TOKEN")
 read -r edge_rps edge_p99 < <(run_wrk "$EDGE_URL/api/v2/nodes/$NODE" "Authorization: token $STBF_TOKEN")
 rpc_rps=$("$ROOT/build/bench/rpc_bench" "ipc://$DATA/run/broker" "$CONNS" "$DURATION")
+metrics_ns=$("$ROOT/build/bench/metrics_bench" 2 "$DURATION")
 
 row() { local note=${4:-}; printf '%-26s: %10.0f req/s  p99 %6.2f ms%s\n' "$1" "$2" "$3" "${note:+  ($note)}"; }
 ratio() { awk -v f="$2" -v b="$3" -v l="$1" -v n="${4:-}" 'BEGIN { printf "%-26s: %10.2f%s\n", l, f / b, n ? "  (" n ")" : "" }'; }
@@ -86,6 +98,9 @@ row "bare + free calls, shared" "$shared_rps" "$shared_p99" "shared as the gatew
 ratio "ratio shared free/bare" "$shared_rps" "$bare_rps" "the cost of waiting for a call alone"
 row "full path (GET node)" "$full_rps" "$full_p99"
 ratio "ratio full/bare" "$full_rps" "$bare_rps" "target >= 0.50"
+row "full path, metrics off" "$off_rps" "$off_p99" "a gateway with --metrics=false"
+ratio "ratio metrics on/off" "$full_rps" "$off_rps" "what counting requests costs"
+awk -v ns="$metrics_ns" -v rps="$full_rps" 'BEGIN { printf "%-26s: %10.0f ns  (%.4f of a full-path request on 2 cores)\n", "counting one request", ns, ns * rps / 2e9 }'
 row "full path, unshared" "$alone_rps" "$alone_p99" "no two requests alike: a call each"
 ratio "ratio unshared/bare" "$alone_rps" "$bare_rps"
 row "gateway alone (/user)" "$user_rps" "$user_p99" "auth + rate limit, no service"

@@ -49,6 +49,7 @@ typedef struct gw_config {
     const char *trusted_proxies;
     long max_downloads_per_token;
     int access_log;
+    int metrics; /* count requests, and answer GET /metrics */
     /* the portal (gw_session.c, gw_static.c, gw_live.c) */
     const char *web_root;
     long session_idle_secs;
@@ -64,6 +65,7 @@ typedef struct gw_config {
 
 typedef struct gw_portal gw_portal;
 typedef struct hooks_policy hooks_policy;
+typedef struct gw_metrics gw_metrics;
 
 typedef struct gw_state {
     gw_config cfg;
@@ -75,6 +77,7 @@ typedef struct gw_state {
     gw_conns *conns;
     gw_tally *downloads; /* file downloads in progress per token */
     gw_portal *portal;   /* sign-in limits, password hashing slots, web files, live viewers */
+    gw_metrics *metrics; /* requests, limits, long polls (gw_metrics.c) */
     atomic_int long_polls;
     atomic_int event_streams;
     gw_tally *event_streams_by_token;
@@ -101,6 +104,8 @@ enum {
     GW_ROLE_READ = 1 << 7,
     GW_ADMIN_ONLY = 1 << 8,
     GW_ANY_ROLE = GW_ROLE_MANUAL | GW_ROLE_READ,
+    GW_CHALLENGE = 1 << 9, /* without any credential: 401 with a challenge, not 403 (what
+                              scrapers such as Prometheus expect) */
 };
 
 #define GW_SESSION_COOKIE "stbf_session"
@@ -242,6 +247,17 @@ int gw_handle_static(gw_request *rq);
 
 int gw_handle_user(gw_request *rq);
 int gw_handle_health(gw_request *rq);
+
+/* ---- metrics (gw_metrics.c) ---- */
+
+int gw_metrics_new(gw_metrics **out, gw_state *gw, sf_error *err);
+void gw_metrics_free(gw_metrics *m);
+/* Count a request answered with status, begun at t0_us (sf_now_us). */
+void gw_metrics_request(gw_request *rq, int status, int64_t t0_us);
+/* Count a request refused by a limit: "api", "artifact", "downloads", "sign_in", "long_polls". */
+void gw_metrics_limited(gw_state *gw, const char *limit);
+/* GET /metrics: the process's metrics in the Prometheus text format. */
+int gw_handle_metrics(gw_request *rq);
 
 /* ---- the OpenAPI document (gw_openapi.c) ---- */
 

@@ -71,6 +71,7 @@ int gw_long_poll(gw_request *rq, gw_handler fn)
     gw_state *gw = rq->gw;
     if (atomic_fetch_add(&gw->long_polls, 1) >= gw->cfg.max_long_polls) {
         atomic_fetch_sub(&gw->long_polls, 1);
+        gw_metrics_limited(gw, "long_polls");
         return gw_reply_error(rq, 503,
                               "this gateway is already holding %ld long polls; retry shortly",
                               gw->cfg.max_long_polls);

@@ -311,6 +311,7 @@ static int reply_file(gw_request *rq, const sf_rpc_result *res, int *missing)
     long max = rq->gw->cfg.max_downloads_per_token;
     if (gw_tally_add(rq->gw->downloads, who, 1) > max) {
         gw_tally_add(rq->gw->downloads, who, -1);
+        gw_metrics_limited(rq->gw, "downloads");
         return gw_reply_error_headers(rq, 429, "Retry-After: 1\r\n",
                                       "too many downloads at once: at most %ld per token", max);
     }

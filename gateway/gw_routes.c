@@ -22,6 +22,7 @@ const gw_route gw_routes[] = {
      gw_handle_webhook_get},
     {"DELETE", "/api/v2/webhooks/{webhook_id}", LOCAL, NULL, NULL, NULL, 0,
      gw_handle_webhook_delete},
+    {"GET", "/metrics", LOCAL, NULL, NULL, NULL, GW_ROLE_READ | GW_CHALLENGE, gw_handle_metrics},
 
     /* the portal: its files, sessions, tokens and users (gw_static.c, gw_session.c,
      * gw_account.c) */

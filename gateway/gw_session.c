@@ -252,6 +252,7 @@ static int limited(gw_request *rq, long long wait_us)
     long long secs = (wait_us + 999999) / 1000000;
     char hdr[64];
     snprintf(hdr, sizeof(hdr), "Retry-After: %lld\r\n", secs < 1 ? 1 : secs);
+    gw_metrics_limited(rq->gw, "sign_in");
     return gw_reply_error_headers(rq, 429, hdr,
                                   "too many failed sign-ins for this user or from this address: "
                                   "retry after %lld s",

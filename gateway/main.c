@@ -8,6 +8,7 @@
 #include "sf_log.h"
 #include "sf_proc.h"
 #include "sf_time.h"
+#include "sf_token.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -176,10 +177,16 @@ static int serve(gw_request *rq)
     int retry_after = 0;
     rc = gw_authenticate(rq, !found && (rq->route->flags & GW_ARTIFACT), &retry_after, &err);
     if (rc == SF_ETOOMANY) {
+        gw_metrics_limited(rq->gw, !found && (rq->route->flags & GW_ARTIFACT) ? "artifact" : "api");
         char hdr[64];
         snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n", retry_after);
         return gw_reply_error_headers(rq, 429, hdr, "%s", err.msg);
     }
+    char sid[SF_TOKEN_MAX + 1];
+    if (rc == SF_EFORBIDDEN && !found && (rq->route->flags & GW_CHALLENGE) &&
+        !mg_get_header(rq->conn, "Authorization") && gw_session_id(rq, sid, sizeof(sid)))
+        return gw_reply_error_headers(rq, 401, "WWW-Authenticate: Token\r\n",
+                                      "this needs an access token: Authorization: token <token>");
     if (rc)
         return gw_reply_sf_error(rq, rc, &err);
     if (found == SF_ENOTFOUND)
@@ -225,6 +232,7 @@ static int handle(struct mg_connection *conn, void *cbdata)
                        (long long)rq->bytes, (double)(sf_now_us() - t0) / 1000.0,
                        rq->user[0] ? rq->user : "-", rq->client);
     int status = rq->status ? rq->status : 500;
+    gw_metrics_request(rq, status, t0);
     free(rq);
     return status;
 }
@@ -333,6 +341,9 @@ int main(int argc, char **argv)
          &c->max_downloads_per_token},
         {"access-log", "STBF_ACCESS_LOG", SF_OPT_BOOL, "true", "log one line per request",
          &c->access_log},
+        {"metrics", "STBF_GATEWAY_METRICS", SF_OPT_BOOL, "true",
+         "count requests by route for the metrics, and answer GET /metrics (false: 404)",
+         &c->metrics},
         /* the portal */
         {"web", "STBF_WEB", SF_OPT_STR, SF_WEB_DIR, "the portal's files, served under /app/",
          &c->web_root},
@@ -396,6 +407,10 @@ int main(int argc, char **argv)
     hooks_policy_init(gw->hooks_policy, c->webhook_allow_loopback, c->common.redis,
                       c->common.broker);
     if (gw_portal_new(&gw->portal, c, &err)) {
+        sf_error("%s", err.msg);
+        goto cleanup;
+    }
+    if (c->metrics && gw_metrics_new(&gw->metrics, gw, &err)) {
         sf_error("%s", err.msg);
         goto cleanup;
     }
@@ -463,6 +478,7 @@ cleanup:
     gw_tally_free(gw->event_streams_by_token);
     gw_portal_free(gw->portal);
     free(gw->hooks_policy);
+    gw_metrics_free(gw->metrics);
     for (int s = 0; s < SF_SVC_COUNT; s++)
         sf_rpc_client_free(gw->clients[s]);
     free(gw);

@@ -1,6 +1,8 @@
 #include "sf_config.h"
 
 #include "sf_log.h"
+#include "sf_metrics_http.h"
+#include "sf_time.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -113,11 +115,43 @@ void sf_config_usage(FILE *out, const char *program, const char *about, const sf
     }
 }
 
-int sf_config_load(const char *program, const char *about, const sf_option *opts, size_t n,
-                   int argc, char **argv)
+/* Serve the process's metrics at addr for as long as the process runs. */
+static void serve_metrics(const char *program, const char *addr)
+{
+    static sf_metrics_server *server; /* the process's, like its registry */
+    sf_error err = SF_ERROR_INIT;
+    sf_metrics *m = sf_metrics_process();
+    sf_metrics_set_gauge(m, "process_start_time_seconds",
+                         "When the process started, in unix seconds",
+                         (double)(sf_now_us() / 1000000));
+    if (sf_metrics_serve(&server, m, addr, &err)) {
+        fprintf(stderr, "%s: %s\n", program, err.msg);
+        exit(err.code == SF_EINVAL ? 2 : 1);
+    }
+}
+
+int sf_config_load(const char *program, const char *about, const sf_option *program_opts,
+                   size_t n_program, int argc, char **argv)
 {
     sf_error err = SF_ERROR_INIT;
     int help = 0, check = 0, kept = 0;
+    /* --metrics-listen is every program's too: it goes after the program's own flags */
+    const char *metrics_listen = NULL;
+    size_t n = n_program + 1;
+    sf_option *opts = calloc(n, sizeof(*opts));
+    if (!opts) {
+        fprintf(stderr, "%s: out of memory\n", program);
+        exit(1);
+    }
+    memcpy(opts, program_opts, n_program * sizeof(*opts));
+    opts[n_program] = (sf_option){
+        "metrics-listen",
+        "STBF_METRICS_LISTEN",
+        SF_OPT_STR,
+        NULL,
+        "serve Prometheus metrics at http://ADDR/metrics: PORT or HOST:PORT (HOST: 127.0.0.1 "
+        "unless given); off: none",
+        &metrics_listen};
     /* --check-config is every program's, not a table's: take it out before parsing */
     char **args = calloc((size_t)argc + 1, sizeof(*args));
     if (!args) {
@@ -135,16 +169,16 @@ int sf_config_load(const char *program, const char *about, const sf_option *opts
     if (rc) {
         fprintf(stderr, "%s: %s\n", program, err.msg);
         sf_config_usage(stderr, program, about, opts, n);
-        exit(2);
-    }
-    if (help) {
+    } else if (help) {
         sf_config_usage(stdout, program, about, opts, n);
-        exit(0);
     }
+    free(opts);
+    if (rc || help)
+        exit(rc ? 2 : 0);
     sf_log_level level = SF_LOG_INFO;
-    for (size_t i = 0; i < n; i++) {
-        if (!strcmp(opts[i].flag, "log-level")) {
-            const char *v = *(const char **)opts[i].dest;
+    for (size_t i = 0; i < n_program; i++) {
+        if (!strcmp(program_opts[i].flag, "log-level")) {
+            const char *v = *(const char **)program_opts[i].dest;
             if (v && sf_log_level_parse(v, &level)) {
                 fprintf(stderr, "%s: --log-level: '%s' is not debug, info, warn or error\n",
                         program, v);
@@ -153,5 +187,15 @@ int sf_config_load(const char *program, const char *about, const sf_option *opts
         }
     }
     sf_log_init(program, level);
+    if (metrics_listen && *metrics_listen && strcmp(metrics_listen, "off")) {
+        char host[256];
+        int port;
+        if (sf_metrics_listen_parse(metrics_listen, host, sizeof(host), &port, &err)) {
+            fprintf(stderr, "%s: %s\n", program, err.msg);
+            exit(2);
+        }
+        if (!check)
+            serve_metrics(program, metrics_listen);
+    }
     return check;
 }

@@ -61,7 +61,10 @@ void sf_config_usage(FILE *out, const char *program, const char *about, const sf
  * exits 2 on a bad flag; then starts logging with the "log-level" option if the table has one.
  * Returns 1 when --check-config was given (every program takes it): main then checks the rest
  * of its configuration as usual (a problem: a message and exit status 2) and exits 0 before it
- * opens anything. The launcher checks every flag this way before it starts any process. */
+ * opens anything. The launcher checks every flag this way before it starts any process.
+ * Every program also takes --metrics-listen ADDR (STBF_METRICS_LISTEN): unless checking, this
+ * then serves the process's metrics registry there (sf_metrics_http.h) until the process ends,
+ * and exits 1 when it cannot listen (2 for an address that is not one). */
 int sf_config_load(const char *program, const char *about, const sf_option *opts, size_t n,
                    int argc, char **argv);
 

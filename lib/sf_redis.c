@@ -1,6 +1,7 @@
 #include "sf_redis.h"
 
 #include "sf_crypto.h"
+#include "sf_metrics.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,8 @@
 struct sf_redis {
     redisContext *c;
     char *addr;
+    int connected_before; /* a connection now is a reconnect */
+    sf_metric *connects, *reconnects, *unavailable, *failed;
 };
 
 enum { CONNECT_TIMEOUT_MS = 1000, COMMAND_TIMEOUT_MS = 5000 };
@@ -80,6 +83,23 @@ int sf_redis_open(sf_redis **out, const char *addr, sf_error *err)
         free(r);
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     }
+    sf_metrics *m = sf_metrics_process();
+    r->connects = sf_metric_get(
+        sf_metrics_counter(m, "stbfarm_redis_connects_total",
+                           "Connections made to Redis (each thread has its own)", NULL),
+        NULL);
+    r->reconnects = sf_metric_get(
+        sf_metrics_counter(m, "stbfarm_redis_reconnects_total",
+                           "Connections to Redis made again after one was lost", NULL),
+        NULL);
+    sf_metric_family *errors =
+        sf_metrics_counter(m, "stbfarm_redis_errors_total",
+                           "Redis commands that failed: unavailable (no connection, a timeout, "
+                           "a connection lost) or error (an error reply that is not an API "
+                           "answer of a script)",
+                           "kind");
+    r->unavailable = sf_metric_get(errors, SF_LABELS("unavailable"));
+    r->failed = sf_metric_get(errors, SF_LABELS("error"));
     *out = r;
     return 0;
 }
@@ -120,8 +140,14 @@ static int run(sf_redis *r, const char *cmd, size_t len, redisReply **out, sf_er
         int fresh = 0;
         if (!r->c) {
             r->c = sf_redis_connect_raw(r->addr, 1, err);
-            if (!r->c)
+            if (!r->c) {
+                sf_metric_inc(r->unavailable);
                 return SF_EUNAVAIL;
+            }
+            sf_metric_inc(r->connects);
+            if (r->connected_before)
+                sf_metric_inc(r->reconnects);
+            r->connected_before = 1;
             fresh = 1;
         }
         redisReply *reply = NULL;
@@ -130,12 +156,17 @@ static int run(sf_redis *r, const char *cmd, size_t len, redisReply **out, sf_er
             sf_fail(err, SF_EUNAVAIL, "Redis at %s is unavailable: %s", r->addr, r->c->errstr);
             redisFree(r->c);
             r->c = NULL;
-            if (fresh)
+            if (fresh) {
+                sf_metric_inc(r->unavailable);
                 return SF_EUNAVAIL;
+            }
             continue;
         }
         if (reply->type == REDIS_REPLY_ERROR) {
             int rc = error_reply_code(reply, err);
+            /* NOSCRIPT is sf_redis_eval's cue to send the script, not a failure */
+            if (rc == SF_EINTERNAL && strncmp(reply->str, "NOSCRIPT", 8))
+                sf_metric_inc(r->failed);
             freeReplyObject(reply);
             return rc;
         }

@@ -2,6 +2,7 @@
 
 #include "sf_crypto.h"
 #include "sf_log.h"
+#include "sf_metrics.h"
 #include "sf_time.h"
 
 #include <nng/nng.h>
@@ -43,7 +44,59 @@ struct sf_rpc_client {
     nng_socket sock;
     char name[64]; /* what the caller talks to, for error messages */
     dialers dials;
+    sf_metric_family *calls, *latency;
 };
+
+/* The metrics of either side: calls by service, method and status ("unavailable": no answer;
+ * "dropped": the caller had given up), and their latency. */
+typedef struct rpc_metrics {
+    sf_metric_family *calls, *latency;
+} rpc_metrics;
+
+static rpc_metrics rpc_metrics_of(int server)
+{
+    sf_metrics *m = sf_metrics_process();
+    rpc_metrics r;
+    if (server) {
+        r.calls = sf_metrics_counter(m, "stbfarm_rpc_server_calls_total",
+                                     "RPC calls this process served, by service, method and status",
+                                     "service,method,code");
+        r.latency = sf_metrics_histogram(m, "stbfarm_rpc_server_duration_seconds",
+                                         "Time to serve an RPC call, by service and method",
+                                         "service,method", NULL, 0);
+    } else {
+        r.calls = sf_metrics_counter(m, "stbfarm_rpc_client_calls_total",
+                                     "RPC calls this process made, by service, method and status "
+                                     "(unavailable: no answer in time)",
+                                     "service,method,code");
+        r.latency = sf_metrics_histogram(m, "stbfarm_rpc_client_duration_seconds",
+                                         "Time from sending an RPC call to its answer (or giving "
+                                         "up), by service and method",
+                                         "service,method", NULL, 0);
+    }
+    return r;
+}
+
+/* Count one call: the service is what the method name starts with ("nodes" of "nodes.get"). */
+static void rpc_count(sf_metric_family *calls, sf_metric_family *latency, const char *method,
+                      const char *code, int64_t t0_us)
+{
+    char service[32];
+    const char *dot = strchr(method, '.');
+    snprintf(service, sizeof(service), "%.*s", dot ? (int)(dot - method) : (int)strlen(method),
+             method);
+    sf_metric_inc(sf_metric_get(calls, SF_LABELS(service, method, code)));
+    sf_metric_observe(sf_metric_get(latency, SF_LABELS(service, method)),
+                      (double)(sf_now_us() - t0_us) / 1e6);
+}
+
+static void rpc_count_status(sf_metric_family *calls, sf_metric_family *latency, const char *method,
+                             int status, int64_t t0_us)
+{
+    char code[16];
+    snprintf(code, sizeof(code), "%d", status);
+    rpc_count(calls, latency, method, code, t0_us);
+}
 
 static void tune_socket(nng_socket s)
 {
@@ -173,6 +226,9 @@ static int client_new(sf_rpc_client **out, const char *name, sf_error *err)
     tune_socket(c->sock);
     dialers_init(&c->dials, c->sock);
     snprintf(c->name, sizeof(c->name), "%s", name);
+    rpc_metrics rm = rpc_metrics_of(0);
+    c->calls = rm.calls;
+    c->latency = rm.latency;
     *out = c;
     return 0;
 }
@@ -303,7 +359,7 @@ static int exchange(nng_ctx ctx, nng_msg *msg, int timeout_ms, nng_msg **reply)
     return x.rv;
 }
 
-int sf_rpc_call(sf_rpc_client *c, const char *method, const ProtobufCMessage *req,
+static int call(sf_rpc_client *c, const char *method, const ProtobufCMessage *req,
                 const ProtobufCMessageDescriptor *reply_desc, const sf_rpc_opts *opts,
                 sf_rpc_result *res, sf_error *err)
 {
@@ -386,6 +442,19 @@ int sf_rpc_call(sf_rpc_client *c, const char *method, const ProtobufCMessage *re
     return 0;
 }
 
+int sf_rpc_call(sf_rpc_client *c, const char *method, const ProtobufCMessage *req,
+                const ProtobufCMessageDescriptor *reply_desc, const sf_rpc_opts *opts,
+                sf_rpc_result *res, sf_error *err)
+{
+    int64_t t0 = sf_now_us();
+    int rc = call(c, method, req, reply_desc, opts, res, err);
+    if (res->envelope)
+        rpc_count_status(c->calls, c->latency, method, res->status, t0);
+    else
+        rpc_count(c->calls, c->latency, method, rc == SF_EUNAVAIL ? "unavailable" : "error", t0);
+    return rc;
+}
+
 /* ---- worker side ---- */
 
 struct sf_rpc_reply {
@@ -403,6 +472,7 @@ struct sf_rpc_server {
     nng_socket sock;
     dialers dials; /* none when it listens */
     sf_rpc_server_opts o;
+    rpc_metrics metrics;
     char ping[96];
     int n_threads;
     pthread_t *threads;
@@ -524,8 +594,10 @@ static int handle_ping(const sf_rpc_server *s, sf_rpc_reply *reply)
  * there is a reply to send, 0 when the request is dropped (its caller already gave up). */
 static int dispatch(const sf_rpc_server *s, void *tls, nng_msg *in, nng_msg **out)
 {
+    int64_t t0 = sf_now_us();
     Stbfarm__RpcRequest *env =
         stbfarm__rpc_request__unpack(NULL, nng_msg_len(in), nng_msg_body(in));
+    const char *known = "unknown"; /* the method, for the metrics: only names we serve */
     sf_rpc_reply reply = {0};
     sf_error err = SF_ERROR_INIT;
     int rc = 0;
@@ -533,12 +605,17 @@ static int dispatch(const sf_rpc_server *s, void *tls, nng_msg *in, nng_msg **ou
         rc = sf_fail(&err, SF_EINVAL, "malformed request envelope");
     } else if (env->deadline_ms < sf_now_us() / 1000) {
         sf_debug("dropping %s %s: its deadline has passed", env->method, env->request_id);
+        const sf_rpc_method *m = find_method(s, env->method);
+        rpc_count(s->metrics.calls, s->metrics.latency, m ? m->name : known, "dropped", t0);
         stbfarm__rpc_request__free_unpacked(env, NULL);
         return 0;
     } else if (!strcmp(env->method, s->ping)) {
+        known = s->ping;
         rc = handle_ping(s, &reply);
     } else {
         const sf_rpc_method *m = find_method(s, env->method);
+        if (m)
+            known = m->name;
         ProtobufCMessage *req = NULL;
         if (!m) {
             rc = sf_fail(&err, SF_ENOTFOUND, "the %s service has no method '%s'", s->o.service,
@@ -587,6 +664,7 @@ static int dispatch(const sf_rpc_server *s, void *tls, nng_msg *in, nng_msg **ou
     }
     if (env)
         sf_debug("%s %s -> %d", env->method, env->request_id, r.status);
+    rpc_count_status(s->metrics.calls, s->metrics.latency, known, r.status, t0);
     int packed = pack_nng(&r.base, out) == 0;
     reply_clear(&reply);
     if (env)
@@ -645,6 +723,7 @@ int sf_rpc_server_start(sf_rpc_server **out, const sf_rpc_server_opts *opts, sf_
     if (!s)
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     s->o = *opts;
+    s->metrics = rpc_metrics_of(1);
     snprintf(s->ping, sizeof(s->ping), "%s.ping", opts->service);
     int nrv = nng_rep0_open(&s->sock);
     if (nrv) {

@@ -2,6 +2,7 @@
 #include "sf_proc.h"
 
 #include "sf_log.h"
+#include "sf_metrics.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -11,7 +12,14 @@
 typedef struct service_run {
     const sf_service_def *def;
     sf_common_config common;
+    sf_redis *collect_redis; /* the metrics collector's, used one scrape at a time */
 } service_run;
+
+static void collect(void *arg)
+{
+    service_run *run = arg;
+    run->def->collect(run->def->state, run->collect_redis);
+}
 
 static void *worker_init(void *arg)
 {
@@ -45,7 +53,7 @@ static void worker_fini(void *tls)
 
 int sf_service_main(const sf_service_def *def, int argc, char **argv)
 {
-    service_run run = {def, {0}};
+    service_run run = {def, {0}, NULL};
     sf_option common[] = {SF_COMMON_OPTIONS(&run.common, def->default_threads)};
     size_t nc = sizeof(common) / sizeof(common[0]);
     sf_option *all = calloc(nc + def->n_options, sizeof(*all));
@@ -84,9 +92,15 @@ int sf_service_main(const sf_service_def *def, int argc, char **argv)
             def->stop(def->state);
         return 1;
     }
+    if (def->collect && (sf_redis_open(&run.collect_redis, run.common.redis, &err) ||
+                         sf_metrics_add_collector(sf_metrics_process(), collect, &run)))
+        sf_warn("%s: its metrics of Redis will not be collected: %s", def->program,
+                err.msg[0] ? err.msg : "out of memory");
     sf_info("%s serving with %ld threads via %s", def->program, run.common.threads,
             run.common.broker);
     sf_stop_wait(&sigs);
+    sf_metrics_remove_collector(sf_metrics_process(), collect, &run);
+    sf_redis_free(run.collect_redis);
     sf_rpc_server_stop(server);
     if (def->stop)
         def->stop(def->state);

@@ -3,7 +3,8 @@
  * A service declares its methods and options; sf_service_main parses the common options
  * (--redis, --broker, --threads, --log-level) and the service's own, starts the RPC server with
  * one Redis connection per worker thread, runs the service's background work if any, and stops
- * cleanly on SIGTERM or SIGINT. */
+ * cleanly on SIGTERM or SIGINT. With --metrics-listen, the RPC metrics and whatever the service
+ * collects are served there. */
 #ifndef SF_SERVICE_H
 #define SF_SERVICE_H
 
@@ -34,6 +35,9 @@ typedef struct sf_service_def {
     void (*stop)(void *state);                                 /* after serving stopped */
     void *(*thread_init)(void *state);                         /* per-thread extra state, or NULL */
     void (*thread_fini)(void *local);
+    /* At every metrics scrape (sf_metrics.h): set the service's gauges of what Redis holds,
+     * through a connection of the collector's own. NULL: none. */
+    void (*collect)(void *state, sf_redis *redis);
 } sf_service_def;
 
 int sf_service_main(const sf_service_def *def, int argc, char **argv);

@@ -11,6 +11,7 @@
 #include "sf_config.h"
 #include "sf_crypto.h"
 #include "sf_log.h"
+#include "sf_metrics.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -45,6 +46,53 @@ static const method_table MODULES[] = {
 };
 
 /* Every handler thread sees the same modules (node_service.h). */
+/* What the metrics show of this node: its outbox and its video. */
+typedef struct node_metrics {
+    const char *node_id;
+    node_runner *runner;
+    node_capture *cap;
+} node_metrics;
+
+static void collect(void *arg)
+{
+    node_metrics *nm = arg;
+    sf_metrics *m = sf_metrics_process();
+    size_t items, results;
+    node_runner_outbox_depth(nm->runner, &items, &results);
+    node_capture_status st;
+    node_capture_get_status(nm->cap, &st);
+    const char *const *node = SF_LABELS(nm->node_id);
+    sf_metric_set(sf_metric_get(sf_metrics_gauge(m, "stbfarm_agent_outbox_items",
+                                                 "Reports and test results the node agent has "
+                                                 "still to deliver",
+                                                 "node"),
+                                node),
+                  (double)items);
+    sf_metric_set(sf_metric_get(sf_metrics_gauge(m, "stbfarm_agent_outbox_results",
+                                                 "Test results (with their artifacts) the node "
+                                                 "agent has still to deliver",
+                                                 "node"),
+                                node),
+                  (double)results);
+    sf_metric_set(sf_metric_get(sf_metrics_counter(m, "stbfarm_capture_frames_total",
+                                                   "Video frames captured and decoded (rate(): "
+                                                   "the frame rate)",
+                                                   "node"),
+                                node),
+                  (double)st.frames);
+    sf_metric_set(sf_metric_get(sf_metrics_counter(m, "stbfarm_capture_reconnects_total",
+                                                   "Times the video source was opened again "
+                                                   "after it was lost",
+                                                   "node"),
+                                node),
+                  (double)st.reconnects);
+    sf_metric_set(
+        sf_metric_get(sf_metrics_gauge(m, "stbfarm_capture_video_ok",
+                                       "1 while video arrives, 0 while it is lost", "node"),
+                      node),
+        st.ok ? 1 : 0);
+}
+
 static void *service_of(void *arg)
 {
     return arg;
@@ -168,6 +216,7 @@ int main(int argc, char **argv)
     int rc = 1;
     sf_error err = SF_ERROR_INIT;
     sf_rpc_server *server = NULL;
+    node_metrics *collecting = NULL;
     size_t n = 0;
     for (size_t i = 0; i < sizeof(MODULES) / sizeof(MODULES[0]); i++)
         n += *MODULES[i].n;
@@ -211,11 +260,17 @@ int main(int argc, char **argv)
         sf_error("%s", err.msg);
         goto cleanup;
     }
+    node_metrics nm = {agent.cfg.node_id, service.runner, dev.cap};
+    if (sf_metrics_add_collector(sf_metrics_process(), collect, &nm))
+        sf_warn("out of memory: no metrics of the outbox and the video");
+    collecting = &nm;
     sf_info("stbfarm-nodesvc %s listening on %s; video from %s; LIRC at %s", agent.cfg.node_id,
             agent.cfg.listen, c.video_source, dev.lircd);
     sf_stop_wait(&sigs);
     rc = 0;
 cleanup:
+    if (collecting)
+        sf_metrics_remove_collector(sf_metrics_process(), collect, collecting);
     sf_rpc_server_stop(server);
     node_agent_stop(&agent);
     node_runner_free(service.runner);

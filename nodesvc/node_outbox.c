@@ -234,6 +234,17 @@ void node_outbox_activity(node_outbox *o, node_activity *out)
     pthread_mutex_unlock(&o->lock);
 }
 
+void node_outbox_depth(node_outbox *o, size_t *items, size_t *results)
+{
+    pthread_mutex_lock(&o->lock);
+    size_t n = o->busy != NULL;
+    for (const item *it = o->head; it; it = it->next)
+        n++;
+    *items = n;
+    *results = o->n_results;
+    pthread_mutex_unlock(&o->lock);
+}
+
 int node_outbox_stop_asked(node_outbox *o, const char *job_uid)
 {
     pthread_mutex_lock(&o->lock);

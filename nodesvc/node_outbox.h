@@ -75,6 +75,9 @@ int node_outbox_delivered(node_outbox *o, const char *job_uid, int timeout_ms);
  * out->trouble is empty, why runs wait (a full work directory, a full artifact store). */
 void node_outbox_activity(node_outbox *o, node_activity *out);
 
+/* What is left to deliver: every item (reports and results) and the results among them. */
+void node_outbox_depth(node_outbox *o, size_t *items, size_t *results);
+
 /* 1 once the jobs service answered a report of job_uid with "stop" (cleared by the next job). */
 int node_outbox_stop_asked(node_outbox *o, const char *job_uid);
 

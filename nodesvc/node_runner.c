@@ -824,6 +824,11 @@ void node_runner_activity(void *runner, node_activity *out)
     node_outbox_activity(r->outbox, out);
 }
 
+void node_runner_outbox_depth(node_runner *r, size_t *items, size_t *results)
+{
+    node_outbox_depth(r->outbox, items, results);
+}
+
 int node_runner_new(node_runner **out, const node_devices *dev, const node_runner_config *cfg,
                     sf_error *err)
 {

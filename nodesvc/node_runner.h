@@ -51,6 +51,9 @@ void node_runner_free(node_runner *r);
  * node_agent_config's activity. */
 void node_runner_activity(void *runner, node_activity *out);
 
+/* The depth of the runner's outbox (node_outbox_depth), for the metrics. */
+void node_runner_outbox_depth(node_runner *r, size_t *items, size_t *results);
+
 /* agent.run_job and agent.stop_job; they find the runner in call->tls (node_service.h). */
 extern const sf_rpc_method node_runner_methods[];
 extern const size_t node_runner_n_methods;

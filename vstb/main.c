@@ -12,6 +12,7 @@
 #include "sf_proc.h"
 #include "sf_lirc.h"
 #include "sf_log.h"
+#include "sf_metrics.h"
 #include "sf_time.h"
 #include "vstb_render.h"
 #include "vstb_state.h"
@@ -80,6 +81,8 @@ typedef struct vstb {
     AVCodecContext *enc;
     AVFrame *yuv;
     AVPacket *pkt;
+    /* the metrics: what arrived and what was shown */
+    sf_metric *keys_known, *keys_unknown, *pictures;
 } vstb;
 
 static void picture_unref(picture *p)
@@ -118,6 +121,7 @@ static void show(vstb *v, picture *p, uint64_t gen)
     picture_unref(v->current);
     v->current = p;
     v->picture_gen = gen;
+    sf_metric_inc(v->pictures);
     pthread_cond_broadcast(&v->changed);
 }
 
@@ -222,8 +226,11 @@ static void log_key(vstb *v, int64_t us, const char *line)
 static int press(vstb *v, const char *key)
 {
     vstb_state before = v->state;
-    if (!vstb_state_press(&v->state, key))
+    if (!vstb_state_press(&v->state, key)) {
+        sf_metric_inc(v->keys_unknown);
         return -1;
+    }
+    sf_metric_inc(v->keys_known);
     sf_info("key %s", key);
     if (memcmp(&before, &v->state, sizeof(before))) {
         v->state_gen++;
@@ -698,6 +705,18 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(v.fds) / sizeof(v.fds[0]); i++)
         v.fds[i] = -1;
     vstb_state_init(&v.state);
+    sf_metrics *m = sf_metrics_process();
+    sf_metric_family *keys = sf_metrics_counter(m, "stbfarm_vstb_keys_total",
+                                                "Key presses that arrived, by whether the vstb "
+                                                "has the key (known: yes or no)",
+                                                "known");
+    v.keys_known = sf_metric_get(keys, SF_LABELS("yes"));
+    v.keys_unknown = sf_metric_get(keys, SF_LABELS("no"));
+    v.pictures = sf_metric_get(sf_metrics_counter(m, "stbfarm_vstb_pictures_total",
+                                                  "Pictures encoded (each change of the screen "
+                                                  "and each step of an animation)",
+                                                  NULL),
+                               NULL);
     int rc = 1;
     listener lirc = {0}, lirc_unix = {0}, video = {0}, video_unix = {0};
     pthread_t repeater, encoder;

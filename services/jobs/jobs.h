@@ -134,6 +134,9 @@ void jobs_publish(sf_redis *r, const char *uid);
 /* Wake whoever follows job uid's log (event topic "job:<uid>:log"). */
 void jobs_publish_log(sf_redis *r, const char *uid);
 
+/* Set the service's gauges from Redis (sf_service_def.collect; jobs_metrics.c). */
+void jobs_collect(void *state, sf_redis *r);
+
 /* Reply with the API view of rec. */
 int jobs_reply_job(sf_rpc_reply *reply, const jobs_record *rec, const char *base_url,
                    sf_error *err);

@@ -764,3 +764,21 @@ void jobs_uids_free(char **uids, size_t n)
         free(uids[i]);
     free(uids);
 }
+
+static const char COUNT_LUA[] =
+    "return {redis.call('SCARD', 'sf:jobs:running'), redis.call('SCARD', 'sf:jobs:queued')}\n";
+
+int jobs_store_count_farm(sf_redis *r, long long *running, long long *queued, sf_error *err)
+{
+    redisReply *reply;
+    int rc = sf_redis_eval(r, COUNT_LUA, &reply, err, 0, 0, NULL, NULL);
+    if (rc)
+        return rc;
+    int ok = reply->type == REDIS_REPLY_ARRAY && reply->elements == 2;
+    if (ok) {
+        *running = sf_reply_int(reply->element[0], 0);
+        *queued = sf_reply_int(reply->element[1], 0);
+    }
+    freeReplyObject(reply);
+    return ok ? 0 : sf_fail(err, SF_EINTERNAL, "unexpected reply to the job count");
+}

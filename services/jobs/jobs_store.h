@@ -87,6 +87,16 @@ int jobs_node_job(sf_redis *r, const char *node_id, jobs_record *out, sf_error *
     "  if #h == 0 then return false end\n"                                                         \
     "  return {uid, h}\n"                                                                          \
     "end\n"
+/* Lua for a script of another store that must know whether a node runs a job. It defines
+ *   jobs_node_busy(node_id) -> true while a job runs on the node. */
+#define JOBS_LUA_NODE_BUSY                                                                         \
+    "local function jobs_node_busy(node)\n"                                                        \
+    "  return redis.call('EXISTS', 'sf:node:' .. node .. ':job') == 1\n"                           \
+    "end\n"
+
+/* How many jobs are running now, and how many wait in a queue, over the farm (the metrics). */
+int jobs_store_count_farm(sf_redis *r, long long *running, long long *queued, sf_error *err);
+
 /* As jobs_node_job, from item, what jobs_node_job() returned in a script of the caller's. */
 int jobs_node_job_of(const redisReply *item, const char *node_id, jobs_record *out, sf_error *err);
 

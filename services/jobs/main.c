@@ -100,5 +100,6 @@ int main(int argc, char **argv)
     def.stop = stop;
     def.thread_init = thread_init;
     def.thread_fini = thread_fini;
+    def.collect = jobs_collect;
     return sf_service_main(&def, argc, argv);
 }

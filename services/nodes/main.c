@@ -11,6 +11,7 @@
 #include "sf_ini.h"
 #include "sf_remote.h"
 #include "sf_log.h"
+#include "sf_metrics.h"
 #include "sf_service.h"
 #include "sf_testpack.h"
 #include "sf_time.h"
@@ -637,6 +638,49 @@ static void stop(void *arg)
     sf_testpack_process_shutdown();
 }
 
+/* Nodes registered, online, available (online, running no job, not reserved, not in
+ * maintenance), and in maintenance. */
+static const char COUNT_SCRIPT[] = NODES_LUA_ONLINE JOBS_LUA_NODE_BUSY RESV_LUA_NODE_HELD
+    "local ids = nodes_ids()\n"
+    "local online, available, maintenance = 0, 0, 0\n"
+    "for _, id in ipairs(ids) do\n"
+    "  local kept = nodes_in_maintenance(id)\n"
+    "  if kept then maintenance = maintenance + 1 end\n"
+    "  if nodes_online(id) then\n"
+    "    online = online + 1\n"
+    "    if not kept and not jobs_node_busy(id) and not resv_node_held(id) then\n"
+    "      available = available + 1\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return {#ids, online, available, maintenance}\n";
+
+/* The farm's nodes, for the metrics (every replica reads the same numbers from Redis). */
+static void collect(void *arg, sf_redis *r)
+{
+    (void)arg;
+    redisReply *c;
+    sf_error err = SF_ERROR_INIT;
+    if (sf_redis_eval(r, COUNT_SCRIPT, &c, &err, 0, 0, NULL, NULL))
+        return; /* stbfarm_redis_errors_total says so; the gauges keep their last values */
+    if (c->type != REDIS_REPLY_ARRAY || c->elements != 4) {
+        freeReplyObject(c);
+        return;
+    }
+    sf_metrics *m = sf_metrics_process();
+    sf_metrics_set_gauge(m, "stbfarm_nodes_registered", "Nodes registered with the farm",
+                         (double)sf_reply_int(c->element[0], 0));
+    sf_metrics_set_gauge(m, "stbfarm_nodes_online", "Nodes whose agent sent a heartbeat lately",
+                         (double)sf_reply_int(c->element[1], 0));
+    sf_metrics_set_gauge(m, "stbfarm_nodes_available",
+                         "Nodes online, running no job, not reserved and not in maintenance",
+                         (double)sf_reply_int(c->element[2], 0));
+    sf_metrics_set_gauge(m, "stbfarm_nodes_maintenance",
+                         "Nodes in maintenance (an operator's or a failing health check's)",
+                         (double)sf_reply_int(c->element[3], 0));
+    freeReplyObject(c);
+}
+
 static void *thread_init(void *arg)
 {
     (void)arg;
@@ -676,5 +720,6 @@ int main(int argc, char **argv)
     def.stop = stop;
     def.thread_init = thread_init;
     def.thread_fini = thread_fini;
+    def.collect = collect;
     return sf_service_main(&def, argc, argv);
 }

@@ -86,7 +86,17 @@ void nodes_record_clear(nodes_record *rec);
 
 /* Lua for a script that reads a node along with other things (its status, in one round trip).
  * It defines
- *   nodes_get(node_id) -> the node as nodes_get_of reads it, or false when it is not registered. */
+ *   nodes_get(node_id) -> the node as nodes_get_of reads it, or false when it is not registered.
+ * NODES_LUA_ONLINE defines nodes_ids() -> every registered id, nodes_online(node_id) and
+ * nodes_in_maintenance(node_id). */
+#define NODES_LUA_ONLINE                                                                           \
+    "local function nodes_ids() return redis.call('SMEMBERS', 'sf:nodes') end\n"                   \
+    "local function nodes_online(id)\n"                                                            \
+    "  return redis.call('EXISTS', 'sf:node:' .. id .. ':alive') == 1\n"                           \
+    "end\n"                                                                                        \
+    "local function nodes_in_maintenance(id)\n"                                                    \
+    "  return redis.call('HEXISTS', 'sf:node:' .. id, 'maintenance') == 1\n"                       \
+    "end\n"
 #define NODES_LUA_GET                                                                              \
     "local function nodes_get(id)\n"                                                               \
     "  local h = redis.call('HGETALL', 'sf:node:' .. id)\n"                                        \

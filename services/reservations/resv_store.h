@@ -67,7 +67,12 @@
 /* Lua for a script that reads a node's reservation along with other things (the nodes
  * service's node status, in one round trip). It defines
  *   resv_view(id)           -> reservation id's record as the API shows it, or false
- *   resv_node_view(node_id) -> the reservation held on the node, or false. */
+ *   resv_node_view(node_id) -> the reservation held on the node, or false.
+ * RESV_LUA_NODE_HELD defines resv_node_held(node_id): true while a reservation holds the node. */
+#define RESV_LUA_NODE_HELD                                                                         \
+    "local function resv_node_held(node)\n"                                                        \
+    "  return redis.call('EXISTS', 'sf:node:' .. node .. ':reservation') == 1\n"                   \
+    "end\n"
 #define RESV_LUA_NODE_VIEW                                                                         \
     "local function resv_view(id)\n"                                                               \
     "  local h = redis.call('HGETALL', 'sf:resv:' .. id)\n"                                        \

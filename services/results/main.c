@@ -6,6 +6,7 @@
 
 #include "results.pb-c.h"
 #include "sf_log.h"
+#include "sf_metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,6 +113,17 @@ static void stop(void *state)
     close(st->root_fd);
 }
 
+/* The results stored, for the metrics (every replica reads the same number from Redis). */
+static void collect(void *state, sf_redis *r)
+{
+    (void)state;
+    long long n;
+    sf_error err = SF_ERROR_INIT;
+    if (res_store_count(r, &n, &err) == 0)
+        sf_metrics_set_gauge(sf_metrics_process(), "stbfarm_results_stored",
+                             "Test results stored (committed and not deleted)", (double)n);
+}
+
 int main(int argc, char **argv)
 {
     static res_state st = {.root_fd = -1, .staging_fd = -1, .cache_fd = -1};
@@ -138,5 +150,6 @@ int main(int argc, char **argv)
     def.state = &st;
     def.start = start;
     def.stop = stop;
+    def.collect = collect;
     return sf_service_main(&def, argc, argv);
 }

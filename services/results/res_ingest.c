@@ -8,6 +8,7 @@
 
 #include "sf_crypto.h"
 #include "sf_log.h"
+#include "sf_metrics.h"
 #include "sf_time.h"
 
 #include <errno.h>
@@ -349,6 +350,26 @@ static int take_lease(finish_run *f, sf_error *err)
     }
 }
 
+/* A result this replica committed, and its artifacts' bytes. */
+static void count_commit(const Stbfarm__ResultsFinishRequest *q)
+{
+    sf_metrics *m = sf_metrics_process();
+    int64_t bytes = 0;
+    for (size_t i = 0; i < q->n_artifacts; i++)
+        bytes += q->artifacts[i]->size;
+    sf_metric_inc(sf_metric_get(sf_metrics_counter(m, "stbfarm_results_committed_total",
+                                                   "Test results this process committed, by "
+                                                   "outcome (pass, fail, error)",
+                                                   "result"),
+                                SF_LABELS(q->result)));
+    sf_metric_add(sf_metric_get(sf_metrics_counter(m, "stbfarm_results_artifact_bytes_total",
+                                                   "Bytes of the artifacts of the results this "
+                                                   "process committed",
+                                                   NULL),
+                                NULL),
+                  (double)bytes);
+}
+
 int res_finish(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err)
 {
     const Stbfarm__ResultsFinishRequest *q = (const Stbfarm__ResultsFinishRequest *)req;
@@ -392,6 +413,7 @@ int res_finish(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, 
             (rc = res_store_commit(r, q->upload_id, up.meta, q, DONE_TTL_S, result_id, err)))
             goto cleanup;
         sf_info("result %s recorded (%zu artifacts)", result_id, q->n_artifacts);
+        count_commit(q);
         out.result = q->result;
     }
     out.result_id = result_id;

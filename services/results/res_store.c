@@ -552,3 +552,14 @@ int res_store_release(sf_redis *r, const char *name, const char *owner, sf_error
         freeReplyObject(v);
     return rc;
 }
+
+int res_store_count(sf_redis *r, long long *n, sf_error *err)
+{
+    redisReply *reply;
+    int rc = sf_redis_cmd(r, &reply, err, "ZCARD sf:res:live");
+    if (rc)
+        return rc;
+    *n = sf_reply_int(reply, 0);
+    freeReplyObject(reply);
+    return 0;
+}

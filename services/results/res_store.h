@@ -57,6 +57,9 @@ int res_store_commit(sf_redis *r, const char *upload_id, const Stbfarm__ResultMe
                      const Stbfarm__ResultsFinishRequest *fin, int64_t done_ttl_s, char *result_id,
                      sf_error *err);
 
+/* How many results are stored (committed and not deleted). */
+int res_store_count(sf_redis *r, long long *n, sf_error *err);
+
 /* Forget an open upload. 0 also when it does not exist; SF_ECONFLICT when it is finished. */
 int res_store_abort(sf_redis *r, const char *upload_id, sf_error *err);
 

@@ -129,7 +129,7 @@ class Farm:
     SERVICES = ("nodes", "jobs", "reservations", "results")
 
     def __init__(self, services=None, replicas=None, gateways=1, brokers=1, gateway_args=(),
-                 service_args=None, env=None, nodes=0, test_pack=None):
+                 service_args=None, env=None, nodes=0, test_pack=None, metrics=False):
         self.dir = tempfile.mkdtemp(prefix="sf", dir="/tmp")
         self.test_pack = test_pack
         self.services = tuple(services if services is not None else self.SERVICES)
@@ -143,6 +143,10 @@ class Farm:
         self.brokers = ["ipc://%s/b%d" % (self.dir, i) for i in range(brokers)]
         self.procs = {}
         self.ports = []
+        # With metrics, every process but Redis serves them on a port of its own (the same
+        # across restarts): metrics_url(key).
+        self.metrics = metrics
+        self.metrics_ports = {}
         self.env = dict(os.environ)
         self.env.update({
             "STBF_REDIS": "unix:" + self.redis_sock,
@@ -173,6 +177,9 @@ class Farm:
     def _add(self, key, argv):
         if key in self.procs and self.procs[key].alive():
             raise AssertionError("%s is already running: stop or kill it first" % key)
+        if self.metrics and key != "redis":
+            port = self.metrics_ports.setdefault(key, free_port())
+            argv = list(argv) + ["--metrics-listen", "127.0.0.1:%d" % port]
         p = Process(key, argv, self.env, os.path.join(self.dir, key + ".log"))
         self.procs[key] = p
         return p.start()
@@ -302,6 +309,10 @@ class Farm:
     @property
     def url(self):
         return self.url_of(0)
+
+    def metrics_url(self, key):
+        """Where process key (gateway0, nodes0, broker0, nodesvc1...) serves its metrics."""
+        return "http://127.0.0.1:%d/metrics" % self.metrics_ports[key]
 
     def admin(self, *args, check=True):
         r = subprocess.run([binary("admin")] + list(args), env=self.env, capture_output=True,
