@@ -25,6 +25,7 @@
 #include "node_agent.pb-c.h"
 #include "sf_node_client.h"
 #include "nodes_store.h"
+#include "sf_link.h"
 #include "sf_log.h"
 #include "sf_pbjson.h"
 #include "sf_redis.h"
@@ -185,7 +186,8 @@ static int usage(void)
         "                     [--finish-only]\n"
         "       stbfarm-admin [--redis ADDR] result load FILE.jsonl\n"
         "ADDR defaults to $STBF_REDIS, then tcp://127.0.0.1:6379; URL to $STBF_BROKER, then\n"
-        "tcp://127.0.0.1:7100.\n");
+        "tcp://127.0.0.1:7100. Links over TLS take --tls-dir DIR ($STBF_TLS_DIR), plain TCP\n"
+        "beyond loopback --insecure (docs/operations.md).\n");
     return 2;
 }
 
@@ -199,6 +201,7 @@ int main(int argc, char **argv)
     admin_push_opts push = {0};
     int alive = 0;
     const char *role = NULL, *password_file = NULL;
+    sf_link_config link = {getenv("STBF_TLS_DIR"), 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **dest = NULL;
@@ -228,6 +231,10 @@ int main(int argc, char **argv)
             push.finish_only = 1;
         else if (!strcmp(a, "--alive"))
             alive = 1;
+        else if (!strcmp(a, "--tls-dir"))
+            dest = &link.tls_dir;
+        else if (!strcmp(a, "--insecure"))
+            link.insecure = 1;
         else if (!strncmp(a, "--", 2) || npos == 5)
             return usage();
         else
@@ -244,6 +251,10 @@ int main(int argc, char **argv)
         broker = "tcp://127.0.0.1:7100";
     sf_log_init("stbfarm-admin", SF_LOG_WARN);
     sf_error err = SF_ERROR_INIT;
+    if (sf_link_setup(&link, &err)) { /* result push and node call open links */
+        fprintf(stderr, "stbfarm-admin: %s\n", err.msg);
+        return 2;
+    }
 
     if (npos == 2 && !strcmp(pos[0], "result") && !strcmp(pos[1], "push")) {
         char *end1, *end2;

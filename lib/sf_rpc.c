@@ -1,6 +1,7 @@
 #include "sf_rpc.h"
 
 #include "sf_crypto.h"
+#include "sf_link.h"
 #include "sf_log.h"
 #include "sf_time.h"
 
@@ -34,8 +35,8 @@ typedef struct dial_ctx {
     sf_error *err;
 } dial_ctx;
 
-/* Dial one broker's side for a service; NONBLOCK so a broker that is down is retried in the
- * background instead of failing start-up. */
+/* Dial one broker's side for a service; a broker that is down is retried in the background
+ * instead of failing start-up. */
 static int dial_broker(const char *base, void *arg)
 {
     dial_ctx *d = arg;
@@ -43,10 +44,7 @@ static int dial_broker(const char *base, void *arg)
     int rc = sf_broker_url(base, d->svc, d->side, url, sizeof(url), d->err);
     if (rc)
         return rc;
-    int nrv = nng_dial(d->sock, url, NULL, NNG_FLAG_NONBLOCK);
-    if (nrv)
-        return sf_fail(d->err, SF_EINVAL, "cannot dial %s: %s", url, nng_strerror(nrv));
-    return 0;
+    return sf_link_dial(d->sock, url, SF_PEER_FARM, d->err);
 }
 
 static int client_new(sf_rpc_client **out, const char *name, sf_error *err)
@@ -89,10 +87,10 @@ int sf_rpc_client_dial(sf_rpc_client **out, const char *url, const char *name, s
     int rc = client_new(&c, name, err);
     if (rc)
         return rc;
-    int nrv = nng_dial(c->sock, url, NULL, NNG_FLAG_NONBLOCK);
-    if (nrv) {
+    /* only a node agent listens for direct calls */
+    if ((rc = sf_link_dial(c->sock, url, SF_PEER_AGENT, err))) {
         sf_rpc_client_free(c);
-        return sf_fail(err, SF_EINVAL, "cannot dial %s: %s", url, nng_strerror(nrv));
+        return rc;
     }
     *out = c;
     return 0;
@@ -536,10 +534,8 @@ int sf_rpc_server_start(sf_rpc_server **out, const sf_rpc_server_opts *opts, sf_
     tune_socket(s->sock);
     int rc = 0;
     if (opts->listen_url) {
-        nrv = nng_listen(s->sock, opts->listen_url, NULL, 0);
-        if (nrv)
-            rc = sf_fail(err, SF_EUNAVAIL, "cannot listen on %s: %s", opts->listen_url,
-                         nng_strerror(nrv));
+        /* direct calls come from the farm's services only, never from another agent */
+        rc = sf_link_listen(s->sock, opts->listen_url, SF_PEER_FARM, err);
     } else {
         dial_ctx d = {s->sock, opts->svc, SF_BROKER_BACK, err};
         rc = sf_broker_each(opts->brokers, dial_broker, &d);

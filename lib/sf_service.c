@@ -56,6 +56,8 @@ int sf_service_main(const sf_service_def *def, int argc, char **argv)
         memcpy(all + nc, def->options, def->n_options * sizeof(*all));
     int check_only = sf_config_load(def->program, def->about, all, nc + def->n_options, argc, argv);
     free(all);
+    if (sf_link_start(def->program, &run.common.link, run.common.broker))
+        return 2;
     if (check_only)
         return 0; /* a service's own checks are in its start: they run when it starts */
 

@@ -128,18 +128,21 @@ class Farm:
     SERVICES = ("nodes", "jobs", "reservations", "results")
 
     def __init__(self, services=None, replicas=None, gateways=1, brokers=1, gateway_args=(),
-                 service_args=None, env=None, nodes=0, test_pack=None):
+                 service_args=None, env=None, nodes=0, test_pack=None, broker_urls=None,
+                 node_args=None):
         self.dir = tempfile.mkdtemp(prefix="sf", dir="/tmp")
         self.test_pack = test_pack
         self.services = tuple(services if services is not None else self.SERVICES)
         self.replicas = dict(replicas or {})
         self.n_gateways = gateways
-        self.n_brokers = brokers
         self.gateway_args = list(gateway_args)
         self.service_args = dict(service_args or {})
         self.redis_sock = os.path.join(self.dir, "redis.sock")
         self.artifacts = os.path.join(self.dir, "artifacts")
-        self.brokers = ["ipc://%s/b%d" % (self.dir, i) for i in range(brokers)]
+        self.brokers = list(broker_urls or ["ipc://%s/b%d" % (self.dir, i)
+                                            for i in range(brokers)])
+        self.n_brokers = len(self.brokers)
+        self.node_args = node_args or (lambda n: [])  # node n's agent: flags beyond the usual
         self.procs = {}
         self.ports = []
         self.env = dict(os.environ)
@@ -251,7 +254,7 @@ class Farm:
             "--listen", "ipc://%s/node%d.sock" % (self.dir, n),
             "--video-source", "unix:" + self.vstb_socket(n, "video"),
             "--video-format", "mpjpeg", "--lircd", self.vstb_socket(n, "lirc"),
-            "--work-dir", os.path.join(self.dir, "work%d" % n)])
+            "--work-dir", os.path.join(self.dir, "work%d" % n)] + list(self.node_args(n)))
 
     def wait_node(self, n, timeout=20):
         """Until node n is online and its video arrives."""
