@@ -22,6 +22,8 @@
  * The launcher (./stbfarm token ...) calls it. */
 #include "admin_results.h"
 #include "sf_account.h"
+#include "sf_caller.h"
+#include "sf_crypto.h"
 #include "node_agent.pb-c.h"
 #include "sf_node_client.h"
 #include "nodes_store.h"
@@ -31,9 +33,13 @@
 #include "sf_redis.h"
 #include "sf_token.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The agent methods an operator may call, with their request and reply types. */
 static const struct {
@@ -165,6 +171,36 @@ static int user_cmd(sf_redis *r, const char **pos, size_t npos, const char *role
     return rc;
 }
 
+/* A new secret for node id: written to path (mode 600, as the agent's credential file), its
+ * hash to Redis. The old secret stops working at once. */
+static int node_enroll_cmd(sf_redis *r, const char *id, const char *path, sf_error *err)
+{
+    if (!path)
+        return sf_fail(err, SF_EINVAL, "node enroll takes --credential-file FILE");
+    if (!nodes_valid_id(id))
+        return sf_fail(err, SF_EINVAL, "invalid node id '%.64s'", id);
+    char secret[65], tmp[4096];
+    sf_random_hex(32, secret);
+    if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+        return sf_fail(err, SF_EINVAL, "--credential-file is too long");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc = 0;
+    if (fd < 0)
+        return sf_fail(err, SF_EINVAL, "cannot write %s: %s", tmp, strerror(errno));
+    FILE *f = fdopen(fd, "w");
+    if (!f || fprintf(f, "node:%s:%s\n", id, secret) < 0 || fflush(f) || fsync(fd))
+        rc = sf_fail(err, SF_EINTERNAL, "cannot write %s: %s", tmp, strerror(errno));
+    if (f)
+        fclose(f);
+    else
+        close(fd);
+    if (!rc && !(rc = sf_caller_enroll(r, id, secret, err)) && rename(tmp, path))
+        rc = sf_fail(err, SF_EINTERNAL, "cannot write %s: %s", path, strerror(errno));
+    if (rc)
+        unlink(tmp);
+    OPENSSL_cleanse(secret, sizeof(secret));
+    return rc;
+}
+
 static int usage(void)
 {
     fprintf(
@@ -181,6 +217,8 @@ static int usage(void)
         "       stbfarm-admin [--redis ADDR] node register ID [--address URL]\n"
         "                     [--licence-expiry YYYY-MM-DD] [--alive]\n"
         "       stbfarm-admin [--redis ADDR] node call ID METHOD [JSON]\n"
+        "       stbfarm-admin [--redis ADDR] node enroll ID --credential-file FILE\n"
+        "       stbfarm-admin [--redis ADDR] node revoke ID\n"
         "       stbfarm-admin [--broker URL] result push --json FILE [--artifacts DIR]\n"
         "                     [--upload-id ID] [--chunk-bytes N] [--stop-after CHUNKS]\n"
         "                     [--finish-only]\n"
@@ -200,7 +238,7 @@ int main(int argc, char **argv)
     nodes_info info = {0};
     admin_push_opts push = {0};
     int alive = 0;
-    const char *role = NULL, *password_file = NULL;
+    const char *role = NULL, *password_file = NULL, *credential_file = NULL;
     sf_link_config link = {getenv("STBF_TLS_DIR"), 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -217,6 +255,8 @@ int main(int argc, char **argv)
             dest = &role;
         else if (!strcmp(a, "--password-file"))
             dest = &password_file;
+        else if (!strcmp(a, "--credential-file"))
+            dest = &credential_file;
         else if (!strcmp(a, "--json"))
             dest = &json;
         else if (!strcmp(a, "--artifacts"))
@@ -274,8 +314,10 @@ int main(int argc, char **argv)
     int is_node = npos == 3 && !strcmp(pos[0], "node") && !strcmp(pos[1], "register");
     int is_call = (npos == 4 || npos == 5) && !strcmp(pos[0], "node") && !strcmp(pos[1], "call");
     int is_user = npos >= 2 && !strcmp(pos[0], "user");
+    int is_enroll = npos == 3 && !strcmp(pos[0], "node") && !strcmp(pos[1], "enroll");
+    int is_revoke = npos == 3 && !strcmp(pos[0], "node") && !strcmp(pos[1], "revoke");
     if (!(is_token && (!strcmp(pos[1], "create") || !strcmp(pos[1], "revoke"))) && !is_node &&
-        !is_call && !is_load && !is_user)
+        !is_call && !is_load && !is_user && !is_enroll && !is_revoke)
         return usage();
 
     sf_redis *r;
@@ -301,6 +343,10 @@ int main(int argc, char **argv)
         rc = node_call_cmd(r, pos[2], pos[3], pos[4], &err);
     } else if (is_node) {
         rc = nodes_register(r, pos[2], &info, alive, &err);
+    } else if (is_enroll) {
+        rc = node_enroll_cmd(r, pos[2], credential_file, &err);
+    } else if (is_revoke) {
+        rc = sf_caller_revoke(r, pos[2], &err);
     } else if (!strcmp(pos[1], "create")) {
         char token[SF_TOKEN_LEN + 1];
         rc = sf_token_create(r, pos[2], NULL, token, NULL, &err);

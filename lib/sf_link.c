@@ -18,10 +18,11 @@ enum { N_MASKS = 4, MAX_PEM = 64 * 1024 };
 static struct {
     int insecure;
     char dir[256];
+    char *credential;
     nng_tls_config *client[N_MASKS], *server[N_MASKS];
 } link_state;
 
-static int read_pem(const char *dir, const char *name, int secret, char **out, sf_error *err)
+static int read_file(const char *dir, const char *name, int secret, char **out, sf_error *err)
 {
     char path[512];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -94,13 +95,16 @@ int sf_link_setup(const sf_link_config *cfg, sf_error *err)
     snprintf(link_state.dir, sizeof(link_state.dir), "%s", cfg->tls_dir);
     char *cert = NULL, *key = NULL, *farm_ca = NULL, *agent_ca = NULL;
     int rc;
-    if ((rc = read_pem(cfg->tls_dir, "cert.pem", 0, &cert, err)) ||
-        (rc = read_pem(cfg->tls_dir, "key.pem", 1, &key, err)) ||
-        (rc = read_pem(cfg->tls_dir, "farm-ca.pem", 0, &farm_ca, err)))
+    if ((rc = read_file(cfg->tls_dir, "cert.pem", 0, &cert, err)) ||
+        (rc = read_file(cfg->tls_dir, "key.pem", 1, &key, err)) ||
+        (rc = read_file(cfg->tls_dir, "farm-ca.pem", 0, &farm_ca, err)))
         goto cleanup;
     sf_error ignored = SF_ERROR_INIT;
-    if (read_pem(cfg->tls_dir, "agent-ca.pem", 0, &agent_ca, &ignored))
+    if (read_file(cfg->tls_dir, "agent-ca.pem", 0, &agent_ca, &ignored))
         agent_ca = NULL; /* a node agent's credential has none: it never calls an agent */
+    if ((rc = read_file(cfg->tls_dir, "credential", 1, &link_state.credential, err)))
+        goto cleanup;
+    link_state.credential[strcspn(link_state.credential, "\r\n")] = '\0';
     for (unsigned mask = 1; mask < N_MASKS && !rc; mask++) {
         if ((mask & SF_PEER_AGENT) && !agent_ca)
             continue;
@@ -118,6 +122,16 @@ cleanup:
     free(farm_ca);
     free(agent_ca);
     return rc;
+}
+
+const char *sf_link_credential(void)
+{
+    return link_state.credential;
+}
+
+int sf_link_secured(void)
+{
+    return link_state.dir[0] != '\0';
 }
 
 /* Whether the host of a tcp:// URL is a loopback address; "", "*" and 0.0.0.0 are every

@@ -17,7 +17,8 @@
  *
  * A process's credential is one directory (--tls-dir, made by `./stbfarm ca init` and `./stbfarm
  * node enroll`): cert.pem and key.pem (its own; key.pem must not be readable by group or
- * others), farm-ca.pem, and agent-ca.pem where the process talks to agents.
+ * others), farm-ca.pem, agent-ca.pem where the process talks to agents, and credential (mode
+ * 600 too): the secret every request of the process carries (lib/sf_caller.h).
  *
  * sf_link_setup is called once by main before any link opens; the TLS configurations it loads
  * are the process's own, held until it exits. Without it, only ipc:// and loopback tcp:// open. */
@@ -54,6 +55,14 @@ enum { SF_PEER_FARM = 1, SF_PEER_AGENT = 2 };
 /* Load the credential in cfg->tls_dir (when set) and remember cfg->insecure. Returns 0, or
  * SF_EINVAL naming the missing or unreadable file, or a key readable by others. */
 int sf_link_setup(const sf_link_config *cfg, sf_error *err);
+
+/* The credential this process's requests carry ("farm:<secret>" or "node:<id>:<secret>"), or
+ * NULL when it has none. */
+const char *sf_link_credential(void);
+
+/* Whether this process links over TLS (it was given --tls-dir): then the farm takes calls only
+ * with a credential. */
+int sf_link_secured(void);
 
 /* sf_link_setup for main(), and a check of the broker base URL(s) the process links to (or
  * listens on): 0, or 2 (a usage error, the exit status) after printing why to stderr. */

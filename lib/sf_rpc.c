@@ -218,6 +218,7 @@ int sf_rpc_call(sf_rpc_client *c, const char *method, const ProtobufCMessage *re
     env.deadline_ms = sf_now_us() / 1000 + o->timeout_ms;
     env.user = (char *)o->user;
     env.base_url = (char *)o->base_url;
+    env.credential = (char *)sf_link_credential();
     env.has_body = req != NULL;
     env.body.data = body;
     env.body.len = body_len;
@@ -437,8 +438,11 @@ static int dispatch(const sf_rpc_server *s, void *tls, nng_msg *in, nng_msg **ou
                             env->user ? env->user : "",
                             env->base_url ? env->base_url : "",
                             env->deadline_ms,
-                            tls};
-            rc = m->fn(&call, req, &reply, &err);
+                            tls,
+                            env->credential ? env->credential : "",
+                            ""};
+            if (!s->o.authorize || !(rc = s->o.authorize(&call, &err)))
+                rc = m->fn(&call, req, &reply, &err);
             if (rc && !err.msg[0])
                 sf_fail(&err, rc, "%s failed", env->method);
         }

@@ -1,6 +1,7 @@
 #include "sf_service.h"
 #include "sf_proc.h"
 
+#include "sf_caller.h"
 #include "sf_log.h"
 
 #include <pthread.h>
@@ -43,6 +44,12 @@ static void worker_fini(void *tls)
     free(w);
 }
 
+/* Every call proves who makes it before its handler runs (sf_caller.h). */
+static int worker_authorize(sf_call *call, sf_error *err)
+{
+    return sf_caller_check(call, sf_worker_of(call)->redis, err);
+}
+
 int sf_service_main(const sf_service_def *def, int argc, char **argv)
 {
     service_run run = {def, {0}};
@@ -78,6 +85,7 @@ int sf_service_main(const sf_service_def *def, int argc, char **argv)
     o.n_methods = def->n_methods;
     o.thread_init = worker_init;
     o.thread_fini = worker_fini;
+    o.authorize = worker_authorize;
     o.arg = &run;
     sf_rpc_server *server;
     if (sf_rpc_server_start(&server, &o, &err)) {

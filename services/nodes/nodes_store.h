@@ -10,7 +10,8 @@
  *                        owes, space-separated), agent_trouble (why it cannot work as it
  *                        should, "" none) and heartbeat_us (when its agent last reported)
  *   sf:node:<id>:alive   a key that each heartbeat sets with a TTL: the node is online while it
- *                        exists, so "online" needs no clock but Redis's. */
+ *                        exists, so "online" needs no clock but Redis's.
+ *   sf:node:<id>:credential  the SHA-256 of the node's enrolment secret (lib/sf_caller.h). */
 #ifndef NODES_STORE_H
 #define NODES_STORE_H
 

@@ -1,6 +1,7 @@
-"""Mutual TLS between the farm's processes (lib/sf_link.c): a farm whose broker and node agent
-listen on tls+tcp:// with the credentials ./stbfarm ca init and ./stbfarm node enroll make, and
-the rules on which links a process may open at all."""
+"""Mutual TLS between the farm's processes (lib/sf_link.c) and who may call what (lib/sf_caller.c):
+a farm whose broker and node agent listen on tls+tcp:// with the credentials ./stbfarm ca init
+and ./stbfarm node enroll make; a node that speaks only for itself, and not at all once revoked;
+and the rules on which links a process may open at all."""
 
 import os
 import socket
@@ -9,7 +10,8 @@ import subprocess
 
 import pytest
 
-from farm import REPO, Farm, binary
+from farm import REPO, Farm, binary, wait_until
+from results_push import push, record
 
 NODE = Farm.node_id(1)
 
@@ -37,24 +39,28 @@ def free_port_block(n):
     raise AssertionError("no block of %d free ports" % n)
 
 
-def stbfarm(*args):
+def stbfarm(*args, env=None):
     r = subprocess.run([os.path.join(REPO, "stbfarm")] + list(args), capture_output=True,
-                       text=True)
+                       text=True, env=dict(os.environ, **(env or {})))
     assert r.returncode == 0, r.stderr
     return r
 
 
 class Pki:
-    """A farm's authorities and credentials in a directory of the test's own."""
+    """A farm's authorities and credentials in a directory of the test's own; nodes enrolled in
+    the Redis at redis (STBF_REDIS)."""
 
-    def __init__(self, data):
-        self.data = data
+    def __init__(self, data, redis=None):
+        self.data, self.redis = data, redis
         stbfarm("ca", "init", "--data", data)
         self.farm = os.path.join(data, "tls", "farm")
 
     def enroll(self, node):
-        stbfarm("node", "enroll", node, "--data", self.data)
+        stbfarm("node", "enroll", node, "--data", self.data, env={"STBF_REDIS": self.redis})
         return self.node(node)
+
+    def revoke(self, node):
+        stbfarm("node", "revoke", node, "--data", self.data, env={"STBF_REDIS": self.redis})
 
     def node(self, node):
         return os.path.join(self.data, "tls", "nodes", node)
@@ -62,16 +68,27 @@ class Pki:
 
 @pytest.fixture(scope="module")
 def tls_farm(tmp_path_factory):
-    pki = Pki(str(tmp_path_factory.mktemp("pki")))
-    node_dir = pki.enroll(NODE)
     port = free_port_block(8)
     agent_port = free_port_block(1)
+    data = str(tmp_path_factory.mktemp("pki"))
     f = Farm(nodes=1, broker_urls=["tls+tcp://127.0.0.1:%d" % port],
-             env={"STBF_TLS_DIR": pki.farm},
-             node_args=lambda n: ["--tls-dir", node_dir,
+             env={"STBF_TLS_DIR": os.path.join(data, "tls", "farm")},
+             node_args=lambda n: ["--tls-dir", f.pki.node(NODE),
                                   "--listen", "tls+tcp://127.0.0.1:%d" % agent_port])
-    f.pki, f.broker_port, f.agent_port = pki, port, agent_port
+    f.pki = Pki(data, f.env["STBF_REDIS"])
+    f.broker_port, f.agent_port = port, agent_port
+    f.n_nodes = 0  # the node is enrolled once Redis runs, then started
     f.start()
+    try:
+        f.pki.enroll(NODE)
+        f.n_nodes = 1
+        f.start_vstb(1)
+        f.start_nodesvc(1)
+        f.wait_node(1)
+    except BaseException:
+        f.print_logs()
+        f.stop()
+        raise
     yield f
     f.stop()
 
@@ -128,6 +145,57 @@ def test_a_node_agent_accepts_only_the_farm(tls_farm, tmp_path):
     other = tls_farm.pki.enroll("stb-tester-other")
     assert not handshake(tls_farm.agent_port, other)
     assert not handshake(tls_farm.agent_port)
+
+
+def push_as(farm, cred, node, check=False):
+    """stbfarm-admin result push with credential directory cred, of a result naming node."""
+    job = "/%s/0a23/1" % node
+    return push(farm, record(node_id=node, job_uid=job), None, "--tls-dir", cred, check=check)
+
+
+def test_a_node_records_results_of_its_own_only(tls_farm):
+    r = push_as(tls_farm, tls_farm.pki.node(NODE), NODE)
+    assert r.returncode == 0, r.stderr
+    r = push_as(tls_farm, tls_farm.pki.node(NODE), Farm.node_id(2))
+    assert r.returncode != 0 and "cannot speak for node %s" % Farm.node_id(2) in r.stderr, \
+        r.stderr
+    r = push_as(tls_farm, tls_farm.pki.farm, Farm.node_id(2))
+    assert r.returncode == 0, r.stderr  # the farm records for any node (a run its node lost)
+
+
+def test_a_node_cannot_register_as_another(tls_farm):
+    """An agent with node 1's credential that calls itself node 7 is refused: node 7 never
+    appears, and the agent says why."""
+    other = Farm.node_id(7)
+    p = tls_farm._add("impostor", [
+        binary("nodesvc"), "--node-id", other, "--tls-dir", tls_farm.pki.node(NODE),
+        "--listen", "ipc://%s/impostor.sock" % tls_farm.dir, "--video-source",
+        "unix:" + tls_farm.vstb_socket(1, "video"), "--video-format", "mpjpeg",
+        "--work-dir", os.path.join(tls_farm.dir, "impostor")])
+    try:
+        wait_until(lambda: "cannot speak for node %s" % other in p.log(), 30,
+                   what="the impostor's heartbeat refused")
+        r = tls_farm.session("admin").get("/api/v2/nodes/%s" % other)
+        assert r.status_code == 404, r.text
+    finally:
+        p.stop()
+
+
+def test_a_revoked_node_is_refused_at_once_and_a_new_enrolment_lets_it_back(tls_farm):
+    s = tls_farm.session("admin")
+    tls_farm.pki.revoke(NODE)
+    r = s.get("/api/v2/nodes/%s" % NODE)
+    assert r.status_code == 200 and r.json()["online"] is False, r.text
+    r = push_as(tls_farm, tls_farm.pki.farm, NODE)  # the farm still can
+    assert r.returncode == 0, r.stderr
+    agent = tls_farm.proc("nodesvc1")
+    wait_until(lambda: "not enrolled, or its enrolment was revoked" in agent.log(), 30,
+               what="the revoked node's heartbeat refused")
+    assert s.get("/api/v2/nodes/%s" % NODE).json()["online"] is False
+    tls_farm.pki.enroll(NODE)  # a new secret: the agent restarts with it
+    agent.stop()
+    tls_farm.start_nodesvc(1)
+    tls_farm.wait_node(1)
 
 
 def check_config(*args, env=None):
