@@ -129,7 +129,7 @@ class Farm:
 
     def __init__(self, services=None, replicas=None, gateways=1, brokers=1, gateway_args=(),
                  service_args=None, env=None, nodes=0, test_pack=None, broker_urls=None,
-                 node_args=None):
+                 node_args=None, prefix=None):
         self.dir = tempfile.mkdtemp(prefix="sf", dir="/tmp")
         self.test_pack = test_pack
         self.services = tuple(services if services is not None else self.SERVICES)
@@ -143,6 +143,7 @@ class Farm:
                                             for i in range(brokers)])
         self.n_brokers = len(self.brokers)
         self.node_args = node_args or (lambda n: [])  # node n's agent: flags beyond the usual
+        self.prefix = prefix or (lambda key: [])  # what runs process key ("ip netns exec ...")
         self.procs = {}
         self.ports = []
         self.env = dict(os.environ)
@@ -175,7 +176,8 @@ class Farm:
     def _add(self, key, argv):
         if key in self.procs and self.procs[key].alive():
             raise AssertionError("%s is already running: stop or kill it first" % key)
-        p = Process(key, argv, self.env, os.path.join(self.dir, key + ".log"))
+        p = Process(key, list(self.prefix(key)) + list(argv), self.env,
+                    os.path.join(self.dir, key + ".log"))
         self.procs[key] = p
         return p.start()
 
@@ -362,6 +364,35 @@ class Farm:
     def redis(self, *args):
         return subprocess.run(["redis-cli", "-s", self.redis_sock] + [str(a) for a in args],
                               capture_output=True, text=True, check=True).stdout
+
+
+# ---- certificates ----
+
+def stbfarm(*args, env=None):
+    r = subprocess.run([os.path.join(REPO, "stbfarm")] + list(args), capture_output=True,
+                       text=True, env=dict(os.environ, **(env or {})))
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+class Pki:
+    """A farm's authorities and credentials in a directory of the test's own; nodes enrolled in
+    the Redis at redis (STBF_REDIS)."""
+
+    def __init__(self, data, redis=None):
+        self.data, self.redis = data, redis
+        stbfarm("ca", "init", "--data", data)
+        self.farm = os.path.join(data, "tls", "farm")
+
+    def enroll(self, node):
+        stbfarm("node", "enroll", node, "--data", self.data, env={"STBF_REDIS": self.redis})
+        return self.node(node)
+
+    def revoke(self, node):
+        stbfarm("node", "revoke", node, "--data", self.data, env={"STBF_REDIS": self.redis})
+
+    def node(self, node):
+        return os.path.join(self.data, "tls", "nodes", node)
 
 
 # ---- for bench/ ----

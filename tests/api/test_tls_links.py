@@ -5,12 +5,12 @@ and the rules on which links a process may open at all."""
 
 import os
 import socket
-import ssl
 import subprocess
 
 import pytest
 
-from farm import REPO, Farm, binary, wait_until
+import nethost
+from farm import Farm, Pki, binary, wait_until
 from results_push import push, record
 
 NODE = Farm.node_id(1)
@@ -37,33 +37,6 @@ def free_port_block(n):
             for t in socks:
                 t.close()
     raise AssertionError("no block of %d free ports" % n)
-
-
-def stbfarm(*args, env=None):
-    r = subprocess.run([os.path.join(REPO, "stbfarm")] + list(args), capture_output=True,
-                       text=True, env=dict(os.environ, **(env or {})))
-    assert r.returncode == 0, r.stderr
-    return r
-
-
-class Pki:
-    """A farm's authorities and credentials in a directory of the test's own; nodes enrolled in
-    the Redis at redis (STBF_REDIS)."""
-
-    def __init__(self, data, redis=None):
-        self.data, self.redis = data, redis
-        stbfarm("ca", "init", "--data", data)
-        self.farm = os.path.join(data, "tls", "farm")
-
-    def enroll(self, node):
-        stbfarm("node", "enroll", node, "--data", self.data, env={"STBF_REDIS": self.redis})
-        return self.node(node)
-
-    def revoke(self, node):
-        stbfarm("node", "revoke", node, "--data", self.data, env={"STBF_REDIS": self.redis})
-
-    def node(self, node):
-        return os.path.join(self.data, "tls", "nodes", node)
 
 
 @pytest.fixture(scope="module")
@@ -93,26 +66,10 @@ def tls_farm(tmp_path_factory):
     f.stop()
 
 
-def handshake(port, cred=None, ca=None):
+def handshake(port, cred=None):
     """Whether a TLS client with credential directory cred (None: no certificate) completes a
     handshake with 127.0.0.1:port and the server keeps the connection."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    if cred:
-        ctx.load_cert_chain(os.path.join(cred, "cert.pem"), os.path.join(cred, "key.pem"))
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        try:
-            with ctx.wrap_socket(raw) as s:
-                # TLS 1.2: a server that refuses the client's certificate answers the client's
-                # Finished with an alert, or closes; either shows on the first read.
-                s.settimeout(2)
-                try:
-                    return s.recv(1) != b""  # an SP peer greets with its header
-                except socket.timeout:
-                    return True
-        except (ssl.SSLError, ConnectionError, OSError):
-            return False
+    return nethost.probe("127.0.0.1", port, cred)
 
 
 def test_a_farm_over_tls_runs_jobs_and_reaches_its_node(tls_farm):
