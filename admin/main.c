@@ -225,7 +225,9 @@ static int usage(void)
         "       stbfarm-admin [--redis ADDR] result load FILE.jsonl\n"
         "ADDR defaults to $STBF_REDIS, then tcp://127.0.0.1:6379; URL to $STBF_BROKER, then\n"
         "tcp://127.0.0.1:7100. Links over TLS take --tls-dir DIR ($STBF_TLS_DIR), plain TCP\n"
-        "beyond loopback --insecure (docs/operations.md).\n");
+        "beyond loopback --insecure; a Redis ACL user --redis-user USER --redis-password-file "
+        "FILE\n"
+        "($STBF_REDIS_USER, $STBF_REDIS_PASSWORD_FILE) (docs/operations.md).\n");
     return 2;
 }
 
@@ -240,6 +242,8 @@ int main(int argc, char **argv)
     int alive = 0;
     const char *role = NULL, *password_file = NULL, *credential_file = NULL;
     sf_link_config link = {getenv("STBF_TLS_DIR"), 0};
+    const char *redis_user = getenv("STBF_REDIS_USER");
+    const char *redis_password_file = getenv("STBF_REDIS_PASSWORD_FILE");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **dest = NULL;
@@ -271,6 +275,10 @@ int main(int argc, char **argv)
             push.finish_only = 1;
         else if (!strcmp(a, "--alive"))
             alive = 1;
+        else if (!strcmp(a, "--redis-user"))
+            dest = &redis_user;
+        else if (!strcmp(a, "--redis-password-file"))
+            dest = &redis_password_file;
         else if (!strcmp(a, "--tls-dir"))
             dest = &link.tls_dir;
         else if (!strcmp(a, "--insecure"))
@@ -291,7 +299,8 @@ int main(int argc, char **argv)
         broker = "tcp://127.0.0.1:7100";
     sf_log_init("stbfarm-admin", SF_LOG_WARN);
     sf_error err = SF_ERROR_INIT;
-    if (sf_link_setup(&link, &err)) { /* result push and node call open links */
+    if (sf_link_setup(&link, &err) || /* result push and node call open links */
+        sf_redis_auth_setup(redis_user, redis_password_file, &err)) {
         fprintf(stderr, "stbfarm-admin: %s\n", err.msg);
         return 2;
     }

@@ -4,9 +4,9 @@
 #include "gw.h"
 #include "gw_portal.h"
 
-#include "sf_link.h"
 #include "sf_log.h"
 #include "sf_proc.h"
+#include "sf_service.h"
 #include "sf_time.h"
 
 #include <pthread.h>
@@ -243,7 +243,7 @@ static int service_used(sf_service svc)
  * launcher not to start this again) with a message on stderr. */
 static int check_config(gw_state *gw)
 {
-    if (sf_link_start("stbfarm-gateway", &gw->cfg.common.link, gw->cfg.common.broker))
+    if (sf_common_start("stbfarm-gateway", &gw->cfg.common))
         return 2;
     if (gw_rate_parse(gw->cfg.rate_limit, &gw->rate) ||
         gw_rate_parse(gw->cfg.artifact_rate_limit, &gw->artifact_rate)) {

@@ -24,7 +24,8 @@ typedef struct sf_option {
 
 /* The options every service process shares. */
 typedef struct sf_common_config {
-    const char *redis;     /* unix:/path/redis.sock or tcp://host:port */
+    const char *redis;                            /* unix:/path/redis.sock or tcp://host:port */
+    const char *redis_user, *redis_password_file; /* its ACL user; NULL: the default user */
     const char *broker;    /* broker base URL(s), comma-separated for redundant brokers */
     const char *log_level; /* debug, info, warn, error */
     long threads;          /* requests served at once */
@@ -48,6 +49,18 @@ typedef struct sf_common_config {
          &(c)->log_level},                                                                         \
         {"threads",    "STBF_THREADS", SF_OPT_INT, default_threads, "requests served at once",     \
          &(c)->threads},                                                                           \
+        {"redis-user",                                                                             \
+         "STBF_REDIS_USER",                                                                        \
+         SF_OPT_STR,                                                                               \
+         NULL,                                                                                     \
+         "Redis ACL user (docs/operations.md); none: the default user",                            \
+         &(c)->redis_user},                                                                        \
+        {"redis-password-file",                                                                    \
+         "STBF_REDIS_PASSWORD_FILE",                                                               \
+         SF_OPT_STR,                                                                               \
+         NULL,                                                                                     \
+         "the file holding --redis-user's password (mode 600)",                                    \
+         &(c)->redis_password_file},                                                               \
         SF_LINK_OPTIONS(&(c)->link)
 
 /* Fill every dest from argv, environment and defaults. Returns 0, or SF_EINVAL with a message
