@@ -12,6 +12,8 @@
  *                         when it exists with another password (./stbfarm up's admin)
  *   stbfarm-admin [--redis ADDR] node register ID [--address URL] [--licence-expiry YYYY-MM-DD]
  *                                                  [--alive]
+ *   stbfarm-admin [--redis ADDR] node maintenance ID on|off [--message TEXT]
+ *                         a node in maintenance takes no new jobs or reservations
  *   stbfarm-admin [--redis ADDR] node call ID METHOD [JSON]
  *                         calls an agent.* method of the node's agent (proto/node_agent.proto)
  *                         with the JSON request; prints the JSON reply, or writes an image reply
@@ -216,6 +218,7 @@ static int usage(void)
         "ROLE is manual (manual control only), read, write (the default) or admin.\n"
         "       stbfarm-admin [--redis ADDR] node register ID [--address URL]\n"
         "                     [--licence-expiry YYYY-MM-DD] [--alive]\n"
+        "       stbfarm-admin [--redis ADDR] node maintenance ID on|off [--message TEXT]\n"
         "       stbfarm-admin [--redis ADDR] node call ID METHOD [JSON]\n"
         "       stbfarm-admin [--redis ADDR] node enroll ID --credential-file FILE\n"
         "       stbfarm-admin [--redis ADDR] node revoke ID\n"
@@ -240,7 +243,7 @@ int main(int argc, char **argv)
     nodes_info info = {0};
     admin_push_opts push = {0};
     int alive = 0;
-    const char *role = NULL, *password_file = NULL, *credential_file = NULL;
+    const char *role = NULL, *password_file = NULL, *message = NULL, *credential_file = NULL;
     sf_link_config link = {getenv("STBF_TLS_DIR"), 0};
     const char *redis_user = getenv("STBF_REDIS_USER");
     const char *redis_password_file = getenv("STBF_REDIS_PASSWORD_FILE");
@@ -261,6 +264,8 @@ int main(int argc, char **argv)
             dest = &password_file;
         else if (!strcmp(a, "--credential-file"))
             dest = &credential_file;
+        else if (!strcmp(a, "--message"))
+            dest = &message;
         else if (!strcmp(a, "--json"))
             dest = &json;
         else if (!strcmp(a, "--artifacts"))
@@ -325,8 +330,12 @@ int main(int argc, char **argv)
     int is_user = npos >= 2 && !strcmp(pos[0], "user");
     int is_enroll = npos == 3 && !strcmp(pos[0], "node") && !strcmp(pos[1], "enroll");
     int is_revoke = npos == 3 && !strcmp(pos[0], "node") && !strcmp(pos[1], "revoke");
+    int is_maint = npos == 4 && !strcmp(pos[0], "node") && !strcmp(pos[1], "maintenance") &&
+                   (!strcmp(pos[3], "on") || !strcmp(pos[3], "off"));
     if (!(is_token && (!strcmp(pos[1], "create") || !strcmp(pos[1], "revoke"))) && !is_node &&
-        !is_call && !is_load && !is_user && !is_enroll && !is_revoke)
+        !is_call && !is_load && !is_user && !is_maint && !is_enroll && !is_revoke)
+        return usage();
+    if (message && !(is_maint && !strcmp(pos[3], "on")))
         return usage();
 
     sf_redis *r;
@@ -356,6 +365,9 @@ int main(int argc, char **argv)
         rc = node_enroll_cmd(r, pos[2], credential_file, &err);
     } else if (is_revoke) {
         rc = sf_caller_revoke(r, pos[2], &err);
+    } else if (is_maint) {
+        const char *text = !strcmp(pos[3], "on") ? (message ? message : "") : NULL;
+        rc = nodes_set_maintenance(r, pos[2], text, "operator", NULL, NULL, &err);
     } else if (!strcmp(pos[1], "create")) {
         char token[SF_TOKEN_LEN + 1];
         rc = sf_token_create(r, pos[2], NULL, token, NULL, &err);

@@ -3,9 +3,9 @@
 # a menu like a set-top box's), next to one full-resolution cv2.matchTemplate (TM_SQDIFF_NORMED)
 # of the same frame and reference timed in the same run; p50 of N (default 30) of each. Cases:
 # the reference present (a menu item), absent (a logo that is nowhere), and "near" (a menu item
-# with two letters changed: absent, but its first pass scores just under the 0.98 threshold,
-# which the fast path has to refute by computing sums almost in full). Then bench/stbt_frames.sh
-# [FRAME_SECONDS]: frames and presses through a real node agent.
+# with two letters changed: absent, but its first pass scores just under the 0.98 threshold, so
+# that the block bounds leave the positions around it to exact sums). Then bench/stbt_frames.sh
+# [FRAME_SECONDS]: wait_for_match, frames and presses through a real node agent.
 # Usage: bench/stbt.sh [N] [FRAME_SECONDS]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
 # bench/stbt_frames.sh [SECONDS] [PRESSES] - the stbt module's transport to its node agent, on a
 # real farm of one virtual node (vstb at 1280x720, 25 fps) through real jobs:
+#  (w) wait_for_match: a test runs the real stbt.wait_for_match for SECONDS on live video with a
+#      reference that is absent (the inverse of a piece of the menu: it matches nothing, so the
+#      wait runs to its time-out, matching every frame it is given), counting the frames it
+#      matched (through its frames= argument, stbt.frames() itself) against the frames the
+#      agent captured meanwhile (the seqs of the first and the last frame matched, found in the
+#      ring by their time): skipped = captured - matched; and the longest gap between the times
+#      of two consecutive frames matched.
 #  (a) frames: a test iterates the frames of live video for SECONDS (60) doing 15 ms of work on
 #      each (cv2.matchTemplate of a 60x20 reference in the frame scaled to 320x180 on one
 #      thread, and a sleep to make up 15 ms), and counts the frames it received against the
@@ -28,10 +35,12 @@ SECS, PRESSES = float(os.environ["BENCH_SECS"]), int(os.environ["BENCH_PRESSES"]
 NODE = Farm.node_id(1)
 
 # Written against _agent's interface alone (frame(after) and press), so that the same test
-# measures any implementation of the transport.
+# measures any implementation of the transport; but test_wait_for_match, which runs the stbt
+# API itself (and finds its frames' seqs in the ring by their times).
 BENCH_TESTS = '''
 import json, time
 import cv2
+import stbt
 from stbt import _agent
 
 SMALL = (320, 180)  # its matchTemplate costs well under 15 ms here, even on a busy machine
@@ -62,6 +71,41 @@ def iterate(secs, work_secs, out, burst_secs=0):
         json.dump({"first": first, "last": last, "received": received, "gaps": gaps,
                    "lag_max": max(lags), "lag_p50": sorted(lags)[len(lags) // 2],
                    "match_ms": 1000 * sorted(work)[len(work) // 2]}, f)
+
+
+def seq_of(t):
+    # the seq of the frame captured at time t, from the ring (it holds the last second)
+    ring = _agent._frames()
+    newest = ring.newest()
+    for seq in range(newest, max(newest - ring.slots, 0), -1):
+        if ring.time_of(seq) == t:
+            return seq
+    raise AssertionError("no frame of time %%r in the ring" %% t)
+
+
+def test_wait_for_match():
+    live = stbt.get_frame()
+    absent = 255 - live[300:360, 100:270]  # the menu's pixels inverted: nowhere on screen
+    times, first = [], []
+
+    def counted():
+        for frame in stbt.frames():
+            if not first:
+                first.append(seq_of(frame.time))
+            yield frame
+            times.append(frame.time)  # asked for the next one: this one was matched
+
+    try:
+        stbt.wait_for_match(absent, timeout_secs=%(secs)r, frames=counted())
+        raise AssertionError("the absent reference matched")
+    except stbt.MatchTimeout:
+        pass
+    last = seq_of(times[-1])  # the last frame matched, a frame or two old by now
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    with open("wait.json", "w") as f:
+        json.dump({"first": first[0], "last": last, "matched": len(times),
+                   "secs": times[-1] - times[0], "gap_max": max(gaps),
+                   "gaps_over_60ms": sum(g > 0.060 for g in gaps)}, f)
 
 
 def test_frames_15ms():
@@ -127,6 +171,7 @@ try:
     commit_files(f.test_pack, {"tests/bench_stbt.py": BENCH_TESTS}, "stbt bench")
     s = f.session()
     agent = f.proc("nodesvc1").proc.pid
+    wait = artifact(s, run(s, "test_wait_for_match"), "wait.json")
     c0, t0 = cpu_seconds(agent), time.time()
     frames = artifact(s, run(s, "test_frames_15ms"), "frames.json")
     agent_cpu = (cpu_seconds(agent) - c0) / (time.time() - t0)
@@ -151,6 +196,12 @@ def report(what, r):
              r["lag_p50"] * 1000, r["lag_max"] * 1000))
 
 
+captured = wait["last"] - wait["first"] + 1
+print("stbt.wait_for_match of an absent 170x60 reference on live 1280x720 video at 25 fps, "
+      "%.1f s: captured by the agent %d (seq %d to %d), matched %d, skipped %d; longest gap "
+      "between two frames matched %.1f ms (%d over 60 ms)"
+      % (wait["secs"], captured, wait["first"], wait["last"], wait["matched"],
+         captured - wait["matched"], wait["gap_max"] * 1000, wait["gaps_over_60ms"]))
 print("frames of 1280x720 video at 25 fps, with work on each (matchTemplate p50 %.1f ms):"
       % frames["match_ms"])
 report("15 ms of work, %.0f s" % SECS, frames)

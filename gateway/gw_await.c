@@ -46,7 +46,7 @@ static int await_job(gw_request *rq)
                     sf_events_unwatch(rq->gw->events, &w);
                 sf_events_watch(rq->gw->events, &w, topic);
                 watching = 1;
-            } else if (strcmp(job->status, "running") != 0) {
+            } else if (!strcmp(job->status, "exited")) {
                 status = gw_reply_result(rq, &res);
             } else {
                 int64_t left = deadline - sf_mono_ms();
@@ -109,7 +109,7 @@ static int await_log(gw_request *rq)
         int ended = 1;
         for (size_t i = 0; !rc && i < res.n_headers; i++) {
             if (!strcmp(res.headers[i]->name, "X-Job-Status"))
-                ended = strcmp(res.headers[i]->value, "running") != 0;
+                ended = !strcmp(res.headers[i]->value, "exited");
         }
         if (rc)
             status = gw_reply_sf_error(rq, rc, &err);

@@ -190,7 +190,13 @@ static const route_doc docs[] = {
      200,
      {404},
      0},
-    {"POST", "/api/v2/run_tests", "Run test cases on a node", NULL, 200, {400, 404, 409}, 0},
+    {"POST",
+     "/api/v2/run_tests",
+     "Run test cases on a node (or queue them: stbfarm's addition)",
+     NULL,
+     200,
+     {400, 404, 409},
+     0},
     {"GET", "/api/v2/jobs/{job_uid:3}", "A job's status", NULL, 200, {404}, 0},
     {"GET",
      "/api/v2/jobs/{job_uid:3}/await_completion",
@@ -252,6 +258,13 @@ static const route_doc docs[] = {
      200,
      {202, 404, 409},
      0},
+    {"GET",
+     "/api/v2/nodes/{node_id}/queue",
+     "The jobs queued for the node, in the order they would start",
+     NULL,
+     200,
+     {404},
+     1},
     {"GET", "/api/v2/reservations", "The current reservations", NULL, 200, {0}, 0},
     {"POST", "/api/v2/reservations", "Reserve nodes, all or none", NULL, 200, {400, 404, 409}, 0},
     {"GET",
@@ -500,6 +513,12 @@ static cJSON *operation(const gw_route *r, const route_doc *d, cJSON *defs)
         cJSON_AddItemToObject(op, "parameters", params);
     else
         cJSON_Delete(params);
+    if (body && r->req == &stbfarm__run_tests_request__descriptor) {
+        /* the spec's node_id, or one of stbfarm's ways to name several nodes */
+        cJSON_AddItemToObject(body, "oneOf",
+                              cJSON_Parse("[{\"required\": [\"node_id\"]}, {\"required\": "
+                                          "[\"node_ids\"]}, {\"required\": [\"node_pool\"]}]"));
+    }
     if (body) {
         cJSON_AddBoolToObject(body, "additionalProperties", 1);
         cJSON *rb = cJSON_AddObjectToObject(op, "requestBody");

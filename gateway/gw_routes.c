@@ -87,6 +87,9 @@ const gw_route gw_routes[] = {
      gw_handle_await},
     {"POST", "/api/v2/nodes/{node_id}/job/stop", SF_SVC_JOBS, "jobs.node_stop",
      &stbfarm__node_job_request__descriptor, &stbfarm__job__descriptor, 0, NULL},
+    {"GET", "/api/v2/nodes/{node_id}/queue", SF_SVC_JOBS, "jobs.node_queue",
+     &stbfarm__node_job_request__descriptor, &stbfarm__job_detail_list__descriptor,
+     GW_UNWRAP | GW_ANY_ROLE, NULL},
 
     /* reservations */
     {"GET", "/api/v2/reservations", SF_SVC_RESERVATIONS, "reservations.list",

@@ -1,4 +1,5 @@
 #include "sf_account.h"
+#include "sf_token.h"
 
 #include "sf_crypto.h"
 #include "sf_time.h"
@@ -105,6 +106,8 @@ static int check_name(const char *name, sf_error *err)
     if (!sf_username_valid(name))
         return sf_fail(err, SF_EINVAL, "invalid username '%.80s': use 1 to 64 of A-Z a-z 0-9 . _ -",
                        name);
+    if (!strcmp(name, SF_USER_HEALTH_CHECK))
+        return sf_fail(err, SF_EINVAL, "the username '%s' is the farm's own", name);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "sf_testpack.h"
 
 #include "sf_crypto.h"
+#include "sf_ini.h"
 #include "sf_log.h"
 
 #include <ctype.h>
@@ -253,6 +254,20 @@ static int commit_tree(sf_testpack *tp, const char *sha, git_tree **tree, sf_err
         return sf_fail(err, SF_ENOTFOUND, "commit %.40s not found in the test pack", sha);
     int rc = git_commit_tree(tree, commit) < 0 ? git_fail(err, SF_EINTERNAL, "tree") : 0;
     git_commit_free(commit);
+    return rc;
+}
+
+int sf_testpack_node_config(sf_testpack *tp, const char *sha, const char *node_id, cJSON **ini,
+                            sf_error *err)
+{
+    char path[128], *text;
+    size_t len;
+    *ini = NULL;
+    snprintf(path, sizeof(path), "config/test-farm/%.64s.conf", node_id);
+    int rc = sf_testpack_read(tp, sha, path, &text, &len, err);
+    if (!rc && (rc = sf_ini_parse(text, len, ini, err)))
+        sf_wrap(err, rc, "%s at %.12s: ", path, sha);
+    free(text);
     return rc;
 }
 

@@ -12,6 +12,8 @@
 
 #include "sf_err.h"
 
+#include <cjson/cJSON.h>
+
 #include <stddef.h>
 
 typedef struct sf_testpack sf_testpack;
@@ -55,6 +57,12 @@ int sf_testpack_resolve(sf_testpack *tp, const char *rev, sf_revision *out, sf_e
  * NUL-terminated, freed by the caller) holds *len bytes. */
 int sf_testpack_read(sf_testpack *tp, const char *sha, const char *path, char **data, size_t *len,
                      sf_error *err);
+
+/* A node's config/test-farm/<node_id>.conf at commit sha, parsed as stbt reads INI files
+ * (sf_ini.h): *ini is freed with cJSON_Delete. SF_ENOTFOUND when the file is missing; the
+ * parser's error when it does not parse. */
+int sf_testpack_node_config(sf_testpack *tp, const char *sha, const char *node_id, cJSON **ini,
+                            sf_error *err);
 
 /* Call fn for every file (blob) at commit sha, in tree order, with its path. fn returning
  * non-zero stops the walk and is returned. */

@@ -92,6 +92,8 @@ int sf_token_create(sf_redis *r, const char *user, const char *note, char *out, 
     if (!sf_username_valid(user))
         return sf_fail(err, SF_EINVAL, "invalid username '%s': use 1 to 64 of A-Z a-z 0-9 . _ -",
                        user);
+    if (!strcmp(user, SF_USER_HEALTH_CHECK))
+        return sf_fail(err, SF_EINVAL, "the username '%s' is the farm's own", user);
     if (note && (strlen(note) > SF_TOKEN_NOTE_MAX || !sf_utf8_valid(note, strlen(note))))
         return sf_fail(err, SF_EINVAL, "note must be at most %d bytes of UTF-8", SF_TOKEN_NOTE_MAX);
     sf_token_digest d;

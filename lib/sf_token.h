@@ -40,6 +40,10 @@ void sf_token_digest_of(const char *tok, size_t len, sf_token_digest *out);
  * (SF_TOKEN_LEN + 1 bytes) and its digest. 0 or SF_EINTERNAL. */
 int sf_token_generate(char *out, sf_token_digest *d, sf_error *err);
 
+/* The user node health checks run as (services/jobs/jobs_health.c): no token or account is
+ * made for this name, so nobody else acts as it. */
+#define SF_USER_HEALTH_CHECK "health-check"
+
 /* 1 when user is a valid username: 1 to 64 of [A-Za-z0-9._-], not starting with '.' or '-'. */
 int sf_username_valid(const char *user);
 

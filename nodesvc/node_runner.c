@@ -401,6 +401,7 @@ static int run_exec(node_runner *r, run *u)
     sf_error err = SF_ERROR_INIT;
     if (node_video_start(&video, r->dev->cap, video_path, &r->dev->video, &err))
         sf_warn("%s: no video.mp4: %s", u->name, err.msg);
+    node_stbt_set_video(u->j->stbt, video); /* stbt.draw_text writes on it */
     run_output out = {0};
     out.r = r;
     out.j = u->j;
@@ -435,6 +436,7 @@ static int run_exec(node_runner *r, run *u)
         if (*f)
             fclose(*f);
     }
+    node_stbt_set_video(u->j->stbt, NULL);
     if (video) {
         node_video_result vr;
         sf_error verr = SF_ERROR_INIT;

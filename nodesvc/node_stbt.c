@@ -18,7 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { MAX_CONNS = 16, MAX_LINE = 4096, FRAME_WAIT_MS = 5000, MAX_WAIT_MS = 60000 };
+enum {
+    MAX_CONNS = 16,
+    MAX_LINE = 4096,
+    FRAME_WAIT_MS = 5000,
+    MAX_WAIT_MS = 60000,
+    MAX_TEXT_SECS = 86400 /* a day: longer than any test run */
+};
 
 struct node_stbt {
     node_stbt_opts o;
@@ -30,6 +36,7 @@ struct node_stbt {
     int conns[MAX_CONNS];       /* open connection fds, -1 when free */
     int n_threads;              /* connection threads still running */
     node_frames *frames;        /* made on the first request for frames; under lock */
+    node_video *video;          /* the run's recording, for draw_text; under lock */
     pthread_mutex_t press_lock; /* one key at a time, as on a remote control; guards lirc */
     node_lirc *lirc;
 };
@@ -171,6 +178,35 @@ static int do_wait(node_stbt *s, int fd, const cJSON *req)
     return send_json(fd, o);
 }
 
+static int do_draw_text(node_stbt *s, int fd, const cJSON *req)
+{
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(req, "text");
+    const cJSON *secs = cJSON_GetObjectItemCaseSensitive(req, "duration_secs");
+    if (!cJSON_IsString(text))
+        return send_error(fd, "error", "draw_text: text must be a string");
+    if (!cJSON_IsNumber(secs) || !(secs->valuedouble >= 0 && secs->valuedouble <= MAX_TEXT_SECS))
+        return send_error(fd, "error",
+                          "draw_text: duration_secs must be a number of seconds "
+                          "from 0 to 86400");
+    int64_t until = sf_now_us() + (int64_t)(secs->valuedouble * 1e6);
+    pthread_mutex_lock(&s->lock);
+    int recorded = s->video != NULL;
+    if (recorded)
+        node_video_text(s->video, text->valuestring, until);
+    pthread_mutex_unlock(&s->lock);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddTrueToObject(o, "ok");
+    cJSON_AddBoolToObject(o, "recorded", recorded);
+    return send_json(fd, o);
+}
+
+void node_stbt_set_video(node_stbt *s, node_video *v)
+{
+    pthread_mutex_lock(&s->lock);
+    s->video = v;
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void *serve_conn(void *arg)
 {
     conn *c = arg;
@@ -207,6 +243,8 @@ static void *serve_conn(void *arg)
             rc = do_wait(s, c->fd, req);
         else if (!strcmp(op->valuestring, "frames"))
             rc = do_frames(s, c->fd);
+        else if (!strcmp(op->valuestring, "draw_text"))
+            rc = do_draw_text(s, c->fd, req);
         else
             rc = send_error(c->fd, "error", "unknown op");
         cJSON_Delete(req);

@@ -12,11 +12,15 @@
  *   {"op": "wait", "after": seq, "timeout_ms": ms}  ->  {"ok": true, "newest": seq'}: once
  *        the ring holds a frame newer than `after` (after = 0: the newest frame, now); ms
  *        defaults to 5000.
+ *   {"op": "draw_text", "text": "...", "duration_secs": 3}  ->  {"ok": true, "recorded": b}:
+ *        the text is written on the test run's video for duration_secs from now
+ *        (node_video_text); b is false when no video is being recorded.
  * An error is {"error": "<message>", "kind": "novideo" | "badkey" | "error"}. */
 #ifndef NODE_STBT_H
 #define NODE_STBT_H
 
 #include "node_capture.h"
+#include "node_video.h"
 #include "sf_err.h"
 #include "sf_remote.h"
 
@@ -33,6 +37,10 @@ typedef struct node_stbt_opts {
 
 /* Listen at opts->path and serve until stopped. opts' pointers must outlive the server. */
 int node_stbt_start(node_stbt **out, const node_stbt_opts *opts, sf_error *err);
+
+/* The recording draw_text writes on from now on (NULL: none), until the next call: the runner
+ * sets it when a test run's recording starts and clears it before it stops. */
+void node_stbt_set_video(node_stbt *s, node_video *v);
 
 /* Close the socket and every connection, join their threads, remove the socket file, drop the
  * agent's hold on the frames' shared memory (gone once the job's processes are). */

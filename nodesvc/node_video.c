@@ -1,17 +1,29 @@
 #include "node_video.h"
 
+#include "sf_font.h"
 #include "sf_log.h"
+#include "sf_time.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libswscale/swscale.h>
 #include <pthread.h>
+#include <ctype.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { WAIT_MS = 200 };
+
+/* How draw_text's lines look: 5x7 glyphs of 2x2 pixels in a black box with a 4 pixel border,
+ * from (16, 16) down. All even, so that the box covers whole 2x2 blocks of chroma. */
+enum { TEXT_SCALE = 2, TEXT_PAD = 4, TEXT_X = 16, TEXT_Y = 16, TEXT_LINE = 24 };
+
+typedef struct text_line {
+    char text[NODE_VIDEO_TEXT_MAX + 1]; /* "" when the line was never used */
+    int64_t from_us, until_us;
+} text_line;
 
 struct node_video {
     node_capture *cap;
@@ -30,6 +42,8 @@ struct node_video {
     int64_t first_us, last_pts;
     uint64_t last_seq;
     node_video_result res;
+    pthread_mutex_t text_lock; /* guards texts, which any thread may add to */
+    text_line texts[NODE_VIDEO_TEXTS];
     sf_error err;
     int rc;
 };
@@ -117,6 +131,72 @@ static int write_frame(node_video *v, AVFrame *frame)
                                                       : fail_av(v, SF_EINTERNAL, "encoding", rc);
 }
 
+void node_video_text(node_video *v, const char *text, int64_t until_us)
+{
+    int64_t now = sf_now_us();
+    pthread_mutex_lock(&v->text_lock);
+    text_line *line = &v->texts[0];
+    for (int i = 0; i < NODE_VIDEO_TEXTS; i++) {
+        text_line *t = &v->texts[i];
+        if (!t->text[0] || t->until_us <= now) {
+            line = t; /* the first free line */
+            break;
+        }
+        if (t->until_us < line->until_us)
+            line = t;
+    }
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)text; *c && n < NODE_VIDEO_TEXT_MAX; c++) {
+        if ((*c & 0xC0) == 0x80)
+            continue; /* a UTF-8 continuation: one blank per character, not per byte */
+        line->text[n++] = *c < 0x80 ? (char)toupper(*c) : ' ';
+    }
+    line->text[n] = '\0';
+    line->from_us = now;
+    line->until_us = n ? until_us : 0; /* an empty text takes no line */
+    pthread_mutex_unlock(&v->text_lock);
+}
+
+/* Draw the texts lasting at capture time t onto f (planar YUV 4:2:0). f must be writable. */
+static void draw_texts(const text_line *lines, int n, AVFrame *f)
+{
+    int full = f->format == AV_PIX_FMT_YUVJ420P;
+    const uint8_t black = full ? 0 : 16, white = full ? 255 : 235, grey = 128;
+    sf_plane y = {f->data[0], f->width, f->height, 1, (size_t)f->linesize[0]};
+    sf_plane u = {f->data[1], f->width / 2, f->height / 2, 1, (size_t)f->linesize[1]};
+    sf_plane v = {f->data[2], f->width / 2, f->height / 2, 1, (size_t)f->linesize[2]};
+    for (int i = 0; i < n; i++) {
+        const text_line *t = &lines[i];
+        if (!t->text[0])
+            continue;
+        int top = TEXT_Y + i * TEXT_LINE;
+        int w = sf_font_width(strlen(t->text), TEXT_SCALE) + 2 * TEXT_PAD;
+        int h = SF_GLYPH_H * TEXT_SCALE + 2 * TEXT_PAD;
+        sf_font_fill(&y, TEXT_X, top, w, h, &black);
+        sf_font_fill(&u, TEXT_X / 2, top / 2, w / 2, h / 2, &grey);
+        sf_font_fill(&v, TEXT_X / 2, top / 2, w / 2, h / 2, &grey);
+        sf_font_text(&y, TEXT_X + TEXT_PAD, top + TEXT_PAD, TEXT_SCALE, &white, t->text);
+    }
+}
+
+/* The texts lasting at t, on their lines (a line with none is ""); how many lines to draw. */
+static int texts_at(node_video *v, int64_t t, text_line *out)
+{
+    int n = 0;
+    pthread_mutex_lock(&v->text_lock);
+    for (int i = 0; i < NODE_VIDEO_TEXTS; i++) {
+        const text_line *l = &v->texts[i];
+        int on = l->text[0] && l->from_us <= t && t < l->until_us;
+        out[i] = *l;
+        if (!on)
+            out[i].text[0] = '\0';
+        else
+            n = i + 1;
+    }
+    pthread_mutex_unlock(&v->text_lock);
+    return n;
+}
+
 static int record_frame(node_video *v, AVFrame *f, uint64_t seq)
 {
     if (!v->mux) {
@@ -144,6 +224,13 @@ static int record_frame(node_video *v, AVFrame *f, uint64_t seq)
     } else if (f->width != v->enc->width || f->height != v->enc->height) {
         return 0;
     }
+    text_line lines[NODE_VIDEO_TEXTS];
+    int n = texts_at(v, f->pts, lines);
+    /* the capture's frame is shared with every other reader of it: drawn on, it is copied */
+    if (n && in == f && av_frame_make_writable(f) < 0)
+        return sf_fail(&v->err, SF_EINTERNAL, "recording: out of memory");
+    if (n)
+        draw_texts(lines, n, in);
     int64_t pts = (f->pts - v->first_us) / 1000;
     if (pts <= v->last_pts)
         pts = v->last_pts + 1;
@@ -187,10 +274,12 @@ int node_video_start(node_video **out, node_capture *cap, const char *path,
     }
     v->cap = cap;
     v->opts = opts ? *opts : defaults;
+    pthread_mutex_init(&v->text_lock, NULL);
     node_capture_status st;
     node_capture_get_status(cap, &st);
     v->last_seq = st.frames; /* from the next frame on */
     if (pthread_create(&v->thread, NULL, record_thread, v)) {
+        pthread_mutex_destroy(&v->text_lock);
         av_packet_free(&v->pkt);
         free(v->path);
         free(v);
@@ -229,6 +318,7 @@ int node_video_stop(node_video *v, node_video_result *res, sf_error *err)
     av_packet_free(&v->pkt);
     av_frame_free(&v->conv);
     sws_freeContext(v->sws);
+    pthread_mutex_destroy(&v->text_lock);
     free(v->path);
     free(v);
     return rc;

@@ -44,4 +44,13 @@ int node_video_stop(node_video *v, node_video_result *res, sf_error *err);
 /* The path being recorded to. */
 const char *node_video_path(const node_video *v);
 
+enum { NODE_VIDEO_TEXTS = 8, NODE_VIDEO_TEXT_MAX = 160 };
+
+/* Write text (stbt.draw_text) on the frames captured from now until until_us (unix
+ * microseconds): white on black, a line of its own at the top left, lines of texts that have
+ * ended taken again; with NODE_VIDEO_TEXTS lasting, a new text takes the line of the one that
+ * ends soonest. Letters are drawn in capitals (the font has no others); what does not fit the
+ * frame's width or NODE_VIDEO_TEXT_MAX bytes is cut. Safe from any thread. */
+void node_video_text(node_video *v, const char *text, int64_t until_us);
+
 #endif

@@ -1,5 +1,7 @@
 #include "vstb_render.h"
 
+#include "sf_font.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,107 +14,42 @@ static const rgb BG_HOME = {16, 32, 72}, BG_MENU = {24, 24, 32}, PANEL = {40, 44
                  HILITE = {230, 160, 20}, WHITE = {240, 240, 240}, GREY = {150, 150, 160},
                  BLACK = {0, 0, 0}, BANNER = {10, 10, 20};
 
-/* A 5x7 font: each glyph is 7 rows of 5 columns, '#' set. */
-typedef struct glyph {
-    char c;
-    const char *rows[7];
-} glyph;
-
-static const glyph FONT[] = {
-    {'A', {".###.", "#...#", "#...#", "#####", "#...#", "#...#", "#...#"}},
-    {'B', {"####.", "#...#", "#...#", "####.", "#...#", "#...#", "####."}},
-    {'C', {".###.", "#...#", "#....", "#....", "#....", "#...#", ".###."}},
-    {'D', {"####.", "#...#", "#...#", "#...#", "#...#", "#...#", "####."}},
-    {'E', {"#####", "#....", "#....", "####.", "#....", "#....", "#####"}},
-    {'F', {"#####", "#....", "#....", "####.", "#....", "#....", "#...."}},
-    {'G', {".###.", "#...#", "#....", "#.###", "#...#", "#...#", ".####"}},
-    {'H', {"#...#", "#...#", "#...#", "#####", "#...#", "#...#", "#...#"}},
-    {'I', {".###.", "..#..", "..#..", "..#..", "..#..", "..#..", ".###."}},
-    {'J', {"..###", "...#.", "...#.", "...#.", "...#.", "#..#.", ".##.."}},
-    {'K', {"#...#", "#..#.", "#.#..", "##...", "#.#..", "#..#.", "#...#"}},
-    {'L', {"#....", "#....", "#....", "#....", "#....", "#....", "#####"}},
-    {'M', {"#...#", "##.##", "#.#.#", "#.#.#", "#...#", "#...#", "#...#"}},
-    {'N', {"#...#", "#...#", "##..#", "#.#.#", "#..##", "#...#", "#...#"}},
-    {'O', {".###.", "#...#", "#...#", "#...#", "#...#", "#...#", ".###."}},
-    {'P', {"####.", "#...#", "#...#", "####.", "#....", "#....", "#...."}},
-    {'Q', {".###.", "#...#", "#...#", "#...#", "#.#.#", "#..#.", ".##.#"}},
-    {'R', {"####.", "#...#", "#...#", "####.", "#.#..", "#..#.", "#...#"}},
-    {'S', {".####", "#....", "#....", ".###.", "....#", "....#", "####."}},
-    {'T', {"#####", "..#..", "..#..", "..#..", "..#..", "..#..", "..#.."}},
-    {'U', {"#...#", "#...#", "#...#", "#...#", "#...#", "#...#", ".###."}},
-    {'V', {"#...#", "#...#", "#...#", "#...#", "#...#", ".#.#.", "..#.."}},
-    {'W', {"#...#", "#...#", "#...#", "#.#.#", "#.#.#", "#.#.#", ".#.#."}},
-    {'X', {"#...#", "#...#", ".#.#.", "..#..", ".#.#.", "#...#", "#...#"}},
-    {'Y', {"#...#", "#...#", ".#.#.", "..#..", "..#..", "..#..", "..#.."}},
-    {'Z', {"#####", "....#", "...#.", "..#..", ".#...", "#....", "#####"}},
-    {'0', {".###.", "#...#", "#..##", "#.#.#", "##..#", "#...#", ".###."}},
-    {'1', {"..#..", ".##..", "..#..", "..#..", "..#..", "..#..", ".###."}},
-    {'2', {".###.", "#...#", "....#", "...#.", "..#..", ".#...", "#####"}},
-    {'3', {"#####", "...#.", "..#..", "...#.", "....#", "#...#", ".###."}},
-    {'4', {"...#.", "..##.", ".#.#.", "#..#.", "#####", "...#.", "...#."}},
-    {'5', {"#####", "#....", "####.", "....#", "....#", "#...#", ".###."}},
-    {'6', {"..##.", ".#...", "#....", "####.", "#...#", "#...#", ".###."}},
-    {'7', {"#####", "....#", "...#.", "..#..", ".#...", ".#...", ".#..."}},
-    {'8', {".###.", "#...#", "#...#", ".###.", "#...#", "#...#", ".###."}},
-    {'9', {".###.", "#...#", "#...#", ".####", "....#", "...#.", ".##.."}},
-    {'-', {".....", ".....", ".....", "#####", ".....", ".....", "....."}},
-    {'_', {".....", ".....", ".....", ".....", ".....", ".....", "#####"}},
-    {':', {".....", ".##..", ".##..", ".....", ".##..", ".##..", "....."}},
-    {'.', {".....", ".....", ".....", ".....", ".....", ".##..", ".##.."}},
-    {'>', {"#....", ".#...", "..#..", "...#.", "..#..", ".#...", "#...."}},
-    {' ', {".....", ".....", ".....", ".....", ".....", ".....", "....."}},
-};
-
-/* Glyphs the smooth text draws differently, where the blocky one reads badly to OCR: a V that
- * narrows sooner (else it reads as U or Y). The zero is the O, drawn narrower (SMOOTH_ZERO). */
-static const glyph SMOOTH[] = {
+/* Glyphs the smooth text draws differently from the shared font (sf_font.h), where the blocky
+ * one reads badly to OCR: a V that narrows sooner (else it reads as U or Y). The zero is the O,
+ * drawn narrower (SMOOTH_ZERO). */
+static const sf_glyph SMOOTH[] = {
     {'V', {"#...#", "#...#", "#...#", ".#.#.", ".#.#.", ".#.#.", "..#.."}},
     {'0', {".###.", "#...#", "#...#", "#...#", "#...#", "#...#", ".###."}},
 };
 #define SMOOTH_ZERO 0.72 /* the zero's width, of the O's */
 
-static const glyph *glyph_of(char c)
+static const sf_glyph *glyph_of(char c)
 {
-    for (size_t i = 0; i < sizeof(FONT) / sizeof(FONT[0]); i++) {
-        if (FONT[i].c == c)
-            return &FONT[i];
-    }
-    return glyph_of(' ');
+    const sf_glyph *g = sf_font_glyph(c);
+    return g ? g : sf_font_glyph(' ');
+}
+
+static sf_plane screen(uint8_t *img)
+{
+    return (sf_plane){img, VSTB_WIDTH, VSTB_HEIGHT, 3, (size_t)VSTB_WIDTH * 3};
 }
 
 static void fill(uint8_t *img, int x, int y, int w, int h, rgb c)
 {
-    for (int j = y; j < y + h; j++) {
-        if (j < 0 || j >= VSTB_HEIGHT)
-            continue;
-        for (int i = x; i < x + w; i++) {
-            if (i < 0 || i >= VSTB_WIDTH)
-                continue;
-            uint8_t *p = img + ((size_t)j * VSTB_WIDTH + (size_t)i) * 3;
-            p[0] = c.r;
-            p[1] = c.g;
-            p[2] = c.b;
-        }
-    }
+    const sf_plane p = screen(img);
+    sf_font_fill(&p, x, y, w, h, (const uint8_t[]){c.r, c.g, c.b});
 }
 
 /* Text at (x, y), each font pixel a scale x scale square. */
 static void text(uint8_t *img, int x, int y, int scale, rgb c, const char *s)
 {
-    for (; *s; s++, x += 6 * scale) {
-        const glyph *g = glyph_of(*s);
-        for (int row = 0; row < 7; row++) {
-            for (int col = 0; col < 5; col++) {
-                if (g->rows[row][col] == '#')
-                    fill(img, x + col * scale, y + row * scale, scale, scale, c);
-            }
-        }
-    }
+    const sf_plane p = screen(img);
+    sf_font_text(&p, x, y, scale, (const uint8_t[]){c.r, c.g, c.b}, s);
 }
 
 static int text_width(const char *s, int scale)
 {
-    return (int)strlen(s) * 6 * scale - scale;
+    return sf_font_width(strlen(s), scale);
 }
 
 /* Blend c over the pixel at (x, y) by coverage a (0..1). */
@@ -137,7 +74,7 @@ typedef struct stroke {
  * turn that corner. */
 static int strokes_of(char c, stroke *out)
 {
-    const glyph *g = glyph_of(c);
+    const sf_glyph *g = glyph_of(c);
     for (size_t i = 0; i < sizeof(SMOOTH) / sizeof(SMOOTH[0]); i++) {
         if (SMOOTH[i].c == c)
             g = &SMOOTH[i];

@@ -17,6 +17,8 @@ typedef struct jobs_config {
     long stop_timeout_ms;  /* how long a stop waits for the node before answering 202 */
     long agent_timeout_ms; /* how long a node agent has to accept a job */
     long reap_interval_ms; /* how often running jobs of vanished nodes are ended */
+    long health_poll_ms;   /* how often nodes' health checks are looked at */
+    long queue_poll_ms;    /* how often queued jobs are looked at (their nodes, their timeouts) */
 } jobs_config;
 
 typedef struct jobs_state {
@@ -24,11 +26,13 @@ typedef struct jobs_state {
     const sf_common_config *common;
     sf_node_clients *agents; /* the node agents, shared by every thread (sf_node_client.h) */
     sf_rpc_client *results;  /* the results service: the reaper records lost runs there */
-    pthread_t reaper;
-    int reaper_running;
+    sf_rpc_client *jobs;     /* this service, any replica: health checks start as jobs */
+    pthread_t reaper, health, queue;
+    int reaper_running, health_running, queue_running;
     pthread_mutex_t lock;
-    pthread_cond_t wake;
+    pthread_cond_t wake, health_wake, queue_wake;
     int stopping;
+    int queue_kicked; /* a job ended: the queue loop goes round at once (under lock) */
 } jobs_state;
 
 /* The test cases of one commit, cached per thread: the same revision is asked about again and
@@ -54,6 +58,32 @@ static inline jobs_state *jobs_state_of(const sf_call *call)
     return (jobs_state *)sf_worker_of(call)->service;
 }
 
+#define JOBS_CANDIDATES_MAX         100    /* nodes in node_ids, or in a pool */
+#define JOBS_QUEUE_TIMEOUT_SECS     86400  /* a queued job's default queue_timeout_secs */
+#define JOBS_QUEUE_TIMEOUT_MAX_SECS 604800 /* a week */
+
+/* jobs_run.c: hand the job in rec (running on rec->node_id) to its node's agent. */
+int jobs_hand_over(jobs_state *s, sf_redis *r, const jobs_record *rec, sf_error *err);
+
+/* jobs_queue.c: start the first queued job that may run on node_id now, if it is online and
+ * free, and hand it to its agent (a job the agent does not take waits again). 1 when one
+ * started. */
+int jobs_queue_dispatch(jobs_state *s, sf_redis *r, const char *node_id);
+/* A job ended on this replica: look at the queues now rather than at the next poll. */
+void jobs_queue_wake(jobs_state *s);
+/* End the queued job uid before it started: user stopped it. */
+int jobs_queue_stop(sf_redis *r, const char *uid, const char *user, sf_error *err);
+/* The loop that starts queued jobs and ends timed-out ones; start after jobs_reaper_start (it
+ * shares its lock), stop before jobs_reaper_stop. */
+int jobs_queue_start(jobs_state *s, sf_error *err);
+void jobs_queue_stop_thread(jobs_state *s);
+int jobs_node_queue(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err);
+
+/* jobs_health.c: the loop that runs nodes' health checks; start after jobs_reaper_start (it
+ * shares its lock), stop before jobs_reaper_stop. */
+int jobs_health_start(jobs_state *s, sf_error *err);
+void jobs_health_stop(jobs_state *s);
+
 /* jobs_catalog.c */
 int jobs_catalog_load(jobs_thread *t, const char *sha, sf_error *err);
 int jobs_catalog_has(const jobs_catalog *c, const char *name);
@@ -70,6 +100,9 @@ int jobs_remote_controls(sf_call *call, const ProtobufCMessage *req, sf_rpc_repl
 int jobs_remote_control(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
                         sf_error *err);
 /* Reply with rec as a JobDetail, rendered as JSON (raw): what ?details=true answers. */
+/* A JobDetailList of n records (GET /api/v2/jobs, a node's queue). */
+int jobs_reply_details(sf_rpc_reply *reply, const jobs_record *recs, size_t n, const char *base_url,
+                       sf_error *err);
 int jobs_reply_detail(sf_rpc_reply *reply, const jobs_record *rec, const char *base_url,
                       sf_error *err);
 

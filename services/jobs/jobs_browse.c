@@ -5,6 +5,7 @@
 
 #include "sf_pbjson.h"
 #include "sf_remote.h"
+#include "sf_time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,9 @@ typedef struct detail_view {
     jobs_view v;
     Stbfarm__JobDetail d;
     Stbfarm__Json cases, tags;
+    char queued_time[40], queue_deadline[40];
+    char *queued_on_text; /* rec's candidates, split in place */
+    char *queued_on[JOBS_CANDIDATES_MAX];
 } detail_view;
 
 static void detail_of(detail_view *x, const jobs_record *rec, const char *base_url)
@@ -48,6 +52,25 @@ static void detail_of(detail_view *x, const jobs_record *rec, const char *base_u
     d->tags = &x->tags;
     d->current_test_case = rec->running ? rec->current : NULL;
     d->stopping = rec->stopping != 0;
+    d->node_id = rec->node_id[0] ? (char *)rec->node_id : NULL;
+    x->queued_on_text = NULL;
+    if (rec->queued_us) { /* run with "queue": true */
+        d->has_priority = 1;
+        d->priority = rec->priority;
+        sf_time_format(rec->queued_us, x->queued_time, sizeof(x->queued_time), SF_TIME_ZULU);
+        sf_time_format(rec->queue_deadline_us, x->queue_deadline, sizeof(x->queue_deadline),
+                       SF_TIME_ZULU);
+        d->queued_time = x->queued_time;
+        d->queue_deadline = x->queue_deadline;
+        d->not_started_reason = rec->not_started;
+        if (rec->queued && rec->candidates && (x->queued_on_text = strdup(rec->candidates))) {
+            char *save = NULL;
+            for (char *tok = strtok_r(x->queued_on_text, " ", &save);
+                 tok && d->n_queued_on < JOBS_CANDIDATES_MAX; tok = strtok_r(NULL, " ", &save))
+                x->queued_on[d->n_queued_on++] = tok;
+            d->queued_on = x->queued_on;
+        }
+    }
 }
 
 int jobs_reply_detail(sf_rpc_reply *reply, const jobs_record *rec, const char *base_url,
@@ -56,6 +79,7 @@ int jobs_reply_detail(sf_rpc_reply *reply, const jobs_record *rec, const char *b
     detail_view x;
     detail_of(&x, rec, base_url);
     cJSON *json = sf_pb_to_json(&x.d.base);
+    free(x.queued_on_text);
     char *text = json ? cJSON_PrintUnformatted(json) : NULL;
     cJSON_Delete(json);
     if (!text || sf_rpc_reply_take_raw(reply, "application/json", text, strlen(text))) {
@@ -63,6 +87,33 @@ int jobs_reply_detail(sf_rpc_reply *reply, const jobs_record *rec, const char *b
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     }
     return 0;
+}
+
+int jobs_reply_details(sf_rpc_reply *reply, const jobs_record *recs, size_t n, const char *base_url,
+                       sf_error *err)
+{
+    detail_view *views = calloc(n ? n : 1, sizeof(*views));
+    Stbfarm__JobDetail **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
+    int rc = 0;
+    if (!views || !ptrs) {
+        rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        detail_of(&views[i], &recs[i], base_url);
+        ptrs[i] = &views[i].d;
+    }
+    Stbfarm__JobDetailList list = STBFARM__JOB_DETAIL_LIST__INIT;
+    list.n_jobs = n;
+    list.jobs = ptrs;
+    if (sf_rpc_reply_msg(reply, &list.base))
+        rc = sf_fail(err, SF_EINTERNAL, "out of memory");
+cleanup:
+    for (size_t i = 0; views && i < n; i++)
+        free(views[i].queued_on_text);
+    free(views);
+    free(ptrs);
+    return rc;
 }
 
 int jobs_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err)
@@ -80,10 +131,8 @@ int jobs_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, s
     if (rc)
         return rc;
     jobs_record *recs = calloc(n ? n : 1, sizeof(*recs));
-    detail_view *views = calloc(n ? n : 1, sizeof(*views));
-    Stbfarm__JobDetail **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
     size_t got = 0;
-    if (!recs || !views || !ptrs) {
+    if (!recs) {
         rc = sf_fail(err, SF_EINTERNAL, "out of memory");
         goto cleanup;
     }
@@ -95,25 +144,15 @@ int jobs_list(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, s
             rc = 0;
             continue;
         }
-        if (!rc) {
-            detail_of(&views[got], &recs[got], call->base_url);
-            ptrs[got] = &views[got].d;
+        if (!rc)
             got++;
-        }
     }
-    if (!rc) {
-        Stbfarm__JobDetailList list = STBFARM__JOB_DETAIL_LIST__INIT;
-        list.n_jobs = got;
-        list.jobs = ptrs;
-        if (sf_rpc_reply_msg(reply, &list.base))
-            rc = sf_fail(err, SF_EINTERNAL, "out of memory");
-    }
+    if (!rc)
+        rc = jobs_reply_details(reply, recs, got, call->base_url, err);
 cleanup:
     for (size_t i = 0; recs && i < got; i++)
         jobs_record_clear(&recs[i]);
     free(recs);
-    free(views);
-    free(ptrs);
     jobs_uids_free(uids, n);
     return rc;
 }

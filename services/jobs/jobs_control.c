@@ -102,9 +102,20 @@ static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_err
 {
     sf_redis *r = sf_worker_of(call)->redis;
     const jobs_config *cfg = &jobs_state_of(call)->cfg;
+    int rc;
+    if (rec->queued) { /* it leaves the queue; if it started meanwhile, it is stopped as such */
+        jobs_record now;
+        if ((rc = jobs_queue_stop(r, rec->uid, call->user, err)) ||
+            (rc = jobs_get(r, rec->uid, &now, err)))
+            return rc;
+        rc = now.running ? stop_job(call, &now, reply, err)
+                         : jobs_reply_job(reply, &now, call->base_url, err);
+        jobs_record_clear(&now);
+        return rc;
+    }
     if (!rec->running)
         return jobs_reply_job(reply, rec, call->base_url, err);
-    int rc = resv_check_use(r, rec->node_id, call->user, err);
+    rc = resv_check_use(r, rec->node_id, call->user, err);
     if (rc)
         return rc;
     if ((rc = jobs_store_stopping(r, rec->uid, err)))
@@ -143,6 +154,8 @@ static int stop_job(sf_call *call, jobs_record *rec, sf_rpc_reply *reply, sf_err
     }
     if (stopped && (rc = jobs_end(r, rec->uid, err)) < 0)
         return rc;
+    if (stopped)
+        jobs_queue_wake(jobs_state_of(call));
     jobs_record now;
     if ((rc = jobs_get(r, rec->uid, &now, err)))
         return rc;
@@ -182,7 +195,7 @@ int jobs_log(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf
     sf_redis *r = sf_worker_of(call)->redis;
     jobs_record rec;
     int rc = jobs_get(r, q->job_uid, &rec, err);
-    int running = rec.running;
+    const char *status = rec.running ? "running" : rec.queued ? "queued" : "exited";
     jobs_record_clear(&rec);
     if (rc)
         return rc;
@@ -200,7 +213,7 @@ int jobs_log(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf
     char end[32];
     snprintf(end, sizeof(end), "%lld", (long long)from + (long long)len);
     if (sf_rpc_reply_header(reply, "X-Log-Offset", end) ||
-        sf_rpc_reply_header(reply, "X-Job-Status", running ? "running" : "exited"))
+        sf_rpc_reply_header(reply, "X-Job-Status", status))
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     return 0;
 }
@@ -229,6 +242,7 @@ int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
     } else if (!strcmp(q->event, "finished")) {
         rc = jobs_end(r, q->job_uid, err);
         rc = rc < 0 ? rc : 0;
+        jobs_queue_wake(jobs_state_of(call));
     } else {
         rc = sf_fail(err, SF_EINVAL, "malformed %s report for %s", q->event, q->job_uid);
     }

@@ -1,5 +1,6 @@
 #include "jobs_store.h"
 
+#include "nodes_store.h"
 #include "resv_store.h"
 #include "sf_crypto.h"
 #include "sf_tags.h"
@@ -53,8 +54,19 @@ static void record_parse(const char *uid, const redisReply *h, jobs_record *out)
             snprintf(out->node_id, sizeof(out->node_id), "%s", v);
         else if (!strcmp(k, "user"))
             snprintf(out->user, sizeof(out->user), "%s", v);
-        else if (!strcmp(k, "status"))
+        else if (!strcmp(k, "status")) {
             out->running = !strcmp(v, "running");
+            out->queued = !strcmp(v, "queued");
+        } else if (!strcmp(k, "candidates"))
+            out->candidates = dup_str(v);
+        else if (!strcmp(k, "priority"))
+            out->priority = atoi(v);
+        else if (!strcmp(k, "queued_us"))
+            out->queued_us = strtoll(v, NULL, 10);
+        else if (!strcmp(k, "queue_deadline_us"))
+            out->queue_deadline_us = strtoll(v, NULL, 10);
+        else if (!strcmp(k, "not_started"))
+            out->not_started = dup_str(v);
         else if (!strcmp(k, "stopping"))
             out->stopping = atoi(v);
         else if (!strcmp(k, "start_us"))
@@ -124,6 +136,8 @@ void jobs_record_clear(jobs_record *rec)
     free(rec->tags_json);
     free(rec->test_cases_json);
     free(rec->current);
+    free(rec->candidates);
+    free(rec->not_started);
     memset(rec, 0, sizeof(*rec));
 }
 
@@ -172,8 +186,10 @@ void jobs_view_of(jobs_view *v, const jobs_record *rec, const char *base_url)
     v->job.log_url = v->log_url;
     v->job.triage_url = v->triage_url;
     v->job.start_time = v->start;
-    v->job.status = rec->running ? (char *)"running" : (char *)"exited";
-    if (!rec->running) {
+    v->job.status = rec->running  ? (char *)"running"
+                    : rec->queued ? (char *)"queued"
+                                  : (char *)"exited";
+    if (!rec->running && !rec->queued) {
         sf_time_format(rec->end_us, v->end, sizeof(v->end), SF_TIME_ZULU);
         v->job.end_time = v->end;
     }
@@ -209,12 +225,12 @@ static int eval_done(sf_redis *r, const char *script, int nkeys, int nargs, cons
  * sf:jobs:seq. ARGV: node, user, the uid's nonce, the record as a JSON object of strings.
  * A request id seen before answers with the job it started, so an nng resend never starts a
  * second job. */
-static const char START_SCRIPT[] = RESV_LUA_MAY_USE
+static const char START_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE
     "local node_job, lastjob, running, req, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
     "local node, user, nonce = ARGV[1], ARGV[2], ARGV[3]\n"
     "local seen = redis.call('GET', req)\n"
     "if seen then return seen end\n"
-    "local why = resv_refusal(node, user)\n"
+    "local why = nodes_maintenance_refusal(node, user) or resv_refusal(node, user)\n"
     "if why then return redis.error_reply('409 ' .. why) end\n"
     "local busy = redis.call('GET', node_job)\n"
     "if busy then\n"
@@ -293,27 +309,44 @@ static const char STARTED_SCRIPT[] =
     "end\n"
     "return 1\n";
 
-/* The record a new job starts with, as a JSON object of strings (Redis's cjson reads it). */
-static int record_json(const jobs_new *job, char **out, sf_error *err)
+/* The record a new job starts with, as a JSON object of strings (Redis's cjson reads it):
+ * running, or queued with what its queue needs. */
+static int record_json(const jobs_new *job, int queued, char **out, sf_error *err)
 {
-    char start[24], total[24], shuffle[4];
+    char start[24], total[24], shuffle[4], priority[16], deadline[24];
     snprintf(start, sizeof(start), "%lld", (long long)sf_now_us());
+    snprintf(priority, sizeof(priority), "%d", job->priority);
+    snprintf(deadline, sizeof(deadline), "%lld", (long long)job->queue_deadline_us);
+    char *candidates = NULL;
+    if (queued) {
+        size_t len = 1;
+        for (size_t i = 0; i < job->n_candidates; i++)
+            len += strlen(job->candidates[i]) + 1;
+        if (!(candidates = calloc(1, len)))
+            return sf_fail(err, SF_EINTERNAL, "out of memory");
+        for (size_t i = 0; i < job->n_candidates; i++) {
+            strcat(candidates, i ? " " : "");
+            strcat(candidates, job->candidates[i]);
+        }
+    }
     snprintf(total, sizeof(total), "%zu",
              strcmp(job->soak, "run forever") ? job->n_test_cases : (size_t)0);
     snprintf(shuffle, sizeof(shuffle), "%d", job->shuffle);
     char *tags = NULL, *cases = NULL;
     int rc = sf_tags_json(job->tags, job->n_tags, &tags, err);
-    if (rc)
+    if (rc) {
+        free(candidates);
         return rc;
+    }
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; a && i < job->n_test_cases; i++)
         cJSON_AddItemToArray(a, cJSON_CreateString(job->test_cases[i]));
     cases = a ? cJSON_PrintUnformatted(a) : NULL;
     cJSON_Delete(a);
     const char *fields[][2] = {
-        {"node_id", job->node_id},
+        {"node_id", job->node_id ? job->node_id : ""},
         {"user", job->user},
-        {"status", "running"},
+        {"status", queued ? "queued" : "running"},
         {"start_us", start},
         {"sha", job->sha},
         {"branch", job->branch},
@@ -327,10 +360,14 @@ static int record_json(const jobs_new *job, char **out, sf_error *err)
         {"fail", "0"},
         {"error", "0"},
         {"total", total},
+        {"candidates", candidates},
+        {"priority", queued ? priority : NULL},
+        {"queued_us", queued ? start : NULL},
+        {"queue_deadline_us", queued ? deadline : NULL},
     };
     cJSON *o = cases ? cJSON_CreateObject() : NULL;
     for (size_t i = 0; o && i < sizeof(fields) / sizeof(fields[0]); i++) {
-        if (!cJSON_AddStringToObject(o, fields[i][0], fields[i][1])) {
+        if (fields[i][1] && !cJSON_AddStringToObject(o, fields[i][0], fields[i][1])) {
             cJSON_Delete(o);
             o = NULL;
         }
@@ -339,13 +376,14 @@ static int record_json(const jobs_new *job, char **out, sf_error *err)
     cJSON_Delete(o);
     free(tags);
     free(cases);
+    free(candidates);
     return *out ? 0 : sf_fail(err, SF_EINTERNAL, "out of memory");
 }
 
 int jobs_store_start(sf_redis *r, const jobs_new *job, char *uid, sf_error *err)
 {
     char k_job[KEY_MAX], k_last[KEY_MAX], k_req[KEY_MAX], nonce[5], *record;
-    int rc = record_json(job, &record, err);
+    int rc = record_json(job, 0, &record, err);
     if (rc)
         return rc;
     node_key(k_job, job->node_id, ":job");
@@ -367,6 +405,167 @@ int jobs_store_start(sf_redis *r, const jobs_new *job, char *uid, sf_error *err)
         snprintf(uid, JOBS_UID_MAX + 1, "%s", got);
     freeReplyObject(reply);
     return rc;
+}
+
+/* ---- the queue ---- */
+
+/* KEYS: sf:jobs:req:<request id>, sf:jobs:seq, sf:jobs:queued. ARGV: the uid's prefix, its
+ * nonce, the record as a JSON object of strings (with candidates and priority). Each candidate's
+ * sf:jobs:queue:<node> scores the job by priority, then arrival (the uid's number), lowest
+ * first; the score is kept in the job (queue_score) for a requeue. */
+static const char QUEUE_SCRIPT[] =
+    "local req, seq, queued = KEYS[1], KEYS[2], KEYS[3]\n"
+    "local seen = redis.call('GET', req)\n"
+    "if seen then return seen end\n"
+    "local n = redis.call('INCR', seq)\n"
+    "local uid = '/' .. ARGV[1] .. '/' .. ARGV[2] .. '/' .. string.format('%d', n)\n"
+    "local job = 'sf:job:' .. uid\n"
+    "local rec = cjson.decode(ARGV[3])\n"
+    "local fields = {}\n"
+    "for k, v in pairs(rec) do\n"
+    "  fields[#fields + 1] = k\n"
+    "  fields[#fields + 1] = v\n"
+    "end\n"
+    "redis.call('HSET', job, unpack(fields))\n"
+    "local score = string.format('%d', (1000 - tonumber(rec.priority)) * 1e12 + n)\n"
+    "redis.call('HSET', job, 'queue_score', score)\n"
+    "for node in string.gmatch(rec.candidates, '%S+') do\n"
+    "  redis.call('ZADD', 'sf:jobs:queue:' .. node, score, uid)\n"
+    "end\n"
+    "redis.call('SADD', queued, uid)\n"
+    "redis.call('SET', req, uid, 'EX', 600)\n"
+    "redis.call('LPUSH', 'sf:jobs:recent', uid)\n"
+    "redis.call('LTRIM', 'sf:jobs:recent', 0, 999)\n"
+    "return uid\n";
+
+/* ARGV: node, now (us). The uid of the job it started on the node, or false. */
+static const char DISPATCH_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE
+    "local node, now = ARGV[1], ARGV[2]\n"
+    "local nk = 'sf:node:' .. node\n"
+    "if redis.call('EXISTS', nk .. ':job') == 1 then return false end\n"
+    "if nodes_maintenance_refusal(node, '') then return false end\n"
+    "local holder = resv_holder(node)\n"
+    "local queue = 'sf:jobs:queue:' .. node\n"
+    "for _, uid in ipairs(redis.call('ZRANGE', queue, 0, -1)) do\n"
+    "  local job = 'sf:job:' .. uid\n"
+    "  local h = redis.call('HMGET', job, 'status', 'user', 'candidates', 'not_before_us')\n"
+    "  if h[1] ~= 'queued' then\n"
+    "    redis.call('ZREM', queue, uid)\n"
+    "  elseif (not holder or holder == h[2]) and tonumber(h[4] or '0') <= tonumber(now) then\n"
+    "    for c in string.gmatch(h[3] or '', '%S+') do\n"
+    "      redis.call('ZREM', 'sf:jobs:queue:' .. c, uid)\n"
+    "    end\n"
+    "    redis.call('SREM', 'sf:jobs:queued', uid)\n"
+    "    redis.call('HSET', job, 'status', 'running', 'node_id', node, 'start_us', now)\n"
+    "    local prev = redis.call('GET', nk .. ':lastjob')\n"
+    "    if prev then redis.call('HSET', job, 'prev_lastjob', prev) end\n"
+    "    redis.call('SET', nk .. ':job', uid)\n"
+    "    redis.call('SET', nk .. ':lastjob', uid)\n"
+    "    redis.call('SADD', 'sf:jobs:running', uid)\n"
+    "    redis.call('LPUSH', nk .. ':jobs', uid)\n"
+    "    redis.call('LTRIM', nk .. ':jobs', 0, 99)\n"
+    "    return uid\n"
+    "  end\n"
+    "end\n"
+    "return false\n";
+
+/* ARGV: uid, node, when it may be tried again (us). 1 when the job is queued again. */
+static const char REQUEUE_SCRIPT[] =
+    "local uid, node = ARGV[1], ARGV[2]\n"
+    "local job, nk = 'sf:job:' .. uid, 'sf:node:' .. node\n"
+    "if redis.call('HGET', job, 'status') ~= 'running' then return 0 end\n"
+    "if redis.call('HEXISTS', job, 'agent_instance') == 1 then return 0 end\n"
+    "if redis.call('GET', nk .. ':job') == uid then redis.call('DEL', nk .. ':job') end\n"
+    "if redis.call('GET', nk .. ':lastjob') == uid then\n"
+    "  local prev = redis.call('HGET', job, 'prev_lastjob')\n"
+    "  if prev then redis.call('SET', nk .. ':lastjob', prev) else redis.call('DEL', nk .. "
+    "':lastjob') end\n"
+    "end\n"
+    "redis.call('LREM', nk .. ':jobs', 1, uid)\n"
+    "redis.call('SREM', 'sf:jobs:running', uid)\n"
+    "local h = redis.call('HMGET', job, 'candidates', 'queue_score', 'queued_us')\n"
+    "local many = select(2, string.gsub(h[1], '%S+', '')) > 1\n"
+    "redis.call('HSET', job, 'status', 'queued', 'start_us', h[3], 'node_id', many and '' or "
+    "node, 'not_before_us', ARGV[3])\n"
+    "for c in string.gmatch(h[1], '%S+') do\n"
+    "  redis.call('ZADD', 'sf:jobs:queue:' .. c, h[2], uid)\n"
+    "end\n"
+    "redis.call('SADD', 'sf:jobs:queued', uid)\n"
+    "return 1\n";
+
+/* ARGV: uid, now (us), reason. 1 when it ended the queued job. */
+static const char UNQUEUE_SCRIPT[] =
+    "local uid = ARGV[1]\n"
+    "local job = 'sf:job:' .. uid\n"
+    "if redis.call('HGET', job, 'status') ~= 'queued' then return 0 end\n"
+    "for c in string.gmatch(redis.call('HGET', job, 'candidates') or '', '%S+') do\n"
+    "  redis.call('ZREM', 'sf:jobs:queue:' .. c, uid)\n"
+    "end\n"
+    "redis.call('SREM', 'sf:jobs:queued', uid)\n"
+    "redis.call('HSET', job, 'status', 'exited', 'end_us', ARGV[2], 'not_started', ARGV[3],\n"
+    "           'total', '0')\n"
+    "return 1\n";
+
+int jobs_store_queue(sf_redis *r, const jobs_new *job, char *uid, sf_error *err)
+{
+    char k_req[KEY_MAX], nonce[5], *record;
+    int rc = record_json(job, 1, &record, err);
+    if (rc)
+        return rc;
+    snprintf(k_req, sizeof(k_req), "sf:jobs:req:%.100s", job->request_id);
+    sf_random_hex(2, nonce);
+    const char *args[] = {k_req, "sf:jobs:seq", "sf:jobs:queued", job->uid_prefix, nonce, record};
+    redisReply *reply;
+    rc = sf_redis_eval(r, QUEUE_SCRIPT, &reply, err, 3, 6, args, NULL);
+    free(record);
+    if (rc)
+        return rc;
+    const char *got = sf_reply_str(reply);
+    if (!got || !jobs_uid_valid(got))
+        rc = sf_fail(err, SF_EINTERNAL, "queueing a job gave no job uid");
+    else
+        snprintf(uid, JOBS_UID_MAX + 1, "%s", got);
+    freeReplyObject(reply);
+    return rc;
+}
+
+int jobs_store_dispatch(sf_redis *r, const char *node_id, char *uid, sf_error *err)
+{
+    char now[24];
+    snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
+    const char *args[] = {node_id, now};
+    redisReply *reply;
+    uid[0] = '\0';
+    int rc = sf_redis_eval(r, DISPATCH_SCRIPT, &reply, err, 0, 2, args, NULL);
+    if (rc)
+        return rc;
+    const char *got = sf_reply_str(reply);
+    if (got && jobs_uid_valid(got))
+        snprintf(uid, JOBS_UID_MAX + 1, "%s", got);
+    freeReplyObject(reply);
+    return 0;
+}
+
+int jobs_store_requeue(sf_redis *r, const char *uid, const char *node_id, sf_error *err)
+{
+    char later[24];
+    snprintf(later, sizeof(later), "%lld", (long long)(sf_now_us() + JOBS_REQUEUE_DELAY_US));
+    const char *args[] = {uid, node_id, later};
+    return eval_done(r, REQUEUE_SCRIPT, 0, 3, args, err);
+}
+
+int jobs_store_unqueue(sf_redis *r, const char *uid, const char *reason, int *ended, sf_error *err)
+{
+    char now[24];
+    snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
+    const char *args[] = {uid, now, reason};
+    redisReply *reply;
+    int rc = sf_redis_eval(r, UNQUEUE_SCRIPT, &reply, err, 0, 3, args, NULL);
+    if (rc)
+        return rc;
+    *ended = (int)sf_reply_int(reply, 0);
+    freeReplyObject(reply);
+    return 0;
 }
 
 int jobs_store_forget(sf_redis *r, const char *uid, const char *request_id, sf_error *err)
@@ -494,6 +693,24 @@ int jobs_store_running(sf_redis *r, char ***uids, size_t *n, sf_error *err)
     *n = 0;
     int rc = sf_redis_cmd(r, &running, err, "SMEMBERS sf:jobs:running");
     return rc ? rc : uids_of(running, uids, n, err);
+}
+
+int jobs_store_queued(sf_redis *r, char ***uids, size_t *n, sf_error *err)
+{
+    redisReply *queued;
+    *uids = NULL;
+    *n = 0;
+    int rc = sf_redis_cmd(r, &queued, err, "SMEMBERS sf:jobs:queued");
+    return rc ? rc : uids_of(queued, uids, n, err);
+}
+
+int jobs_store_node_queue(sf_redis *r, const char *node_id, char ***uids, size_t *n, sf_error *err)
+{
+    redisReply *queue;
+    *uids = NULL;
+    *n = 0;
+    int rc = sf_redis_cmd(r, &queue, err, "ZRANGE sf:jobs:queue:%s 0 -1", node_id);
+    return rc ? rc : uids_of(queue, uids, n, err);
 }
 
 int jobs_store_recent(sf_redis *r, const char *node_id, long limit, char ***uids, size_t *n,

@@ -47,6 +47,13 @@ typedef struct jobs_record {
     int64_t current_seq;
     int shuffle;
     char agent_instance[40]; /* the agent that took the job; "" unknown */
+    /* jobs run with "queue": true */
+    int queued;       /* it waits for a node (status "queued") */
+    char *candidates; /* the nodes it waits or waited for, space-separated; NULL: not queued */
+    int priority;
+    int64_t queued_us; /* when it was queued, 0: never */
+    int64_t queue_deadline_us;
+    char *not_started; /* why it ended before it started; NULL: it did not */
 } jobs_record;
 
 /* A Job message for the API and the memory it points into. */
@@ -99,6 +106,12 @@ typedef struct jobs_new {
     size_t n_test_cases;
     ProtobufCMessage *const *tags; /* entries of a map<string, string> (sf_tags.h) */
     size_t n_tags;
+    /* jobs_store_queue only */
+    const char *uid_prefix;  /* the uid's first part: the node, or the pool the job waits for */
+    char *const *candidates; /* the nodes it may run on, in the order they are tried */
+    size_t n_candidates;
+    int priority;              /* higher first; then first come, first served */
+    int64_t queue_deadline_us; /* it ends unstarted then */
 } jobs_new;
 
 /* Take the node for a new job, all or nothing, and record the job as running on it: refused
@@ -106,6 +119,31 @@ typedef struct jobs_new {
  * receives the new job's uid (JOBS_UID_MAX + 1 bytes), or the job that an earlier delivery of
  * the same request started. */
 int jobs_store_start(sf_redis *r, const jobs_new *job, char *uid, sf_error *err);
+
+/* Record a job that waits for one of job->candidates (status "queued"), in each of their queues:
+ * sf:jobs:queue:<node>, a sorted set by priority then arrival. uid as jobs_store_start's. */
+int jobs_store_queue(sf_redis *r, const jobs_new *job, char *uid, sf_error *err);
+
+/* Start the first job in node_id's queue that may run there now: none while the node runs a job
+ * or is in maintenance; only its holder's jobs while it is reserved. The job becomes the node's
+ * running job and leaves every queue. uid receives it (JOBS_UID_MAX + 1 bytes); 0 and uid ""
+ * when none started. Any number of replicas may call it at once: each job starts once. */
+int jobs_store_dispatch(sf_redis *r, const char *node_id, char *uid, sf_error *err);
+
+/* Put a job that jobs_store_dispatch started back in its queues, as it was, when its node's
+ * agent did not take it (a job an agent took stays); it is not tried again for
+ * JOBS_REQUEUE_DELAY_US, so an agent that refuses every job is not asked four times a second. */
+#define JOBS_REQUEUE_DELAY_US (5LL * 1000 * 1000)
+int jobs_store_requeue(sf_redis *r, const char *uid, const char *node_id, sf_error *err);
+
+/* End a queued job before it started, saying why (a stop, its queue timeout). *ended is 0 when
+ * it was not queued (any more). */
+int jobs_store_unqueue(sf_redis *r, const char *uid, const char *reason, int *ended, sf_error *err);
+
+/* Every queued job's uid; and the uids queued for one node, in the order they would start. Free
+ * with jobs_uids_free. */
+int jobs_store_queued(sf_redis *r, char ***uids, size_t *n, sf_error *err);
+int jobs_store_node_queue(sf_redis *r, const char *node_id, char ***uids, size_t *n, sf_error *err);
 
 /* The node's agent took the job: instance is the one its heartbeats name. */
 int jobs_store_accepted(sf_redis *r, const char *uid, const char *instance, sf_error *err);

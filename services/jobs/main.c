@@ -33,7 +33,7 @@ static int start(void *state, const sf_common_config *common)
         return -1;
     }
     sf_testpack_process_init();
-    if (jobs_reaper_start(s, &err)) {
+    if (jobs_reaper_start(s, &err) || jobs_queue_start(s, &err) || jobs_health_start(s, &err)) {
         sf_error("%s", err.msg);
         return -1;
     }
@@ -43,6 +43,8 @@ static int start(void *state, const sf_common_config *common)
 static void stop(void *state)
 {
     jobs_state *s = state;
+    jobs_health_stop(s);
+    jobs_queue_stop_thread(s);
     jobs_reaper_stop(s);
     sf_node_clients_free(s->agents);
     sf_rpc_client_free(s->results);
@@ -54,6 +56,7 @@ static const sf_rpc_method methods[] = {
     {"jobs.get", &stbfarm__job_request__descriptor, jobs_get_job},
     {"jobs.node_job", &stbfarm__node_job_request__descriptor, jobs_get_node_job},
     {"jobs.stop", &stbfarm__job_request__descriptor, jobs_stop},
+    {"jobs.node_queue", &stbfarm__node_job_request__descriptor, jobs_node_queue},
     {"jobs.node_stop", &stbfarm__node_job_request__descriptor, jobs_stop_node_job},
     {"jobs.log", &stbfarm__job_log_request__descriptor, jobs_log},
     {"jobs.list", &stbfarm__job_list_request__descriptor, jobs_list},
@@ -76,6 +79,12 @@ int main(int argc, char **argv)
          "how long a node agent has to accept a job", &c->agent_timeout_ms},
         {"reap-interval-ms", "STBF_REAP_INTERVAL_MS", SF_OPT_INT, "1000",
          "how often jobs of nodes that went offline are ended", &c->reap_interval_ms},
+        {"queue-poll-ms", "STBF_QUEUE_POLL_MS", SF_OPT_INT, "250",
+         "how often queued jobs are looked at: their nodes freed, their timeouts passed",
+         &c->queue_poll_ms},
+        {"health-poll-ms", "STBF_HEALTH_POLL_MS", SF_OPT_INT, "5000",
+         "how often nodes' health checks ([health_check] of their config) are looked at",
+         &c->health_poll_ms},
     };
     sf_service_def def = {0};
     def.program = "stbfarm-jobs";

@@ -107,23 +107,19 @@ static char *dup_or_null(const char *s)
  * a malformed one too, with a warning, since node status must not fail over it. */
 static void node_conf_read(sf_testpack *tp, const char *sha, const char *id, node_conf *c)
 {
-    char path[128], *text = NULL;
-    size_t len;
     cJSON *ini = NULL;
     sf_error err = SF_ERROR_INIT;
-    snprintf(path, sizeof(path), "config/test-farm/%s.conf", id);
     snprintf(c->node_id, sizeof(c->node_id), "%s", id);
     snprintf(c->sha, sizeof(c->sha), "%s", sha);
-    int rc = sf_testpack_read(tp, sha, path, &text, &len, &err);
-    if (!rc && (rc = sf_ini_parse(text, len, &ini, &err)))
-        sf_warn("%s at %.12s: %s", path, sha, err.msg);
+    int rc = sf_testpack_node_config(tp, sha, id, &ini, &err);
+    if (rc && rc != SF_ENOTFOUND)
+        sf_warn("%s", err.msg);
     if (!rc) {
         c->json = cJSON_PrintUnformatted(ini);
         c->device_type = dup_or_null(sf_ini_get(ini, "device_under_test", "device_type"));
         c->friendly_name = dup_or_null(sf_ini_get(ini, "node", "friendly_name"));
     }
     cJSON_Delete(ini);
-    free(text);
 }
 
 /* The node's config at the default branch's commit head (NULL: no test pack), read from git
@@ -215,7 +211,11 @@ static void build_node(const sf_call *call, node_view *v, const sf_revision *hea
         n->last_used_time = v->last_used_time;
     }
     n->available = rec->online;
-    if (!rec->online) {
+    if (rec->maintenance) { /* an operator's or a failing health check's word comes first */
+        n->available = 0;
+        nodes_maintenance_reason(rec, v->reason, sizeof(v->reason));
+        n->not_available_reason = v->reason;
+    } else if (!rec->online) {
         snprintf(v->reason, sizeof(v->reason), "Node %s is offline", rec->node_id);
         n->not_available_reason = v->reason;
     } else if (rec->agent_trouble) { /* a full disk: what the agent says is wrong */

@@ -1,6 +1,7 @@
 #include "nodes_store.h"
 
 #include "sf_time.h"
+#include "sf_utf8.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -117,6 +118,10 @@ int nodes_get_of(const redisReply *item, const char *id, nodes_record *out, sf_e
             out->agent_trouble = dup_or_null(v);
         else if (!strcmp(k, "heartbeat_us"))
             out->heartbeat_us = strtoll(v, NULL, 10);
+        else if (!strcmp(k, "maintenance"))
+            out->maintenance = strdup(v);
+        else if (!strcmp(k, "maintenance_by"))
+            out->maintenance_by = dup_or_null(v);
     }
     return 0;
 }
@@ -148,7 +153,59 @@ void nodes_record_clear(nodes_record *rec)
     free(rec->agent_instance);
     free(rec->agent_delivering);
     free(rec->agent_trouble);
+    free(rec->maintenance);
+    free(rec->maintenance_by);
     memset(rec, 0, sizeof(*rec));
+}
+
+/* KEYS: sf:node:<id>. ARGV: "on" or "off", message, by, only_by ("" any), now (us). 1 when it
+ * changed something, 0 when only_by kept it. */
+static const char MAINTENANCE_SCRIPT[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('404 unknown node') end\n"
+    "local was = redis.call('HGET', KEYS[1], 'maintenance_by')\n"
+    "if ARGV[4] ~= '' and was and was ~= ARGV[4] then return 0 end\n"
+    "if ARGV[1] == 'on' then\n"
+    "  redis.call('HSET', KEYS[1], 'maintenance', ARGV[2], 'maintenance_by', ARGV[3],\n"
+    "             'maintenance_since', ARGV[5])\n"
+    "elseif redis.call('HEXISTS', KEYS[1], 'maintenance') == 1 then\n"
+    "  redis.call('HDEL', KEYS[1], 'maintenance', 'maintenance_by', 'maintenance_since')\n"
+    "else\n"
+    "  return 0\n"
+    "end\n"
+    "return 1\n";
+
+int nodes_set_maintenance(sf_redis *r, const char *id, const char *message, const char *by,
+                          const char *only_by, int *changed, sf_error *err)
+{
+    if (!nodes_valid_id(id))
+        return unknown(err, id);
+    if (message && (strlen(message) > NODES_MAINTENANCE_MESSAGE_MAX ||
+                    !sf_utf8_valid(message, strlen(message))))
+        return sf_fail(err, SF_EINVAL, "a maintenance message is valid UTF-8 of at most %d bytes",
+                       NODES_MAINTENANCE_MESSAGE_MAX);
+    char key[96], now[24];
+    snprintf(key, sizeof(key), "sf:node:%s", id);
+    snprintf(now, sizeof(now), "%lld", (long long)sf_now_us());
+    const char *args[] = {key, message ? "on" : "off", message ? message : "",
+                          by,  only_by ? only_by : "", now};
+    redisReply *reply;
+    int rc = sf_redis_eval(r, MAINTENANCE_SCRIPT, &reply, err, 1, 6, args, NULL);
+    if (rc == SF_ENOTFOUND)
+        return unknown(err, id);
+    if (rc)
+        return rc;
+    if (changed)
+        *changed = (int)sf_reply_int(reply, 0);
+    freeReplyObject(reply);
+    return 0;
+}
+
+void nodes_maintenance_reason(const nodes_record *rec, char *out, size_t len)
+{
+    if (rec->maintenance && *rec->maintenance)
+        snprintf(out, len, "%s", rec->maintenance);
+    else
+        snprintf(out, len, "Node %s is in maintenance", rec->node_id);
 }
 
 int nodes_agent_busy_with(const nodes_record *rec, const char *job_uid)

@@ -8,7 +8,11 @@
  *                        agent_instance (the agent's id, new at each of its starts),
  *                        agent_delivering (the jobs whose runs or reports the agent still
  *                        owes, space-separated), agent_trouble (why it cannot work as it
- *                        should, "" none) and heartbeat_us (when its agent last reported)
+ *                        should, "" none), heartbeat_us (when its agent last reported) and,
+ *                        while an operator or a failing health check keeps the node in
+ *                        maintenance, maintenance (its message, "" none), maintenance_by
+ *                        (who put it there: an operator, or "health-check") and
+ *                        maintenance_since (us)
  *   sf:node:<id>:alive   a key that each heartbeat sets with a TTL: the node is online while it
  *                        exists, so "online" needs no clock but Redis's.
  *   sf:node:<id>:credential  the SHA-256 of the node's enrolment secret (lib/sf_caller.h). */
@@ -18,6 +22,7 @@
 #include "sf_err.h"
 #include "sf_node_client.h"
 #include "sf_redis.h"
+#include "sf_token.h"
 
 #include <stdint.h>
 
@@ -39,6 +44,8 @@ typedef struct nodes_record {
     char *agent_delivering;    /* the jobs it still delivers, space-separated; NULL: none */
     char *agent_trouble;       /* why it cannot work as it should; NULL: nothing is wrong */
     int64_t heartbeat_us;      /* when that heartbeat came, 0: never */
+    char *maintenance;         /* the message while in maintenance ("" none); NULL: not in it */
+    char *maintenance_by;      /* who put it there: "operator" or "health-check"; NULL: unknown */
 } nodes_record;
 
 /* What a node reports about itself when it registers or beats. NULL fields are left as they
@@ -82,6 +89,36 @@ void nodes_record_clear(nodes_record *rec);
     "end\n"
 /* As nodes_get, from item, what nodes_get() returned in a script of the caller's. */
 int nodes_get_of(const redisReply *item, const char *id, nodes_record *out, sf_error *err);
+
+#define NODES_MAINTENANCE_MESSAGE_MAX 500                  /* bytes */
+#define NODES_HEALTH_CHECK_USER       SF_USER_HEALTH_CHECK /* who runs health checks */
+
+/* Put node id into maintenance with message ("" none), or take it out (message NULL). by says
+ * who: "operator" or "health-check"; with only_by set, the change happens only when the node's
+ * maintenance state was last set by only_by (or it is not in maintenance), so that a health check
+ * never ends an operator's maintenance. *changed tells whether it did (may be NULL).
+ * SF_ENOTFOUND for an unregistered node, SF_EINVAL for a message over the limit or not UTF-8. */
+int nodes_set_maintenance(sf_redis *r, const char *id, const char *message, const char *by,
+                          const char *only_by, int *changed, sf_error *err);
+
+/* The not_available_reason of a node in maintenance: its message, or "Node <id> is in
+ * maintenance" when it has none. */
+void nodes_maintenance_reason(const nodes_record *rec, char *out, size_t len);
+
+/* Lua for a script that must refuse a node in maintenance atomically with its other checks (the
+ * start of a job, the creation of a reservation). It defines
+ *   nodes_maintenance_refusal(node_id, user) -> nil when the node is not in maintenance (or a
+ *       health check put it there and user is the health check's), else the reason for a 409:
+ *       "Node <id> is in maintenance: ...". */
+#define NODES_LUA_MAINTENANCE                                                                      \
+    "local function nodes_maintenance_refusal(id, user)\n"                                         \
+    "  local h = redis.call('HMGET', 'sf:node:' .. id, 'maintenance', 'maintenance_by')\n"         \
+    "  local m = h[1]\n"                                                                           \
+    "  if not m then return nil end\n"                                                             \
+    "  if user == '" NODES_HEALTH_CHECK_USER "' and h[2] == user then return nil end\n"            \
+    "  if m == '' then return 'Node ' .. id .. ' is in maintenance' end\n"                         \
+    "  return 'Node ' .. id .. ' is in maintenance: ' .. m\n"                                      \
+    "end\n"
 
 /* All registered node ids, sorted. Free with nodes_ids_free. */
 int nodes_list_ids(sf_redis *r, char ***ids, size_t *n, sf_error *err);

@@ -1,5 +1,6 @@
 #include "resv_store.h"
 
+#include "nodes_store.h"
 #include "resv_input.h"
 #include "sf_time.h"
 
@@ -27,7 +28,7 @@
  * Every node is checked before any is taken: all or nothing. The expiry is rounded up to the
  * whole second, so that the expires shown (whole seconds, as the spec shows it) is the exact
  * end and the hold is never shorter than asked. */
-static const char CREATE_SCRIPT[] = LUA_COMMON
+static const char CREATE_SCRIPT[] = LUA_COMMON NODES_LUA_MAINTENANCE
     "local n = (#KEYS - 3) / 3\n"
     "local out = {}\n"
     "local done = redis.call('GET', KEYS[3 * n + 3])\n"
@@ -45,6 +46,8 @@ static const char CREATE_SCRIPT[] = LUA_COMMON
     "end\n"
     "for i = 1, n do\n"
     "  local node = ARGV[4 + i]\n"
+    "  local why = nodes_maintenance_refusal(node, ARGV[1])\n"
+    "  if why then return redis.error_reply('409 ' .. why) end\n"
     "  local who, msg = resv_holder(node)\n"
     "  if who then\n"
     "    return redis.error_reply('409 Node ' .. node .. ' is already reserved by @' .. who ..\n"

@@ -1,7 +1,7 @@
 """The stbt module's transport to its node agent (nodesvc/python/stbt/_agent.py and
 nodesvc/node_stbt.c, node_frames.c), through real jobs on a virtual node: frames from the ring
 in shared memory, in order and whole, with a screenshot's pixels; the ring gone with the job;
-presses that say when the key went; lost video."""
+presses that say when the key went; texts drawn on the run's video; lost video."""
 
 import os
 
@@ -47,6 +47,21 @@ def test_press_says_when_the_key_went():
     assert t0 <= sent.start_time == start <= sent.end_time == end <= time.time()
     held = _agent.press("KEY_BACK", hold_secs=0.3)
     assert held.end_time - held.start_time >= 0.3
+
+
+def test_draw_text_on_the_video():
+    import stbt
+    time.sleep(1)  # a second of video without the text
+    stbt.draw_text("Drawn on the video", duration_secs=2)
+    time.sleep(3)  # and more after it ended
+    for bad in ({"text": 5, "duration_secs": 1}, {"text": "x", "duration_secs": -1},
+                {"text": "x"}):
+        try:
+            _agent._connect().call(op="draw_text", **bad)
+        except stbt.UITestError as e:
+            assert "draw_text" in str(e), e
+        else:
+            raise AssertionError("the agent took %r" % (bad,))
 
 
 def test_no_video_is_no_video():
@@ -103,6 +118,42 @@ def test_frames_are_in_order_with_a_screenshots_pixels_and_go_with_the_job(farm)
 
 def test_press_answers_when_the_key_was_sent(farm):
     run(farm, "test_press_says_when_the_key_went")
+
+
+def has_text(frame):
+    """Whether frame (BGR) has draw_text's 18 characters at the top left: a black box from
+    (16, 16), 222 x 22 pixels, with white glyphs in it from its left to its right."""
+    box = frame[16:38, 16:238].astype(int)
+    dark = (box.max(axis=2) < 60).mean()
+    white = box.min(axis=2) > 190
+    columns = numpy.nonzero(white.any(axis=0))[0]
+    return bool(dark > 0.5 and white.mean() > 0.05 and columns.size and columns[0] < 12
+                and columns[-1] > 200)
+
+
+def test_draw_text_is_in_the_video_while_it_lasts(farm, tmp_path):
+    s, result = run(farm, "test_draw_text_on_the_video")
+    r = s.get("/api/v2/results%s/artifacts/video.mp4" % result["result_id"])
+    assert r.status_code == 200
+    path = tmp_path / "video.mp4"
+    path.write_bytes(r.content)
+    video = cv2.VideoCapture(str(path))
+    seen = []  # (seconds into the video, whether the text is there)
+    while True:
+        ok, frame = video.read()
+        if not ok:
+            break
+        seen.append((video.get(cv2.CAP_PROP_POS_MSEC) / 1000, has_text(frame)))
+    video.release()
+    assert len(seen) > 25, len(seen)
+    on = [i for i, (_, there) in enumerate(seen) if there]
+    assert on, "the text is in no frame"
+    assert on == list(range(on[0], on[-1] + 1)), "the text came and went: %r" % on
+    assert not any(there for _, there in seen[:on[0]]) and on[0] > 0  # not before
+    assert on[-1] < len(seen) - 1  # and gone after
+    # on the frames captured within its 2 s, and not the one after them
+    assert seen[on[-1]][0] - seen[on[0]][0] <= 2.01  # times in whole ms
+    assert seen[on[-1] + 1][0] - seen[on[0]][0] >= 1.0
 
 
 def test_frames_without_video_raise_no_video(farm):

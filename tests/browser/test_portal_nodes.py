@@ -162,3 +162,22 @@ def test_manual_control_presses_and_reserves_but_sees_no_results(browser, farm, 
     assert browser.find("#remote button[data-key=KEY_MENU]").get_attribute("disabled") is None
     browser.find("#reserve-form")
     assert "cannot run tests" in browser.text("main")
+
+
+def test_a_queued_job_shows_in_the_nodes_queue_and_stops_from_its_page(browser, farm, talk,
+                                                                       idle):
+    api = farm.session("queuer")
+    busy = api.post("/api/v2/run_tests", json={"node_id": NODE2, "test_pack_revision": "master",
+                                               "test_cases": [talk], "soak": "run forever"})
+    assert busy.status_code == 200, busy.text
+    job = api.post("/api/v2/run_tests", json={"node_id": NODE2, "test_pack_revision": "master",
+                                              "test_cases": [talk], "queue": True}).json()
+    assert job["status"] == "queued"
+    browser.sign_in(farm, "queuer", path="/app/#/node/" + NODE2)
+    browser.wait_text("#node-queue", job["job_uid"], 10)
+    browser.driver.get(farm.url + "/app/#/job/" + job["job_uid"])
+    browser.wait_text("#job-status", "queued", 10)
+    browser.find("#job-stop").click()
+    browser.wait(lambda: "queued" not in browser.text("#job-status"), 20, "the job to exit")
+    assert "Stopped by queuer before it started" in browser.text("#job-summary")
+    assert api.get("/api/v2/jobs" + job["job_uid"]).json()["status"] == "exited"

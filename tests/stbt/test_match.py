@@ -95,6 +95,29 @@ def test_fast_path_agrees_with_the_full_resolution_search(rng, threshold):
     assert {("present", True), ("absent", False), ("near", True), ("near", False)} <= seen
 
 
+def test_fast_path_finds_the_first_of_several_copies(rng):
+    # copies of the reference in the frame, all the same (the reference itself, or the
+    # reference with a little noise: equal sums that are not 0), with a noisier copy among
+    # them: whichever copy the search meets first, the answer is the best sum, the first in
+    # row-major order among equals
+    params = MatchParameters(confirm_method="none")
+    for i in range(60):
+        H, W = int(rng.integers(60, 160)), int(rng.integers(60, 200))
+        f = rng.integers(0, 256, (H, W, 3), dtype=numpy.uint8)
+        if i % 2:
+            f = cv2.GaussianBlur(f, (9, 9), 3)
+        h, w = int(rng.integers(8, 24)), int(rng.integers(8, 32))
+        t = rng.integers(0, 256, (h, w, 3), dtype=numpy.uint8)
+        same = numpy.clip(t.astype(int) + (rng.integers(-3, 4, t.shape) if i % 3 else 0), 0, 255)
+        noisier = numpy.clip(t.astype(int) + rng.integers(-6, 7, t.shape), 0, 255)
+        for n in range(int(rng.integers(2, 6))):
+            y0, x0 = int(rng.integers(0, H - h + 1)), int(rng.integers(0, W - w + 1))
+            f[y0:y0 + h, x0:x0 + w] = noisier if n == 1 else same
+        expected = reference_first_pass(f, t, None, 0.98)
+        r = stbt.match(t, frame=f, match_parameters=params)
+        assert (r.match, r.region.x, r.region.y, r.first_pass_result) == expected, (i, r)
+
+
 def test_numpy_fallback_agrees_when_the_reference_is_found(rng, monkeypatch):
     monkeypatch.setattr(_native, "available", lambda: False)
     params = MatchParameters(confirm_method="none")

@@ -15,8 +15,11 @@
  * rectangles `excl` (x0, y0, x1, y1, exclusive ends, in position coordinates) are not considered.
  *
  * Only positions whose sum is at most `limit` can be the answer. Lower bounds from k x k block
- * sums (Cauchy-Schwarz), first for 8 x 8 groups of positions and then for single positions,
- * rule out the rest without computing their sums.
+ * sums (Cauchy-Schwarz), first for 8 x 8 groups of positions and then for single positions (a
+ * row of a group at a time), rule out the rest without computing their sums. Blocks and rows
+ * are taken in the order of their spread, so that bounds and sums pass the limit soonest; the
+ * group that looks best after the first blocks is searched first, so that a reference that is
+ * there tightens the limit for every other group at once.
  *
  * Returns 1 when some position's sum is at most `limit` (the best one in *x, *y, its sum in
  * *ssd); 0 when none is (*x, *y: a position whose lower bound was among the smallest, *ssd its

@@ -25,6 +25,10 @@ The rest of the package calls only these functions:
     frames(after=0) -> iterator of (array, time, seq)
         Every frame from frame(after) on, in order: none is skipped while the caller keeps
         within the ring of the newest; one that fell further behind sees a gap in seq.
+    draw_text(text, duration_secs) -> bool
+        Write text on the test run's video recording for duration_secs from now (the agent
+        draws it on the frames it encodes). False when nothing is being recorded, or when not
+        running on a node at all: the text then is only in the log, which draw_text writes too.
     reset()
         Forget the connection and the ring (tests; a forked child does it by itself).
 Errors raise NoVideo (no video) or UITestError (anything else)."""
@@ -204,6 +208,13 @@ os.register_at_fork(after_in_child=_forget_in_child)
 def press(key, hold_secs=None):
     reply, _ = _connect().call(op="press", key=key, hold_secs=hold_secs or 0)
     return KeySent(reply["start_time"], reply["end_time"])
+
+
+def draw_text(text, duration_secs):
+    if not os.environ.get("STBFARM_AGENT_SOCKET"):
+        return False
+    reply, _ = _connect().call(op="draw_text", text=text, duration_secs=duration_secs)
+    return reply["recorded"]
 
 
 def frame(after=0):

@@ -1,6 +1,6 @@
 """The remote control: `press`, `pressing`, `press_until_match`, `last_keypress`, `Keypress`,
 and `draw_text`. Presses go to the node agent (_agent.press), which says when each key was
-sent."""
+sent; texts go to it too, to be drawn on the run's video."""
 
 import contextlib
 import enum
@@ -15,6 +15,7 @@ from ._imgutils import _frame_repr
 from ._logging import debug
 
 MAX_HOLD_SECS = 60
+MAX_TEXT_SECS = 86400  # nodesvc/node_stbt.c: a day, longer than any run
 _state = threading.local()
 _last_lock = threading.Lock()
 _last = {"keypress": None, "end": 0.0}
@@ -167,5 +168,14 @@ def press_until_match(key, image, interval_secs=None, max_presses=None, match_pa
 
 
 def draw_text(text, duration_secs=3):
-    """Write the specified text to the test's log (stbfarm's recordings carry no overlay)."""
+    """Write the specified text to the video recording of the test run (and to its log).
+
+    :param str text: the text (letters are drawn as capitals).
+    :param duration_secs: how long it stays on the video, in seconds."""
+    text = str(text)
+    duration_secs = float(duration_secs)
+    if not 0 <= duration_secs <= MAX_TEXT_SECS:
+        raise ValueError("duration_secs must be between 0 and %d seconds, not %r"
+                         % (MAX_TEXT_SECS, duration_secs))
     debug(text)
+    _agent.draw_text(text, duration_secs)

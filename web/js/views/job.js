@@ -26,18 +26,21 @@ export function view(el, r) {
     const j = state.job;
     if (state.error) return show(summary, alertBox(state.error));
     if (!j) return show(summary, h("p", { class: "loading" }, "Loading…"));
-    const running = j.status === "running";
-    const outcome = running ? h("span", { class: "verdict running", id: "job-status" }, j.stopping ? "stopping" : "running")
+    const running = j.status === "running", queued = j.status === "queued";
+    const outcome = queued ? h("span", { class: "verdict running", id: "job-status" }, "queued")
+      : running ? h("span", { class: "verdict running", id: "job-status" }, j.stopping ? "stopping" : "running")
       : h("span", { id: "job-status", class: `verdict ${j.result_counts.error ? "error" : j.result_counts.fail ? "fail" : "pass"}` },
         j.result_counts.error ? "error" : j.result_counts.fail ? "fail" : "pass");
     show(summary,
       h("p", null, outcome, " ", counts(j.result_counts),
-        running && can("run") ? [" ", h("button", { class: "danger", id: "job-stop", onClick: stop }, "Stop")] : null),
+        (running || queued) && can("run") ? [" ", h("button", { class: "danger", id: "job-stop", onClick: stop }, "Stop")] : null),
       h("dl", { class: "facts" },
-        h("dt", null, "Node"), h("dd", null, h("a", { href: link("node", j.node_id), class: "mono" }, j.node_id)),
-        h("dt", null, "Started"), h("dd", null, `${formatTime(j.start_time, zone)} by ${j.user}`),
-        h("dt", null, running ? "Running" : "Ended"), h("dd", null, running ? (j.current_test_case || "between test cases")
-          : `${formatTime(j.end_time, zone)} (${formatDuration(durationOf(j))})`),
+        h("dt", null, "Node"), h("dd", null, j.node_id ? h("a", { href: link("node", j.node_id), class: "mono" }, j.node_id)
+          : h("span", { class: "mono" }, `waiting for ${(j.queued_on || []).join(", ")}`)),
+        h("dt", null, queued ? "Queued" : "Started"), h("dd", null, `${formatTime(j.start_time, zone)} by ${j.user}`),
+        queued ? [h("dt", null, "Waits until"), h("dd", null, `${formatTime(j.queue_deadline, zone)} (priority ${j.priority})`)]
+          : [h("dt", null, running ? "Running" : "Ended"), h("dd", null, running ? (j.current_test_case || "between test cases")
+            : `${formatTime(j.end_time, zone)} (${formatDuration(durationOf(j))})${j.not_started_reason ? ` · ${j.not_started_reason}` : ""}`)],
         h("dt", null, "Revision"), h("dd", { class: "mono" }, j.test_pack_branch ? `${j.test_pack_branch} ` : "", j.test_pack_sha),
         h("dt", null, "Test cases"), h("dd", { class: "mono" }, j.test_cases.join(", ")),
         h("dt", null, "Remote control"), h("dd", null, j.remote_control || "—"),
@@ -80,7 +83,7 @@ export function view(el, r) {
     renderSummary();
     if (state.job) loadRuns();
     el.dataset.loaded = "true";
-    if (!state.job || state.job.status === "running") timer = setTimeout(refresh, 1000);
+    if (!state.job || state.job.status !== "exited") timer = setTimeout(refresh, 1000);
   }
 
   async function stop() {
@@ -108,7 +111,7 @@ export function view(el, r) {
       }
       const bytes = new Uint8Array(await res.arrayBuffer());
       offset = Number(res.headers.get("X-Log-Offset")) || offset + bytes.length;
-      const exited = res.headers.get("X-Job-Status") !== "running";
+      const exited = res.headers.get("X-Job-Status") === "exited";
       if (bytes.length) {
         const atEnd = logPre.scrollTop + logPre.clientHeight >= logPre.scrollHeight - 4;
         logPre.append(decoder.decode(bytes, { stream: !exited }));

@@ -175,17 +175,23 @@ export function view(el, r) {
       h("dt", null, "Last used"), h("dd", null, n.last_used_by ? `${n.last_used_by}, ${formatTime(n.last_used_time, zone)}` : "—")),
     h("pre", { id: "node-config" }, JSON.stringify(n.config, null, 2)));
   }
+  function jobsTable(tableId, jobs, when) {
+    return h("div", { class: "tablewrap" }, h("table", { id: tableId },
+      h("thead", null, h("tr", null, ["Job", "Status", "Pass", "Fail", "Error", when, "By"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", null, jobs.map((j) => h("tr", null,
+        h("td", { class: "mono" }, h("a", { href: link("job", j.job_uid) }, j.job_uid)),
+        h("td", null, j.status), h("td", { class: "num" }, j.result_counts.pass),
+        h("td", { class: "num" }, j.result_counts.fail), h("td", { class: "num" }, j.result_counts.error),
+        h("td", { class: "when" }, formatTime(j.start_time, zone)), h("td", null, j.user))))));
+  }
   async function loadJobs() {
     try {
-      const jobs = await api.get(`/api/v2/jobs${qs({ node_id: id, limit: 10 })}`);
-      if (!jobs.length) return show(jobsEl, h("p", { class: "muted" }, "No jobs yet."));
-      show(jobsEl, h("div", { class: "tablewrap" }, h("table", { id: "node-jobs" },
-        h("thead", null, h("tr", null, ["Job", "Status", "Pass", "Fail", "Error", "Started", "By"].map((t) => h("th", { scope: "col" }, t)))),
-        h("tbody", null, jobs.map((j) => h("tr", null,
-          h("td", { class: "mono" }, h("a", { href: link("job", j.job_uid) }, j.job_uid)),
-          h("td", null, j.status), h("td", { class: "num" }, j.result_counts.pass),
-          h("td", { class: "num" }, j.result_counts.fail), h("td", { class: "num" }, j.result_counts.error),
-          h("td", { class: "when" }, formatTime(j.start_time, zone)), h("td", null, j.user)))))));
+      const [jobs, queue] = await Promise.all([api.get(`/api/v2/jobs${qs({ node_id: id, limit: 10 })}`),
+        api.get(`/api/v2/nodes/${encodePath(id)}/queue`)]);
+      show(jobsEl,
+        queue.length ? [h("h3", null, `Queued (${queue.length}), in the order they will start`),
+          jobsTable("node-queue", queue, "Queued")] : null,
+        jobs.length ? jobsTable("node-jobs", jobs, "Started") : h("p", { class: "muted" }, "No jobs yet."));
     } catch (e) {
       show(jobsEl, alertBox(e.message));
     }
