@@ -25,17 +25,24 @@
 #include "admin_results.h"
 #include "hooks_store.h"
 #include "sf_account.h"
+#include "sf_caller.h"
+#include "sf_crypto.h"
 #include "node_agent.pb-c.h"
 #include "sf_node_client.h"
 #include "nodes_store.h"
+#include "sf_link.h"
 #include "sf_log.h"
 #include "sf_pbjson.h"
 #include "sf_redis.h"
 #include "sf_token.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The agent methods an operator may call, with their request and reply types. */
 static const struct {
@@ -167,6 +174,36 @@ static int user_cmd(sf_redis *r, const char **pos, size_t npos, const char *role
     return rc;
 }
 
+/* A new secret for node id: written to path (mode 600, as the agent's credential file), its
+ * hash to Redis. The old secret stops working at once. */
+static int node_enroll_cmd(sf_redis *r, const char *id, const char *path, sf_error *err)
+{
+    if (!path)
+        return sf_fail(err, SF_EINVAL, "node enroll takes --credential-file FILE");
+    if (!nodes_valid_id(id))
+        return sf_fail(err, SF_EINVAL, "invalid node id '%.64s'", id);
+    char secret[65], tmp[4096];
+    sf_random_hex(32, secret);
+    if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+        return sf_fail(err, SF_EINVAL, "--credential-file is too long");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc = 0;
+    if (fd < 0)
+        return sf_fail(err, SF_EINVAL, "cannot write %s: %s", tmp, strerror(errno));
+    FILE *f = fdopen(fd, "w");
+    if (!f || fprintf(f, "node:%s:%s\n", id, secret) < 0 || fflush(f) || fsync(fd))
+        rc = sf_fail(err, SF_EINTERNAL, "cannot write %s: %s", tmp, strerror(errno));
+    if (f)
+        fclose(f);
+    else
+        close(fd);
+    if (!rc && !(rc = sf_caller_enroll(r, id, secret, err)) && rename(tmp, path))
+        rc = sf_fail(err, SF_EINTERNAL, "cannot write %s: %s", path, strerror(errno));
+    if (rc)
+        unlink(tmp);
+    OPENSSL_cleanse(secret, sizeof(secret));
+    return rc;
+}
+
 static int usage(void)
 {
     fprintf(
@@ -184,12 +221,17 @@ static int usage(void)
         "                     [--licence-expiry YYYY-MM-DD] [--alive]\n"
         "       stbfarm-admin [--redis ADDR] node maintenance ID on|off [--message TEXT]\n"
         "       stbfarm-admin [--redis ADDR] node call ID METHOD [JSON]\n"
+        "       stbfarm-admin [--redis ADDR] node enroll ID --credential-file FILE\n"
+        "       stbfarm-admin [--redis ADDR] node revoke ID\n"
         "       stbfarm-admin [--broker URL] result push --json FILE [--artifacts DIR]\n"
         "                     [--upload-id ID] [--chunk-bytes N] [--stop-after CHUNKS]\n"
         "                     [--finish-only]\n"
         "       stbfarm-admin [--redis ADDR] result load FILE.jsonl\n"
         "ADDR defaults to $STBF_REDIS, then tcp://127.0.0.1:6379; URL to $STBF_BROKER, then\n"
-        "tcp://127.0.0.1:7100.\n");
+        "tcp://127.0.0.1:7100. Links over TLS take --tls-dir DIR ($STBF_TLS_DIR), plain TCP\n"
+        "beyond loopback --insecure; a Redis ACL user --redis-user USER --redis-password-file "
+        "FILE\n"
+        "($STBF_REDIS_USER, $STBF_REDIS_PASSWORD_FILE) (docs/operations.md).\n");
     return 2;
 }
 
@@ -202,7 +244,10 @@ int main(int argc, char **argv)
     nodes_info info = {0};
     admin_push_opts push = {0};
     int alive = 0;
-    const char *role = NULL, *password_file = NULL, *message = NULL;
+    const char *role = NULL, *password_file = NULL, *message = NULL, *credential_file = NULL;
+    sf_link_config link = {getenv("STBF_TLS_DIR"), 0};
+    const char *redis_user = getenv("STBF_REDIS_USER");
+    const char *redis_password_file = getenv("STBF_REDIS_PASSWORD_FILE");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **dest = NULL;
@@ -218,6 +263,8 @@ int main(int argc, char **argv)
             dest = &role;
         else if (!strcmp(a, "--password-file"))
             dest = &password_file;
+        else if (!strcmp(a, "--credential-file"))
+            dest = &credential_file;
         else if (!strcmp(a, "--message"))
             dest = &message;
         else if (!strcmp(a, "--json"))
@@ -234,6 +281,14 @@ int main(int argc, char **argv)
             push.finish_only = 1;
         else if (!strcmp(a, "--alive"))
             alive = 1;
+        else if (!strcmp(a, "--redis-user"))
+            dest = &redis_user;
+        else if (!strcmp(a, "--redis-password-file"))
+            dest = &redis_password_file;
+        else if (!strcmp(a, "--tls-dir"))
+            dest = &link.tls_dir;
+        else if (!strcmp(a, "--insecure"))
+            link.insecure = 1;
         else if (!strncmp(a, "--", 2) || npos == 5)
             return usage();
         else
@@ -250,6 +305,11 @@ int main(int argc, char **argv)
         broker = "tcp://127.0.0.1:7100";
     sf_log_init("stbfarm-admin", SF_LOG_WARN);
     sf_error err = SF_ERROR_INIT;
+    if (sf_link_setup(&link, &err) || /* result push and node call open links */
+        sf_redis_auth_setup(redis_user, redis_password_file, &err)) {
+        fprintf(stderr, "stbfarm-admin: %s\n", err.msg);
+        return 2;
+    }
 
     if (npos == 2 && !strcmp(pos[0], "result") && !strcmp(pos[1], "push")) {
         char *end1, *end2;
@@ -269,10 +329,12 @@ int main(int argc, char **argv)
     int is_node = npos == 3 && !strcmp(pos[0], "node") && !strcmp(pos[1], "register");
     int is_call = (npos == 4 || npos == 5) && !strcmp(pos[0], "node") && !strcmp(pos[1], "call");
     int is_user = npos >= 2 && !strcmp(pos[0], "user");
+    int is_enroll = npos == 3 && !strcmp(pos[0], "node") && !strcmp(pos[1], "enroll");
+    int is_revoke = npos == 3 && !strcmp(pos[0], "node") && !strcmp(pos[1], "revoke");
     int is_maint = npos == 4 && !strcmp(pos[0], "node") && !strcmp(pos[1], "maintenance") &&
                    (!strcmp(pos[3], "on") || !strcmp(pos[3], "off"));
     if (!(is_token && (!strcmp(pos[1], "create") || !strcmp(pos[1], "revoke"))) && !is_node &&
-        !is_call && !is_load && !is_user && !is_maint)
+        !is_call && !is_load && !is_user && !is_maint && !is_enroll && !is_revoke)
         return usage();
     if (message && !(is_maint && !strcmp(pos[3], "on")))
         return usage();
@@ -300,6 +362,10 @@ int main(int argc, char **argv)
         rc = node_call_cmd(r, pos[2], pos[3], pos[4], &err);
     } else if (is_node) {
         rc = nodes_register(r, pos[2], &info, alive, &err);
+    } else if (is_enroll) {
+        rc = node_enroll_cmd(r, pos[2], credential_file, &err);
+    } else if (is_revoke) {
+        rc = sf_caller_revoke(r, pos[2], &err);
     } else if (is_maint) {
         const char *text = !strcmp(pos[3], "on") ? (message ? message : "") : NULL;
         rc = nodes_set_maintenance(r, pos[2], text, "operator", NULL, NULL, &err);

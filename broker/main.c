@@ -5,6 +5,7 @@
 #include "sf_broker.h"
 #include "sf_proc.h"
 #include "sf_config.h"
+#include "sf_link.h"
 #include "sf_log.h"
 #include "sf_rpc.h"
 
@@ -20,6 +21,7 @@
 typedef struct broker_config {
     const char *listen;
     const char *log_level;
+    sf_link_config link;
 } broker_config;
 
 typedef struct device {
@@ -54,8 +56,9 @@ static int open_side(nng_socket *s, int front, const char *base, sf_service svc)
         return -1;
     }
     nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, SF_RPC_MAX_MSG);
-    if ((rv = nng_listen(*s, url, NULL, 0))) {
-        sf_error("cannot listen on %s: %s", url, nng_strerror(rv));
+    /* callers and workers are farm processes, and node agents call the services too */
+    if (sf_link_listen(*s, url, SF_PEER_FARM | SF_PEER_AGENT, &err)) {
+        sf_error("%s", err.msg);
         return -1;
     }
     sf_info("%s %s listening on %s", sf_service_name(svc), front ? "front" : "back", url);
@@ -67,13 +70,19 @@ int main(int argc, char **argv)
     broker_config cfg;
     const sf_option options[] = {
         {"listen", "STBF_BROKER_LISTEN", SF_OPT_STR, "tcp://127.0.0.1:7100",
-         "base URL to listen on (tcp://host:port or ipc:///path)", &cfg.listen},
+         "base URL to listen on (tcp://host:port, tls+tcp://host:port or ipc:///path)",
+         &cfg.listen},
         {"log-level", "STBF_LOG_LEVEL", SF_OPT_STR, "info", "debug, info, warn or error",
          &cfg.log_level},
+        SF_LINK_OPTIONS(&cfg.link),
     };
-    if (sf_config_load("stbfarm-broker", "Forwards requests between stbfarm callers and workers.",
-                       options, sizeof(options) / sizeof(options[0]), argc, argv))
-        return 0; /* --check-config: nothing more to check */
+    int check_only =
+        sf_config_load("stbfarm-broker", "Forwards requests between stbfarm callers and workers.",
+                       options, sizeof(options) / sizeof(options[0]), argc, argv);
+    if (sf_link_start("stbfarm-broker", &cfg.link, cfg.listen))
+        return 2;
+    if (check_only)
+        return 0;
 
     sigset_t sigs;
     sf_stop_block(&sigs);

@@ -7,6 +7,7 @@
 
 #include "sf_log.h"
 #include "sf_proc.h"
+#include "sf_service.h"
 #include "sf_time.h"
 #include "sf_token.h"
 
@@ -251,6 +252,8 @@ static int service_used(sf_service svc)
  * launcher not to start this again) with a message on stderr. */
 static int check_config(gw_state *gw)
 {
+    if (sf_common_start("stbfarm-gateway", &gw->cfg.common))
+        return 2;
     if (gw_rate_parse(gw->cfg.rate_limit, &gw->rate) ||
         gw_rate_parse(gw->cfg.artifact_rate_limit, &gw->artifact_rate)) {
         fprintf(stderr, "stbfarm-gateway: --rate-limit and --artifact-rate-limit take RPS:BURST "

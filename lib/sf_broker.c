@@ -34,8 +34,9 @@ int sf_broker_url(const char *base, sf_service svc, sf_broker_side side, char *o
             return sf_fail(err, SF_EINVAL, "broker address '%s' is too long", base);
         return 0;
     }
-    if (!strncmp(base, "tcp://", 6)) {
-        const char *colon = strrchr(base + 6, ':');
+    size_t scheme = !strncmp(base, "tcp://", 6) ? 6 : !strncmp(base, "tls+tcp://", 10) ? 10 : 0;
+    if (scheme) {
+        const char *colon = strrchr(base + scheme, ':');
         char *end;
         long port = colon ? strtol(colon + 1, &end, 10) : 0;
         if (!colon || *end || port <= 0 || port + 2 * SF_SVC_COUNT > 65535)
@@ -46,7 +47,9 @@ int sf_broker_url(const char *base, sf_service svc, sf_broker_side side, char *o
             return sf_fail(err, SF_EINVAL, "broker address '%s' is too long", base);
         return 0;
     }
-    return sf_fail(err, SF_EINVAL, "broker address '%s' is neither tcp://host:port nor ipc:///path",
+    return sf_fail(err, SF_EINVAL,
+                   "broker address '%s' is neither tcp://host:port, tls+tcp://host:port nor "
+                   "ipc:///path",
                    base);
 }
 

@@ -4,6 +4,7 @@
  * service; its front (raw REP, dialled by callers) and back (raw REQ, dialled by workers)
  * addresses derive from the base:
  *   tcp://host:7100      -> service i: front tcp://host:(7100+2i), back tcp://host:(7101+2i)
+ *   tls+tcp://host:7100  -> the same ports, over mutual TLS (sf_link.h)
  *   ipc:///run/broker    -> ipc:///run/broker-<service>-front.sock, ...-back.sock
  * The order of the services below is part of the wire contract: append, never reorder. */
 #ifndef SF_BROKER_H
@@ -29,7 +30,7 @@ const char *sf_service_name(sf_service svc);
 int sf_service_parse(const char *name, sf_service *out);
 
 /* The URL of one side of one service's device on the broker at base. Returns 0, or SF_EINVAL
- * for a base that is neither tcp://host:port nor ipc:///path. */
+ * for a base that is neither tcp://host:port, tls+tcp://host:port nor ipc:///path. */
 int sf_broker_url(const char *base, sf_service svc, sf_broker_side side, char *out, size_t len,
                   sf_error *err);
 

@@ -7,6 +7,7 @@
 #define SF_CONFIG_H
 
 #include "sf_err.h"
+#include "sf_link.h"
 
 #include <stdio.h>
 
@@ -23,10 +24,12 @@ typedef struct sf_option {
 
 /* The options every service process shares. */
 typedef struct sf_common_config {
-    const char *redis;     /* unix:/path/redis.sock or tcp://host:port */
+    const char *redis;                            /* unix:/path/redis.sock or tcp://host:port */
+    const char *redis_user, *redis_password_file; /* its ACL user; NULL: the default user */
     const char *broker;    /* broker base URL(s), comma-separated for redundant brokers */
     const char *log_level; /* debug, info, warn, error */
     long threads;          /* requests served at once */
+    sf_link_config link;   /* TLS credential, --insecure */
 } sf_common_config;
 
 #define SF_COMMON_OPTIONS(c, default_threads)                                                      \
@@ -44,10 +47,21 @@ typedef struct sf_common_config {
          &(c)->broker},                                                                            \
         {"log-level",    "STBF_LOG_LEVEL", SF_OPT_STR, "info", "debug, info, warn or error",       \
          &(c)->log_level},                                                                         \
-    {                                                                                              \
-        "threads", "STBF_THREADS", SF_OPT_INT, default_threads, "requests served at once",         \
-            &(c)->threads                                                                          \
-    }
+        {"threads",    "STBF_THREADS", SF_OPT_INT, default_threads, "requests served at once",     \
+         &(c)->threads},                                                                           \
+        {"redis-user",                                                                             \
+         "STBF_REDIS_USER",                                                                        \
+         SF_OPT_STR,                                                                               \
+         NULL,                                                                                     \
+         "Redis ACL user (docs/operations.md); none: the default user",                            \
+         &(c)->redis_user},                                                                        \
+        {"redis-password-file",                                                                    \
+         "STBF_REDIS_PASSWORD_FILE",                                                               \
+         SF_OPT_STR,                                                                               \
+         NULL,                                                                                     \
+         "the file holding --redis-user's password (mode 600)",                                    \
+         &(c)->redis_password_file},                                                               \
+        SF_LINK_OPTIONS(&(c)->link)
 
 /* Fill every dest from argv, environment and defaults. Returns 0, or SF_EINVAL with a message
  * naming the bad flag or value. Sets *help when --help was given. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct sf_redis {
     redisContext *c;
@@ -16,6 +17,55 @@ struct sf_redis {
 };
 
 enum { CONNECT_TIMEOUT_MS = 1000, COMMAND_TIMEOUT_MS = 5000 };
+
+/* The process's Redis user and password (sf_redis_auth_setup), set once at start. */
+static struct {
+    char user[128];
+    char password[256];
+} auth;
+
+int sf_redis_auth_setup(const char *user, const char *password_file, sf_error *err)
+{
+    if (!user)
+        return 0;
+    if (!password_file)
+        return sf_fail(err, SF_EINVAL, "--redis-user needs --redis-password-file");
+    if (strlen(user) >= sizeof(auth.user) || strpbrk(user, " \t\r\n"))
+        return sf_fail(err, SF_EINVAL, "--redis-user: not a Redis user name");
+    FILE *f = fopen(password_file, "r");
+    if (!f)
+        return sf_fail(err, SF_EINVAL, "cannot read the Redis password file %s", password_file);
+    struct stat st;
+    int rc = 0;
+    if (fstat(fileno(f), &st) || (st.st_mode & 077))
+        rc = sf_fail(err, SF_EINVAL, "%s is readable by others (chmod 600 it)", password_file);
+    else if (!fgets(auth.password, sizeof(auth.password), f))
+        rc = sf_fail(err, SF_EINVAL, "the Redis password file %s is empty", password_file);
+    fclose(f);
+    auth.password[strcspn(auth.password, "\r\n")] = '\0';
+    if (!rc && !auth.password[0])
+        rc = sf_fail(err, SF_EINVAL, "the Redis password file %s is empty", password_file);
+    if (!rc)
+        snprintf(auth.user, sizeof(auth.user), "%s", user);
+    return rc;
+}
+
+/* AUTH on a fresh connection, when the process has a user. */
+static int authenticate(redisContext *c, const char *addr, sf_error *err)
+{
+    if (!auth.user[0])
+        return 0;
+    redisReply *reply = redisCommand(c, "AUTH %s %s", auth.user, auth.password);
+    int rc = 0;
+    if (!reply)
+        rc = sf_fail(err, SF_EUNAVAIL, "Redis at %s is unavailable: %s", addr, c->errstr);
+    else if (reply->type == REDIS_REPLY_ERROR)
+        rc = sf_fail(err, SF_EUNAVAIL, "Redis at %s refused user %s: %s", addr, auth.user,
+                     reply->str);
+    if (reply)
+        freeReplyObject(reply);
+    return rc;
+}
 
 static int parse_addr(const char *addr, char *host, size_t hostlen, int *port, int *is_unix)
 {
@@ -66,6 +116,10 @@ redisContext *sf_redis_connect_raw(const char *addr, int with_timeout, sf_error 
     if (with_timeout) {
         struct timeval ct = {COMMAND_TIMEOUT_MS / 1000, 0};
         redisSetTimeout(c, ct);
+    }
+    if (authenticate(c, addr, err)) {
+        redisFree(c);
+        return NULL;
     }
     return c;
 }

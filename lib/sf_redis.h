@@ -17,6 +17,12 @@
 
 typedef struct sf_redis sf_redis;
 
+/* Who this process is to Redis from now on: the ACL user user, with the password in
+ * password_file (its first line; the file must not be readable by group or others). Every
+ * connection this process opens authenticates with it (AUTH). user NULL: the default user, no
+ * AUTH. Call once at start, before any connection opens. Returns 0 or SF_EINVAL with why. */
+int sf_redis_auth_setup(const char *user, const char *password_file, sf_error *err);
+
 /* Parse addr ("unix:/path", "tcp://host:port", "host:port") and make a connection object; does
  * not connect yet. Returns 0 or SF_EINVAL for a bad address. Free with sf_redis_free. */
 int sf_redis_open(sf_redis **out, const char *addr, sf_error *err);

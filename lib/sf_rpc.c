@@ -1,6 +1,7 @@
 #include "sf_rpc.h"
 
 #include "sf_crypto.h"
+#include "sf_link.h"
 #include "sf_log.h"
 #include "sf_metrics.h"
 #include "sf_time.h"
@@ -34,6 +35,7 @@ typedef struct dialers {
     size_t n;
     struct watched {
         char url[512];
+        unsigned peers; /* the roles the far end may have (sf_link.h) */
         nng_dialer d;
         int pipes;
         int64_t down_since_ms; /* while pipes == 0 */
@@ -140,17 +142,18 @@ static void dialers_fini(dialers *w)
 /* Dial url; NONBLOCK so a far end that is down is retried in the background instead of failing
  * start-up. A dialer is recorded before it starts, so that the callback of its first pipe
  * finds it. */
-static int dialers_add(dialers *w, const char *url, sf_error *err)
+static int dialers_add(dialers *w, const char *url, unsigned peers, sf_error *err)
 {
     if (w->n == MAX_DIALERS)
         return sf_fail(err, SF_EINVAL, "more than %d brokers", MAX_DIALERS);
     nng_dialer d;
-    int nrv = nng_dialer_create(&d, w->sock, url);
-    if (nrv)
-        return sf_fail(err, SF_EINVAL, "cannot dial %s: %s", url, nng_strerror(nrv));
+    int nrv, rc = sf_link_dialer(w->sock, url, peers, &d, err);
+    if (rc)
+        return rc;
     pthread_mutex_lock(&w->lock);
     struct watched *v = &w->v[w->n++];
     snprintf(v->url, sizeof(v->url), "%s", url);
+    v->peers = peers;
     v->d = d;
     v->pipes = 0;
     v->down_since_ms = sf_mono_ms();
@@ -181,11 +184,12 @@ static void dialers_check(dialers *w)
         struct watched *v = &w->v[stale[k]]; /* url is never written after dialers_add */
         nng_dialer_close(old[k]);
         nng_dialer fresh;
-        int nrv = nng_dialer_create(&fresh, w->sock, v->url);
-        if (nrv) {
-            sf_warn("redialling %s: %s", v->url, nng_strerror(nrv));
+        sf_error err = SF_ERROR_INIT;
+        if (sf_link_dialer(w->sock, v->url, v->peers, &fresh, &err)) {
+            sf_warn("redialling %s: %s", v->url, err.msg);
             continue;
         }
+        int nrv;
         pthread_mutex_lock(&w->lock);
         v->d = fresh;
         v->pipes = 0;
@@ -204,13 +208,14 @@ typedef struct dial_ctx {
     sf_error *err;
 } dial_ctx;
 
-/* Dial one broker's side for a service. */
+/* Dial one broker's side for a service; a broker that is down is retried in the background
+ * instead of failing start-up. */
 static int dial_broker(const char *base, void *arg)
 {
     dial_ctx *d = arg;
     char url[512];
     int rc = sf_broker_url(base, d->svc, d->side, url, sizeof(url), d->err);
-    return rc ? rc : dialers_add(d->w, url, d->err);
+    return rc ? rc : dialers_add(d->w, url, SF_PEER_FARM, d->err);
 }
 
 static int client_new(sf_rpc_client **out, const char *name, sf_error *err)
@@ -257,7 +262,8 @@ int sf_rpc_client_dial(sf_rpc_client **out, const char *url, const char *name, s
     int rc = client_new(&c, name, err);
     if (rc)
         return rc;
-    if ((rc = dialers_add(&c->dials, url, err))) {
+    /* only a node agent listens for direct calls */
+    if ((rc = dialers_add(&c->dials, url, SF_PEER_AGENT, err))) {
         sf_rpc_client_free(c);
         return rc;
     }
@@ -388,6 +394,7 @@ static int call(sf_rpc_client *c, const char *method, const ProtobufCMessage *re
     env.deadline_ms = sf_now_us() / 1000 + o->timeout_ms;
     env.user = (char *)o->user;
     env.base_url = (char *)o->base_url;
+    env.credential = (char *)sf_link_credential();
     env.has_body = req != NULL;
     env.body.data = body;
     env.body.len = body_len;
@@ -630,8 +637,11 @@ static int dispatch(const sf_rpc_server *s, void *tls, nng_msg *in, nng_msg **ou
                             env->user ? env->user : "",
                             env->base_url ? env->base_url : "",
                             env->deadline_ms,
-                            tls};
-            rc = m->fn(&call, req, &reply, &err);
+                            tls,
+                            env->credential ? env->credential : "",
+                            ""};
+            if (!s->o.authorize || !(rc = s->o.authorize(&call, &err)))
+                rc = m->fn(&call, req, &reply, &err);
             if (rc && !err.msg[0])
                 sf_fail(&err, rc, "%s failed", env->method);
         }
@@ -734,10 +744,8 @@ int sf_rpc_server_start(sf_rpc_server **out, const sf_rpc_server_opts *opts, sf_
     dialers_init(&s->dials, s->sock);
     int rc = 0;
     if (opts->listen_url) {
-        nrv = nng_listen(s->sock, opts->listen_url, NULL, 0);
-        if (nrv)
-            rc = sf_fail(err, SF_EUNAVAIL, "cannot listen on %s: %s", opts->listen_url,
-                         nng_strerror(nrv));
+        /* direct calls come from the farm's services only, never from another agent */
+        rc = sf_link_listen(s->sock, opts->listen_url, SF_PEER_FARM, err);
     } else {
         dial_ctx d = {&s->dials, opts->svc, SF_BROKER_BACK, err};
         rc = sf_broker_each(opts->brokers, dial_broker, &d);

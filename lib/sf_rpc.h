@@ -11,6 +11,9 @@
  * for direct calls), served by `threads` threads, each with its own nng context and its own
  * per-thread state (a Redis connection, say) made by thread_init. Handlers block as they like:
  * they run on those threads, never in an nng callback. Every server answers "<service>.ping".
+ *
+ * Every call carries the calling process's credential (sf_link_credential), which the
+ * server's authorize hook checks before the handler runs (lib/sf_caller.h).
  */
 #ifndef SF_RPC_H
 #define SF_RPC_H
@@ -80,10 +83,12 @@ void sf_rpc_result_free(sf_rpc_result *res);
 typedef struct sf_call {
     const char *method;
     const char *request_id;
-    const char *user;     /* "" when none */
-    const char *base_url; /* "" when none */
-    int64_t deadline_ms;  /* unix ms */
-    void *tls;            /* this thread's state, from thread_init */
+    const char *user;       /* "" when none */
+    const char *base_url;   /* "" when none */
+    int64_t deadline_ms;    /* unix ms */
+    void *tls;              /* this thread's state, from thread_init */
+    const char *credential; /* what the caller proved itself with ("" none; sf_caller.h) */
+    char node[72];          /* the node the caller speaks for, once authorised; "" the farm */
 } sf_call;
 
 /* Milliseconds until the caller stops waiting (0 when past). */
@@ -121,6 +126,8 @@ typedef struct sf_rpc_server_opts {
     const sf_rpc_method *methods;
     size_t n_methods;
     void *(*thread_init)(void *arg); /* per-thread state; NULL return stops the server */
+    /* run before every handler but ping's: 0 to go on, or an error the caller gets instead */
+    int (*authorize)(sf_call *call, sf_error *err);
     void (*thread_fini)(void *tls);
     void *arg;
 } sf_rpc_server_opts;

@@ -1,11 +1,13 @@
 #include "sf_service.h"
 #include "sf_proc.h"
 
+#include "sf_caller.h"
 #include "sf_log.h"
 #include "sf_metrics.h"
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +53,24 @@ static void worker_fini(void *tls)
     free(w);
 }
 
+int sf_common_start(const char *program, const sf_common_config *common)
+{
+    sf_error err = SF_ERROR_INIT;
+    if (sf_link_start(program, &common->link, common->broker))
+        return 2;
+    if (sf_redis_auth_setup(common->redis_user, common->redis_password_file, &err)) {
+        fprintf(stderr, "%s: %s\n", program, err.msg);
+        return 2;
+    }
+    return 0;
+}
+
+/* Every call proves who makes it before its handler runs (sf_caller.h). */
+static int worker_authorize(sf_call *call, sf_error *err)
+{
+    return sf_caller_check(call, sf_worker_of(call)->redis, err);
+}
+
 int sf_service_main(const sf_service_def *def, int argc, char **argv)
 {
     service_run run = {def, {0}, NULL};
@@ -64,6 +84,8 @@ int sf_service_main(const sf_service_def *def, int argc, char **argv)
         memcpy(all + nc, def->options, def->n_options * sizeof(*all));
     int check_only = sf_config_load(def->program, def->about, all, nc + def->n_options, argc, argv);
     free(all);
+    if (sf_common_start(def->program, &run.common))
+        return 2;
     if (check_only)
         return 0; /* a service's own checks are in its start: they run when it starts */
 
@@ -84,6 +106,7 @@ int sf_service_main(const sf_service_def *def, int argc, char **argv)
     o.n_methods = def->n_methods;
     o.thread_init = worker_init;
     o.thread_fini = worker_fini;
+    o.authorize = worker_authorize;
     o.arg = &run;
     sf_rpc_server *server;
     if (sf_rpc_server_start(&server, &o, &err)) {

@@ -42,6 +42,11 @@ typedef struct sf_service_def {
 
 int sf_service_main(const sf_service_def *def, int argc, char **argv);
 
+/* What every process with the common options does once they are parsed: its links
+ * (sf_link_start) and its Redis user (sf_redis_auth_setup). 0, or 2 (the exit status of a
+ * usage error) after printing why. */
+int sf_common_start(const char *program, const sf_common_config *common);
+
 static inline sf_worker *sf_worker_of(const sf_call *call)
 {
     return (sf_worker *)call->tls;

@@ -30,6 +30,7 @@ typedef struct nodesvc_config {
     long threads;
     const char *log_level;
     node_runner_config runner;
+    sf_link_config link;
 } nodesvc_config;
 
 /* The method tables of the modules that serve calls; a module that adds methods (the test
@@ -156,6 +157,7 @@ int main(int argc, char **argv)
          &c.runner.frame_ring},
         {"log-level", "STBF_LOG_LEVEL", SF_OPT_STR, "info", "debug, info, warn or error",
          &c.log_level},
+        SF_LINK_OPTIONS(&c.link),
     };
     int check_only = sf_config_load("stbfarm-nodesvc",
                                     "The node agent: video capture, screenshots, recording "
@@ -198,6 +200,13 @@ int main(int argc, char **argv)
                  c.agent.node_id);
         c.agent.listen = default_listen;
     }
+    sf_error err = SF_ERROR_INIT;
+    if (sf_link_start("stbfarm-nodesvc", &c.link, c.agent.brokers))
+        return 2;
+    if (sf_link_check(c.agent.listen, &err)) {
+        fprintf(stderr, "stbfarm-nodesvc: --listen: %s\n", err.msg);
+        return 2;
+    }
     dev.video.preset = c.record_preset;
     dev.video.crf = (int)c.crf;
     dev.lircd = c.lircd;
@@ -214,7 +223,6 @@ int main(int argc, char **argv)
     sf_stop_block(&sigs);
 
     int rc = 1;
-    sf_error err = SF_ERROR_INIT;
     sf_rpc_server *server = NULL;
     node_metrics *collecting = NULL;
     size_t n = 0;

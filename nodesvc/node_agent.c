@@ -189,13 +189,20 @@ static int route_ip(const char *host, char *out, size_t len)
     return rc;
 }
 
+/* The length of a TCP URL's scheme (tcp:// or tls+tcp://), or 0 for another URL. */
+static size_t tcp_scheme(const char *url)
+{
+    return !strncmp(url, "tcp://", 6) ? 6 : !strncmp(url, "tls+tcp://", 10) ? 10 : 0;
+}
+
 /* The host of the first broker URL (tcp://host:port), or "" for ipc://. */
 static void broker_host(const char *brokers, char *out, size_t len)
 {
     out[0] = '\0';
-    if (strncmp(brokers, "tcp://", 6))
+    size_t scheme = tcp_scheme(brokers);
+    if (!scheme)
         return;
-    const char *h = brokers + 6, *end = strchr(h, ',');
+    const char *h = brokers + scheme, *end = strchr(h, ',');
     size_t n = end ? (size_t)(end - h) : strlen(h);
     const char *colon = memrchr(h, ':', n);
     if (colon)
@@ -218,10 +225,12 @@ static void find_addresses(node_agent *a)
             snprintf(a->local_ip, sizeof(a->local_ip), "127.0.0.1");
     }
     const char *l = a->cfg.listen;
+    size_t scheme = tcp_scheme(l);
     if (a->cfg.advertise) {
         snprintf(a->address, sizeof(a->address), "%s", a->cfg.advertise);
-    } else if (!strncmp(l, "tcp://0.0.0.0:", 14) || !strncmp(l, "tcp://*:", 8)) {
-        snprintf(a->address, sizeof(a->address), "tcp://%s:%s", a->local_ip, strrchr(l, ':') + 1);
+    } else if (scheme && (!strncmp(l + scheme, "0.0.0.0:", 8) || !strncmp(l + scheme, "*:", 2))) {
+        snprintf(a->address, sizeof(a->address), "%.*s%s:%s", (int)scheme, l, a->local_ip,
+                 strrchr(l, ':') + 1);
     } else {
         snprintf(a->address, sizeof(a->address), "%s", l);
     }

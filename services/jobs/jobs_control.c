@@ -4,6 +4,7 @@
 #include "resv_store.h"
 #include "runner.pb-c.h"
 #include "results.pb-c.h"
+#include "sf_caller.h"
 #include "sf_log.h"
 #include "sf_run.h"
 #include "sf_tags.h"
@@ -258,6 +259,10 @@ int jobs_report(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply,
     int rc = jobs_get(r, q->job_uid, &rec, err);
     if (rc)
         return rc;
+    if ((rc = sf_caller_speaks_for(call, rec.node_id, err))) {
+        jobs_record_clear(&rec);
+        return rc;
+    }
     if (!strcmp(q->event, "started") && q->test_case) {
         rc = jobs_store_started(r, q->job_uid, q->test_case, q->has_seq ? q->seq : 0, err);
     } else if (!strcmp(q->event, "result") && q->result_id && q->outcome &&

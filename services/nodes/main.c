@@ -8,6 +8,7 @@
 #include "nodes_store.h"
 #include "resv_store.h"
 #include "sf_buf.h"
+#include "sf_caller.h"
 #include "sf_ini.h"
 #include "sf_remote.h"
 #include "sf_log.h"
@@ -394,6 +395,9 @@ static int nodes_heartbeat(sf_call *call, const ProtobufCMessage *req, sf_rpc_re
     const Stbfarm__NodeHeartbeat *hb = (const Stbfarm__NodeHeartbeat *)req;
     if (!nodes_valid_id(hb->node_id))
         return sf_fail(err, SF_EINVAL, "invalid node id '%.64s'", hb->node_id);
+    int rc = sf_caller_speaks_for(call, hb->node_id, err);
+    if (rc)
+        return rc;
     char ip[64];
     if (address_ip(hb->address, ip, sizeof(ip)))
         return sf_fail(err, SF_EINVAL, "node %s: cannot reach the address '%.200s'", hb->node_id,
@@ -419,7 +423,7 @@ static int nodes_heartbeat(sf_call *call, const ProtobufCMessage *req, sf_rpc_re
         return sf_fail(err, SF_EINTERNAL, "out of memory");
     }
     info.agent_delivering = delivering.data ? delivering.data : "";
-    int rc = nodes_register(sf_worker_of(call)->redis, hb->node_id, &info, 1, err);
+    rc = nodes_register(sf_worker_of(call)->redis, hb->node_id, &info, 1, err);
     sf_buf_free(&delivering);
     return rc;
 }

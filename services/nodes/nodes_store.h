@@ -15,6 +15,7 @@
  *                        maintenance_since (us)
  *   sf:node:<id>:alive   a key that each heartbeat sets with a TTL: the node is online while it
  *                        exists, so "online" needs no clock but Redis's.
+ *   sf:node:<id>:credential  the SHA-256 of the node's enrolment secret (lib/sf_caller.h)
  *   sf:nodes:online      ZSET of the nodes last seen online, scored by when their alive key
  *                        lapses (ms): how the feed learns that a node went offline.
  * Registering and going offline append node events to the feed (sf_feed.h). */

@@ -6,6 +6,7 @@
 #include "res_service.h"
 #include "res_store.h"
 
+#include "sf_caller.h"
 #include "sf_crypto.h"
 #include "sf_log.h"
 #include "sf_metrics.h"
@@ -50,17 +51,47 @@ static int check_upload_id(const char *id, sf_error *err)
     return 0;
 }
 
+/* A node may touch only its own uploads (sf_caller.h); the farm any. */
+static int check_owner(const sf_call *call, const res_upload *up, sf_error *err)
+{
+    char node[72];
+    if (up->meta)
+        snprintf(node, sizeof(node), "%s", up->meta->node_id);
+    else
+        sf_caller_node_of(up->result_id, node, sizeof(node));
+    return sf_caller_speaks_for(call, node, err);
+}
+
+/* res_store_upload, for a caller that may touch the upload. */
+static int caller_upload(sf_call *call, const char *upload_id, int64_t ttl_s, res_upload *up,
+                         sf_error *err)
+{
+    int rc = res_store_upload(sf_worker_of(call)->redis, upload_id, ttl_s, up, err);
+    if (!rc && (rc = check_owner(call, up, err)))
+        res_upload_clear(up);
+    return rc;
+}
+
 int res_begin(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err)
 {
     const Stbfarm__ResultsBeginRequest *q = (const Stbfarm__ResultsBeginRequest *)req;
     res_state *st = res_state_of(call);
     int rc = check_upload_id(q->upload_id, err);
+    char job_node[72];
     if (rc || (rc = res_meta_check(q->meta, err)))
+        return rc;
+    sf_caller_node_of(q->meta->job_uid, job_node, sizeof(job_node));
+    if ((rc = sf_caller_speaks_for(call, q->meta->node_id, err)) ||
+        (rc = sf_caller_speaks_for(call, job_node, err)))
         return rc;
     res_upload up;
     if ((rc = res_store_begin(sf_worker_of(call)->redis, q->upload_id, q->meta,
                               st->cfg.upload_ttl_secs, &up, err)))
         return rc;
+    if ((rc = check_owner(call, &up, err))) { /* another node's upload_id */
+        res_upload_clear(&up);
+        return rc;
+    }
     if (!up.finished && mkdirat(st->staging_fd, q->upload_id, 0755) && errno != EEXIST)
         rc = fs_fail(err, -errno, "cannot make the staging directory");
     Stbfarm__ResultsBeginReply r = STBFARM__RESULTS_BEGIN_REPLY__INIT;
@@ -78,8 +109,7 @@ static int open_staging(sf_call *call, const char *upload_id, res_upload *up, in
 {
     res_state *st = res_state_of(call);
     int rc = check_upload_id(upload_id, err);
-    if (rc || (rc = res_store_upload(sf_worker_of(call)->redis, upload_id, st->cfg.upload_ttl_secs,
-                                     up, err)))
+    if (rc || (rc = caller_upload(call, upload_id, st->cfg.upload_ttl_secs, up, err)))
         return rc;
     if (up->finished) {
         rc = sf_fail(err, SF_ECONFLICT, "upload '%s' is finished: it is result %s", upload_id,
@@ -189,7 +219,7 @@ int res_status(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, 
     const Stbfarm__ResultsStatusRequest *q = (const Stbfarm__ResultsStatusRequest *)req;
     res_upload up;
     int dfd = -1, rc = check_upload_id(q->upload_id, err);
-    if (rc || (rc = res_store_upload(sf_worker_of(call)->redis, q->upload_id, 0, &up, err)))
+    if (rc || (rc = caller_upload(call, q->upload_id, 0, &up, err)))
         return rc;
     staged_list l = {0};
     Stbfarm__StagedFile **ptrs = NULL;
@@ -387,7 +417,7 @@ int res_finish(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, 
     char result_id[RES_ID_MAX];
     Stbfarm__ResultRecord *stored = NULL; /* the record an earlier finish committed */
     Stbfarm__ResultsFinishReply out = STBFARM__RESULTS_FINISH_REPLY__INIT;
-    if ((rc = res_store_upload(r, q->upload_id, res_state_of(call)->cfg.upload_ttl_secs, &up, err)))
+    if ((rc = caller_upload(call, q->upload_id, res_state_of(call)->cfg.upload_ttl_secs, &up, err)))
         goto cleanup;
     snprintf(result_id, sizeof(result_id), "%s", up.result_id);
     if (up.finished) {

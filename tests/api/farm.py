@@ -5,6 +5,7 @@ log checked for sanitizer reports) when the test is done.
 The build to test is $STBF_BUILD (default: <repo>/build); ./stbfarm test runs the suite once
 against the normal build and once against the ASan+UBSan one."""
 
+import hashlib
 import os
 import signal
 import socket
@@ -34,6 +35,22 @@ BINARIES = {
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "ERROR: ThreadSanitizer")
+
+
+def read_roles():
+    """redis/roles.acl: each role's ACL rules."""
+    roles, verbatim = {}, []
+    with open(os.path.join(REPO, "redis", "roles.acl")) as f:
+        for line in f:
+            if line.startswith("user "):
+                verbatim.append(line.strip())
+            elif line.strip() and not line.startswith("#"):
+                role, _, rules = line.strip().partition(" ")
+                roles[role] = rules
+    return roles, verbatim
+
+
+ROLES, ACL_VERBATIM = read_roles()
 
 
 def binary(name):
@@ -129,18 +146,23 @@ class Farm:
     SERVICES = ("nodes", "jobs", "reservations", "results")
 
     def __init__(self, services=None, replicas=None, gateways=1, brokers=1, gateway_args=(),
-                 service_args=None, env=None, nodes=0, test_pack=None, metrics=False):
+                 service_args=None, env=None, nodes=0, test_pack=None, metrics=False,
+                 broker_urls=None, node_args=None, prefix=None, redis_acl=False):
         self.dir = tempfile.mkdtemp(prefix="sf", dir="/tmp")
         self.test_pack = test_pack
         self.services = tuple(services if services is not None else self.SERVICES)
         self.replicas = dict(replicas or {})
         self.n_gateways = gateways
-        self.n_brokers = brokers
         self.gateway_args = list(gateway_args)
         self.service_args = dict(service_args or {})
         self.redis_sock = os.path.join(self.dir, "redis.sock")
         self.artifacts = os.path.join(self.dir, "artifacts")
-        self.brokers = ["ipc://%s/b%d" % (self.dir, i) for i in range(brokers)]
+        self.brokers = list(broker_urls or ["ipc://%s/b%d" % (self.dir, i)
+                                            for i in range(brokers)])
+        self.n_brokers = len(self.brokers)
+        self.node_args = node_args or (lambda n: [])  # node n's agent: flags beyond the usual
+        self.prefix = prefix or (lambda key: [])  # what runs process key ("ip netns exec ...")
+        self.redis_acl = redis_acl  # each role its own Redis user (redis/roles.acl)
         self.procs = {}
         self.ports = []
         # With metrics, every process but Redis serves them on a port of its own (the same
@@ -180,21 +202,67 @@ class Farm:
         if self.metrics and key != "redis":
             port = self.metrics_ports.setdefault(key, free_port())
             argv = list(argv) + ["--metrics-listen", "127.0.0.1:%d" % port]
-        p = Process(key, argv, self.env, os.path.join(self.dir, key + ".log"))
+        p = Process(key, list(self.prefix(key)) + list(argv), self.env_of(key),
+                    os.path.join(self.dir, key + ".log"))
         self.procs[key] = p
         return p.start()
+
+    def env_of(self, key):
+        """The environment of process key: with its role's Redis user when the farm has them."""
+        role = key.rstrip("0123456789")
+        if not self.redis_acl or role not in ROLES:
+            return self.env
+        return dict(self.env, STBF_REDIS_USER=role,
+                    STBF_REDIS_PASSWORD_FILE=self.password_file(role))
+
+    def password_file(self, role):
+        return os.path.join(self.dir, "redis-%s.password" % role)
 
     def start_redis(self):
         conf = os.path.join(self.dir, "redis.conf")
         with open(conf, "w") as f:
             f.write("port 0\nunixsocket %s\nunixsocketperm 700\ndir %s\nappendonly yes\n"
                     "appendfsync everysec\nsave \"\"\n" % (self.redis_sock, self.dir))
+            if self.redis_acl:
+                f.write("aclfile %s\n" % self.write_acl())
         self._add("redis", ["redis-server", conf])
         wait_until(lambda: os.path.exists(self.redis_sock) and self.admin_ok(), 10, what="redis")
 
+    def write_acl(self):
+        """A users file of redis/roles.acl with a password per role, each in its file (mode
+        600), made on the first start; the admin tool and redis-cli of the test act as admin."""
+        lines = list(ACL_VERBATIM)
+        for role, rules in ROLES.items():
+            if os.path.exists(self.password_file(role)):  # Redis restarted: the same users
+                with open(self.password_file(role)) as f:
+                    password = f.read().strip()
+            else:
+                password = os.urandom(24).hex()
+                fd = os.open(self.password_file(role), os.O_WRONLY | os.O_CREAT, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(password + "\n")
+            lines.append("user %s on #%s resetchannels %s" % (
+                role, hashlib.sha256(password.encode()).hexdigest(), rules))
+        self.env.update(STBF_REDIS_USER="admin",
+                        STBF_REDIS_PASSWORD_FILE=self.password_file("admin"))
+        path = os.path.join(self.dir, "users.acl")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+    def redis_cli(self, *args, user="admin"):
+        """redis-cli as user (a role) when the farm has users."""
+        env = dict(os.environ)
+        argv = ["redis-cli", "-s", self.redis_sock]
+        if self.redis_acl:
+            with open(self.password_file(user)) as f:
+                env["REDISCLI_AUTH"] = f.read().strip()
+            argv += ["--user", user]
+        return subprocess.run(argv + [str(a) for a in args], capture_output=True, text=True,
+                              env=env)
+
     def admin_ok(self):
-        return subprocess.run(["redis-cli", "-s", self.redis_sock, "ping"], capture_output=True,
-                              text=True).stdout.strip() == "PONG"
+        return self.redis_cli("ping").stdout.strip() == "PONG"
 
     def start_broker(self, i=0):
         return self._add("broker%d" % i, [binary("broker"), "--listen", self.brokers[i]])
@@ -259,7 +327,7 @@ class Farm:
             "--listen", "ipc://%s/node%d.sock" % (self.dir, n),
             "--video-source", "unix:" + self.vstb_socket(n, "video"),
             "--video-format", "mpjpeg", "--lircd", self.vstb_socket(n, "lirc"),
-            "--work-dir", os.path.join(self.dir, "work%d" % n)])
+            "--work-dir", os.path.join(self.dir, "work%d" % n)] + list(self.node_args(n)))
 
     def wait_node(self, n, timeout=20):
         """Until node n is online and its video arrives."""
@@ -369,8 +437,38 @@ class Farm:
         return s
 
     def redis(self, *args):
-        return subprocess.run(["redis-cli", "-s", self.redis_sock] + [str(a) for a in args],
-                              capture_output=True, text=True, check=True).stdout
+        r = self.redis_cli(*args)
+        r.check_returncode()
+        return r.stdout
+
+
+# ---- certificates ----
+
+def stbfarm(*args, env=None):
+    r = subprocess.run([os.path.join(REPO, "stbfarm")] + list(args), capture_output=True,
+                       text=True, env=dict(os.environ, **(env or {})))
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+class Pki:
+    """A farm's authorities and credentials in a directory of the test's own; nodes enrolled in
+    the Redis at redis (STBF_REDIS)."""
+
+    def __init__(self, data, redis=None):
+        self.data, self.redis = data, redis
+        stbfarm("ca", "init", "--data", data)
+        self.farm = os.path.join(data, "tls", "farm")
+
+    def enroll(self, node):
+        stbfarm("node", "enroll", node, "--data", self.data, env={"STBF_REDIS": self.redis})
+        return self.node(node)
+
+    def revoke(self, node):
+        stbfarm("node", "revoke", node, "--data", self.data, env={"STBF_REDIS": self.redis})
+
+    def node(self, node):
+        return os.path.join(self.data, "tls", "nodes", node)
 
 
 # ---- for bench/ ----

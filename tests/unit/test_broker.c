@@ -12,6 +12,16 @@ static void test_tcp_urls_take_two_ports_per_service(void)
     CHECK_STR(url, "tcp://broker:7103");
 }
 
+static void test_tls_urls_take_the_same_ports(void)
+{
+    char url[256];
+    CHECK(sf_broker_url("tls+tcp://10.203.0.1:7100", SF_SVC_RESULTS, SF_BROKER_FRONT, url,
+                        sizeof(url), NULL) == 0);
+    CHECK_STR(url, "tls+tcp://10.203.0.1:7104");
+    CHECK(sf_broker_url("tls+tcp://x", SF_SVC_NODES, SF_BROKER_FRONT, url, sizeof(url), NULL) ==
+          SF_EINVAL);
+}
+
 static void test_ipc_urls_name_service_and_side(void)
 {
     char url[256];
@@ -59,6 +69,7 @@ static void test_service_names_parse_back(void)
 int main(void)
 {
     RUN(test_tcp_urls_take_two_ports_per_service);
+    RUN(test_tls_urls_take_the_same_ports);
     RUN(test_ipc_urls_name_service_and_side);
     RUN(test_bad_bases_are_refused);
     RUN(test_each_visits_every_broker);
