@@ -316,3 +316,32 @@ long long sf_reply_int(const redisReply *r, long long def)
         return strtoll(r->str, NULL, 10);
     return def;
 }
+
+int sf_reply_strings(redisReply *reply, char ***out, size_t *n, sf_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = reply->type == REDIS_REPLY_ARRAY ? reply->elements : 0;
+    char **v = calloc(cap ? cap : 1, sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; v && i < cap; i++) {
+        const char *s = sf_reply_str(reply->element[i]);
+        if (s && !(v[k++] = strdup(s))) {
+            sf_strings_free(v, k);
+            v = NULL;
+        }
+    }
+    freeReplyObject(reply);
+    if (!v)
+        return sf_fail(err, SF_EINTERNAL, "out of memory");
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+void sf_strings_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}

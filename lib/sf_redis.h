@@ -39,6 +39,12 @@ int sf_redis_cmdargv(sf_redis *r, redisReply **out, sf_error *err, int argc, con
 int sf_redis_eval(sf_redis *r, const char *script, redisReply **out, sf_error *err, int nkeys,
                   int nargs, const char **args, const size_t *lens);
 
+/* The strings of an array reply (SMEMBERS, ZRANGE, LRANGE...), copied: *out holds *n of them
+ * (free with sf_strings_free); elements that are not strings are left out. The reply is freed
+ * in every case. */
+int sf_reply_strings(redisReply *reply, char ***out, size_t *n, sf_error *err);
+void sf_strings_free(char **v, size_t n);
+
 /* Helpers for the replies scripts and commands give. */
 const char *sf_reply_str(const redisReply *r); /* string/status reply text, or NULL */
 long long sf_reply_int(const redisReply *r, long long def);

@@ -8,6 +8,7 @@
 #include "sf_events.h"
 #include "sf_service.h"
 #include "sf_testpack.h"
+#include "sf_ticker.h"
 
 #include <pthread.h>
 
@@ -21,19 +22,6 @@ typedef struct jobs_config {
     long queue_poll_ms;    /* how often queued jobs are looked at (their nodes, their timeouts) */
 } jobs_config;
 
-typedef struct jobs_state {
-    jobs_config cfg;
-    const sf_common_config *common;
-    sf_node_clients *agents; /* the node agents, shared by every thread (sf_node_client.h) */
-    sf_rpc_client *results;  /* the results service: the reaper records lost runs there */
-    pthread_t reaper, health, queue;
-    int reaper_running, health_running, queue_running;
-    pthread_mutex_t lock;
-    pthread_cond_t wake, health_wake, queue_wake;
-    int stopping;
-    int queue_kicked; /* a job ended: the queue loop goes round at once (under lock) */
-} jobs_state;
-
 /* The test cases of one commit, cached per thread: the same revision is asked about again and
  * again (test_case_names, then run_tests). */
 typedef struct jobs_catalog {
@@ -46,6 +34,17 @@ typedef struct jobs_thread {
     sf_testpack *tp; /* NULL when the test pack could not be opened (answers 503) */
     jobs_catalog catalog;
 } jobs_thread;
+
+typedef struct jobs_state {
+    jobs_config cfg;
+    const sf_common_config *common;
+    sf_node_clients *agents; /* the node agents, shared by every thread (sf_node_client.h) */
+    sf_rpc_client *results;  /* the results service: the reaper records lost runs there */
+    /* the loops of their own threads (sf_ticker.h), each with the Redis connection it alone uses */
+    sf_ticker *reaper, *queue, *health;
+    sf_redis *reaper_redis, *queue_redis, *health_redis;
+    jobs_thread health_tp; /* the health checks' test pack */
+} jobs_state;
 
 static inline jobs_thread *jobs_thread_of(const sf_call *call)
 {
@@ -75,14 +74,12 @@ int jobs_queue_dispatch(jobs_state *s, sf_redis *r, const char *node_id);
 void jobs_queue_wake(jobs_state *s);
 /* End the queued job uid before it started: user stopped it. */
 int jobs_queue_stop(sf_redis *r, const char *uid, const char *user, sf_error *err);
-/* The loop that starts queued jobs and ends timed-out ones; start after jobs_reaper_start (it
- * shares its lock), stop before jobs_reaper_stop. */
+/* The loop that starts queued jobs and ends timed-out ones. */
 int jobs_queue_start(jobs_state *s, sf_error *err);
 void jobs_queue_stop_thread(jobs_state *s);
 int jobs_node_queue(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err);
 
-/* jobs_health.c: the loop that runs nodes' health checks; start after jobs_reaper_start (it
- * shares its lock), stop before jobs_reaper_stop. */
+/* jobs_health.c: the loop that runs nodes' health checks. */
 int jobs_health_start(jobs_state *s, sf_error *err);
 void jobs_health_stop(jobs_state *s);
 

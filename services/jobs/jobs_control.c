@@ -424,47 +424,27 @@ static void reap_once(jobs_state *s, sf_redis *r)
     jobs_uids_free(running, n);
 }
 
-static void *reaper(void *arg)
+static long reap_tick(void *arg)
 {
     jobs_state *s = arg;
-    sf_redis *r;
-    sf_error err = SF_ERROR_INIT;
-    if (sf_redis_open(&r, s->common->redis, &err)) {
-        sf_error("reaper: %s", err.msg);
-        return NULL;
-    }
-    pthread_mutex_lock(&s->lock);
-    while (!s->stopping) {
-        pthread_mutex_unlock(&s->lock);
-        reap_once(s, r);
-        pthread_mutex_lock(&s->lock);
-        struct timespec until;
-        sf_timespec_after(CLOCK_REALTIME, s->cfg.reap_interval_ms, &until);
-        while (!s->stopping && pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
-            ;
-    }
-    pthread_mutex_unlock(&s->lock);
-    sf_redis_free(r);
-    return NULL;
+    reap_once(s, s->reaper_redis);
+    return s->cfg.reap_interval_ms;
 }
 
 int jobs_reaper_start(jobs_state *s, sf_error *err)
 {
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->wake, NULL);
-    if (pthread_create(&s->reaper, NULL, reaper, s))
-        return sf_fail(err, SF_EINTERNAL, "cannot start the reaper's thread");
-    s->reaper_running = 1;
-    return 0;
+    int rc = sf_redis_open(&s->reaper_redis, s->common->redis, err);
+    if (!rc && (rc = sf_ticker_start(&s->reaper, "reaper", reap_tick, s, err))) {
+        sf_redis_free(s->reaper_redis);
+        s->reaper_redis = NULL;
+    }
+    return rc;
 }
 
 void jobs_reaper_stop(jobs_state *s)
 {
-    if (!s->reaper_running)
-        return;
-    pthread_mutex_lock(&s->lock);
-    s->stopping = 1;
-    pthread_cond_signal(&s->wake);
-    pthread_mutex_unlock(&s->lock);
-    pthread_join(s->reaper, NULL);
+    sf_ticker_stop(s->reaper);
+    s->reaper = NULL;
+    sf_redis_free(s->reaper_redis);
+    s->reaper_redis = NULL;
 }

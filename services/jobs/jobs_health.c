@@ -286,51 +286,30 @@ static void check_all(jobs_state *s, sf_redis *r, jobs_thread *t)
     nodes_ids_free(ids, n);
 }
 
-static void *health_loop(void *arg)
+static long health_tick(void *arg)
 {
     jobs_state *s = arg;
-    jobs_thread t = {0};
-    sf_redis *r;
-    sf_error err = SF_ERROR_INIT;
-    if (sf_redis_open(&r, s->common->redis, &err)) {
-        sf_error("health checks: %s", err.msg);
-        return NULL;
-    }
-    pthread_mutex_lock(&s->lock);
-    while (!s->stopping) {
-        pthread_mutex_unlock(&s->lock);
-        check_all(s, r, &t);
-        pthread_mutex_lock(&s->lock);
-        struct timespec until;
-        sf_timespec_after(CLOCK_REALTIME, s->cfg.health_poll_ms, &until);
-        while (!s->stopping &&
-               pthread_cond_timedwait(&s->health_wake, &s->lock, &until) != ETIMEDOUT)
-            ;
-    }
-    pthread_mutex_unlock(&s->lock);
-    jobs_catalog_clear(&t.catalog);
-    sf_testpack_free(t.tp);
-    sf_redis_free(r);
-    return NULL;
+    check_all(s, s->health_redis, &s->health_tp);
+    return s->cfg.health_poll_ms;
 }
 
 int jobs_health_start(jobs_state *s, sf_error *err)
 {
-    pthread_cond_init(&s->health_wake, NULL);
-    if (pthread_create(&s->health, NULL, health_loop, s))
-        return sf_fail(err, SF_EINTERNAL, "cannot start the health checks' thread");
-    s->health_running = 1;
-    return 0;
+    int rc = sf_redis_open(&s->health_redis, s->common->redis, err);
+    if (!rc && (rc = sf_ticker_start(&s->health, "health checks", health_tick, s, err))) {
+        sf_redis_free(s->health_redis);
+        s->health_redis = NULL;
+    }
+    return rc;
 }
 
 void jobs_health_stop(jobs_state *s)
 {
-    if (s->health_running) {
-        pthread_mutex_lock(&s->lock);
-        s->stopping = 1;
-        pthread_cond_broadcast(&s->health_wake);
-        pthread_mutex_unlock(&s->lock);
-        pthread_join(s->health, NULL);
-        s->health_running = 0;
-    }
+    sf_ticker_stop(s->health);
+    s->health = NULL;
+    sf_redis_free(s->health_redis);
+    s->health_redis = NULL;
+    jobs_catalog_clear(&s->health_tp.catalog);
+    sf_testpack_free(s->health_tp.tp);
+    s->health_tp.tp = NULL;
 }

@@ -8,7 +8,6 @@
 #include "sf_log.h"
 #include "sf_time.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +52,7 @@ cleanup:
 
 void jobs_queue_wake(jobs_state *s)
 {
-    pthread_mutex_lock(&s->lock);
-    s->queue_kicked = 1;
-    pthread_cond_broadcast(&s->queue_wake);
-    pthread_mutex_unlock(&s->lock);
+    sf_ticker_kick(s->queue);
 }
 
 int jobs_queue_stop(sf_redis *r, const char *uid, const char *user, sf_error *err)
@@ -123,52 +119,29 @@ static void queue_once(jobs_state *s, sf_redis *r)
     jobs_uids_free(uids, n);
 }
 
-static void *queue_loop(void *arg)
+static long queue_tick(void *arg)
 {
     jobs_state *s = arg;
-    sf_redis *r;
-    sf_error err = SF_ERROR_INIT;
-    if (sf_redis_open(&r, s->common->redis, &err)) {
-        sf_error("the queue: %s", err.msg);
-        return NULL;
-    }
-    pthread_mutex_lock(&s->lock);
-    while (!s->stopping) {
-        s->queue_kicked = 0;
-        pthread_mutex_unlock(&s->lock);
-        queue_once(s, r);
-        pthread_mutex_lock(&s->lock);
-        struct timespec until;
-        sf_timespec_after(CLOCK_REALTIME, s->cfg.queue_poll_ms, &until);
-        /* a job that ended while queue_once ran has set queue_kicked: go round again at once */
-        while (!s->stopping && !s->queue_kicked &&
-               pthread_cond_timedwait(&s->queue_wake, &s->lock, &until) != ETIMEDOUT)
-            ;
-    }
-    pthread_mutex_unlock(&s->lock);
-    sf_redis_free(r);
-    return NULL;
+    queue_once(s, s->queue_redis);
+    return s->cfg.queue_poll_ms;
 }
 
 int jobs_queue_start(jobs_state *s, sf_error *err)
 {
-    pthread_cond_init(&s->queue_wake, NULL);
-    if (pthread_create(&s->queue, NULL, queue_loop, s))
-        return sf_fail(err, SF_EINTERNAL, "cannot start the queue's thread");
-    s->queue_running = 1;
-    return 0;
+    int rc = sf_redis_open(&s->queue_redis, s->common->redis, err);
+    if (!rc && (rc = sf_ticker_start(&s->queue, "queue", queue_tick, s, err))) {
+        sf_redis_free(s->queue_redis);
+        s->queue_redis = NULL;
+    }
+    return rc;
 }
 
 void jobs_queue_stop_thread(jobs_state *s)
 {
-    if (!s->queue_running)
-        return;
-    pthread_mutex_lock(&s->lock);
-    s->stopping = 1;
-    pthread_cond_broadcast(&s->queue_wake);
-    pthread_mutex_unlock(&s->lock);
-    pthread_join(s->queue, NULL);
-    s->queue_running = 0;
+    sf_ticker_stop(s->queue);
+    s->queue = NULL;
+    sf_redis_free(s->queue_redis);
+    s->queue_redis = NULL;
 }
 
 int jobs_node_queue(sf_call *call, const ProtobufCMessage *req, sf_rpc_reply *reply, sf_error *err)

@@ -699,33 +699,13 @@ int jobs_store_log(sf_redis *r, const char *uid, int64_t offset, char **text, si
     return 0;
 }
 
-/* The uids a command answered as an array, copied: 0 with *uids (jobs_uids_free) and *n. */
-static int uids_of(redisReply *list, char ***uids, size_t *n, sf_error *err)
-{
-    char **out = calloc(list->elements ? list->elements : 1, sizeof(*out));
-    size_t k = 0;
-    for (size_t i = 0; out && i < list->elements; i++) {
-        const char *uid = sf_reply_str(list->element[i]);
-        if (uid && !(out[k++] = strdup(uid))) {
-            jobs_uids_free(out, k);
-            out = NULL;
-        }
-    }
-    freeReplyObject(list);
-    if (!out)
-        return sf_fail(err, SF_EINTERNAL, "out of memory");
-    *uids = out;
-    *n = k;
-    return 0;
-}
-
 int jobs_store_running(sf_redis *r, char ***uids, size_t *n, sf_error *err)
 {
     redisReply *running;
     *uids = NULL;
     *n = 0;
     int rc = sf_redis_cmd(r, &running, err, "SMEMBERS sf:jobs:running");
-    return rc ? rc : uids_of(running, uids, n, err);
+    return rc ? rc : sf_reply_strings(running, uids, n, err);
 }
 
 int jobs_store_queued(sf_redis *r, char ***uids, size_t *n, sf_error *err)
@@ -734,7 +714,7 @@ int jobs_store_queued(sf_redis *r, char ***uids, size_t *n, sf_error *err)
     *uids = NULL;
     *n = 0;
     int rc = sf_redis_cmd(r, &queued, err, "SMEMBERS sf:jobs:queued");
-    return rc ? rc : uids_of(queued, uids, n, err);
+    return rc ? rc : sf_reply_strings(queued, uids, n, err);
 }
 
 int jobs_store_node_queue(sf_redis *r, const char *node_id, char ***uids, size_t *n, sf_error *err)
@@ -743,7 +723,7 @@ int jobs_store_node_queue(sf_redis *r, const char *node_id, char ***uids, size_t
     *uids = NULL;
     *n = 0;
     int rc = sf_redis_cmd(r, &queue, err, "ZRANGE sf:jobs:queue:%s 0 -1", node_id);
-    return rc ? rc : uids_of(queue, uids, n, err);
+    return rc ? rc : sf_reply_strings(queue, uids, n, err);
 }
 
 int jobs_store_recent(sf_redis *r, const char *node_id, long limit, char ***uids, size_t *n,
@@ -755,14 +735,12 @@ int jobs_store_recent(sf_redis *r, const char *node_id, long limit, char ***uids
     int rc = node_id
                  ? sf_redis_cmd(r, &recent, err, "LRANGE sf:node:%s:jobs 0 %ld", node_id, limit - 1)
                  : sf_redis_cmd(r, &recent, err, "LRANGE sf:jobs:recent 0 %ld", limit - 1);
-    return rc ? rc : uids_of(recent, uids, n, err);
+    return rc ? rc : sf_reply_strings(recent, uids, n, err);
 }
 
 void jobs_uids_free(char **uids, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        free(uids[i]);
-    free(uids);
+    sf_strings_free(uids, n);
 }
 
 static const char COUNT_LUA[] =

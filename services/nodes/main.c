@@ -12,6 +12,7 @@
 #include "sf_ini.h"
 #include "sf_remote.h"
 #include "sf_log.h"
+#include "sf_ticker.h"
 #include "sf_metrics.h"
 #include "sf_service.h"
 #include "sf_testpack.h"
@@ -42,11 +43,8 @@ typedef struct nodes_state {
     sf_node_clients *clients;
     /* the offline sweeper (nodes_sweep_offline): its thread and own Redis connection */
     sf_redis *sweep_redis;
-    pthread_t sweeper;
-    int sweeping;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int stopping;
+    sf_ticker *sweeper;
+    int sweep_failing; /* sweeps failed in a row: the sweeper's alone */
 } nodes_state;
 
 /* A node's config/test-farm/<id>.conf as read at one commit of the default branch. */
@@ -568,30 +566,19 @@ static const sf_rpc_method methods[] = {
 
 /* Once a second, node events for nodes whose heartbeats stopped. Every replica sweeps; the
  * sweep is idempotent, so a replica's death delays an offline event by a second at most. */
-static void *sweep_loop(void *arg)
+static long sweep_tick(void *arg)
 {
     nodes_state *s = arg;
-    int failing = 0;
-    pthread_mutex_lock(&s->lock);
-    while (!s->stopping) {
-        pthread_mutex_unlock(&s->lock);
-        sf_error err = SF_ERROR_INIT;
-        if (nodes_sweep_offline(s->sweep_redis, &err)) {
-            if (!failing++) /* once per outage */
-                sf_warn("offline sweep: %s", err.msg);
-        } else {
-            if (failing)
-                sf_info("offline sweep works again");
-            failing = 0;
-        }
-        struct timespec until;
-        sf_timespec_after(CLOCK_MONOTONIC, SWEEP_MS, &until);
-        pthread_mutex_lock(&s->lock);
-        while (!s->stopping && pthread_cond_timedwait(&s->cond, &s->lock, &until) == 0) {
-        }
+    sf_error err = SF_ERROR_INIT;
+    if (nodes_sweep_offline(s->sweep_redis, &err)) {
+        if (!s->sweep_failing++) /* once per outage */
+            sf_warn("offline sweep: %s", err.msg);
+    } else {
+        if (s->sweep_failing)
+            sf_info("offline sweep works again");
+        s->sweep_failing = 0;
     }
-    pthread_mutex_unlock(&s->lock);
-    return NULL;
+    return SWEEP_MS;
 }
 
 static int start(void *arg, const sf_common_config *common)
@@ -599,27 +586,15 @@ static int start(void *arg, const sf_common_config *common)
     nodes_state *s = arg;
     sf_error err = SF_ERROR_INIT;
     if (sf_node_clients_new(&s->clients, &err) ||
-        sf_redis_open(&s->sweep_redis, common->redis, &err)) {
+        sf_redis_open(&s->sweep_redis, common->redis, &err) ||
+        sf_ticker_start(&s->sweeper, "offline sweeper", sweep_tick, s, &err)) {
         sf_error("%s", err.msg);
-        sf_node_clients_free(s->clients);
-        s->clients = NULL;
-        return -1;
-    }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cond, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&s->lock, NULL);
-    if (pthread_create(&s->sweeper, NULL, sweep_loop, s)) {
-        sf_error("cannot start the offline sweeper");
         sf_redis_free(s->sweep_redis);
         s->sweep_redis = NULL;
         sf_node_clients_free(s->clients);
         s->clients = NULL;
         return -1;
     }
-    s->sweeping = 1;
     sf_testpack_process_init();
     return 0;
 }
@@ -627,16 +602,8 @@ static int start(void *arg, const sf_common_config *common)
 static void stop(void *arg)
 {
     nodes_state *s = arg;
-    if (s->sweeping) {
-        pthread_mutex_lock(&s->lock);
-        s->stopping = 1;
-        pthread_cond_signal(&s->cond);
-        pthread_mutex_unlock(&s->lock);
-        pthread_join(s->sweeper, NULL);
-        pthread_cond_destroy(&s->cond);
-        pthread_mutex_destroy(&s->lock);
-        s->sweeping = 0;
-    }
+    sf_ticker_stop(s->sweeper);
+    s->sweeper = NULL;
     sf_redis_free(s->sweep_redis);
     sf_node_clients_free(s->clients);
     sf_testpack_process_shutdown();

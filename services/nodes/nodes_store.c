@@ -281,35 +281,18 @@ static int compare_ids(const void *a, const void *b)
 
 int nodes_list_ids(sf_redis *r, char ***ids, size_t *n, sf_error *err)
 {
+    redisReply *reply;
     *ids = NULL;
     *n = 0;
-    redisReply *reply;
     int rc = sf_redis_cmd(r, &reply, err, "SMEMBERS sf:nodes");
-    if (rc)
-        return rc;
-    char **out = calloc(reply->elements ? reply->elements : 1, sizeof(char *));
-    if (!out) {
-        freeReplyObject(reply);
-        return sf_fail(err, SF_EINTERNAL, "out of memory");
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < reply->elements; i++) {
-        const char *s = sf_reply_str(reply->element[i]);
-        if (s && (out[k] = strdup(s)))
-            k++;
-    }
-    freeReplyObject(reply);
-    qsort(out, k, sizeof(char *), compare_ids);
-    *ids = out;
-    *n = k;
-    return 0;
+    if (!rc && !(rc = sf_reply_strings(reply, ids, n, err)))
+        qsort(*ids, *n, sizeof(char *), compare_ids);
+    return rc;
 }
 
 void nodes_ids_free(char **ids, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        free(ids[i]);
-    free(ids);
+    sf_strings_free(ids, n);
 }
 
 int nodes_touch(sf_redis *r, const char *id, const char *user, sf_error *err)

@@ -10,6 +10,7 @@
 #include "resv_input.h"
 #include "resv_store.h"
 #include "sf_log.h"
+#include "sf_ticker.h"
 #include "sf_service.h"
 #include "sf_time.h"
 
@@ -22,90 +23,56 @@
 
 typedef struct resv_service {
     sf_redis *redis; /* the sweeper's own connection */
-    pthread_t sweeper;
-    int running;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int stopping, poked;
+    sf_ticker *sweeper;
+    int failing; /* sweeps failed in a row: the sweeper's alone */
 } resv_service;
 
 /* Wake the sweeper: a reservation's expiry changed. */
 static void poke(resv_service *s)
 {
-    pthread_mutex_lock(&s->lock);
-    s->poked = 1;
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
+    sf_ticker_kick(s->sweeper);
 }
 
-static void *sweep_loop(void *arg)
+/* End what has expired; look again at the next expiry, or in a second at the latest. */
+static long sweep_tick(void *arg)
 {
     resv_service *s = arg;
-    int failing = 0;
-    pthread_mutex_lock(&s->lock);
-    while (!s->stopping) {
-        s->poked = 0;
-        pthread_mutex_unlock(&s->lock);
-        int64_t now = 0, next = -1, wait_ms = SWEEP_MAX_WAIT_MS;
-        sf_error err = SF_ERROR_INIT;
-        if (resv_sweep(s->redis, &now, &next, &err)) {
-            if (!failing++) /* once per outage, not once a second */
-                sf_warn("expiry sweep: %s", err.msg);
-        } else {
-            if (failing)
-                sf_info("expiry sweep works again");
-            failing = 0;
-            if (next >= now && next - now < SWEEP_MAX_WAIT_MS)
-                wait_ms = next - now + 1; /* Redis drops a key once its time has passed */
-        }
-        struct timespec until;
-        sf_timespec_after(CLOCK_MONOTONIC, wait_ms, &until);
-        pthread_mutex_lock(&s->lock);
-        while (!s->stopping && !s->poked &&
-               pthread_cond_timedwait(&s->cond, &s->lock, &until) == 0) {
-        }
+    int64_t now = 0, next = -1, wait_ms = SWEEP_MAX_WAIT_MS;
+    sf_error err = SF_ERROR_INIT;
+    if (resv_sweep(s->redis, &now, &next, &err)) {
+        if (!s->failing++) /* once per outage, not once a second */
+            sf_warn("expiry sweep: %s", err.msg);
+    } else {
+        if (s->failing)
+            sf_info("expiry sweep works again");
+        s->failing = 0;
+        if (next >= now && next - now < SWEEP_MAX_WAIT_MS)
+            wait_ms = next - now + 1; /* Redis drops a key once its time has passed */
     }
-    pthread_mutex_unlock(&s->lock);
-    return NULL;
+    return (long)wait_ms;
 }
 
 static int service_start(void *state, const sf_common_config *common)
 {
     resv_service *s = state;
     sf_error err = SF_ERROR_INIT;
-    if (sf_redis_open(&s->redis, common->redis, &err)) {
+    if (sf_redis_open(&s->redis, common->redis, &err) ||
+        sf_ticker_start(&s->sweeper, "expiry sweeper", sweep_tick, s, &err)) {
         sf_error("%s", err.msg);
-        return -1;
-    }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cond, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&s->lock, NULL);
-    if (pthread_create(&s->sweeper, NULL, sweep_loop, s)) {
-        sf_error("cannot start the expiry sweeper");
         sf_redis_free(s->redis);
+        s->redis = NULL;
         return -1;
     }
-    s->running = 1;
     return 0;
 }
 
 static void service_stop(void *state)
 {
     resv_service *s = state;
-    if (!s->running)
-        return;
-    pthread_mutex_lock(&s->lock);
-    s->stopping = 1;
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
-    pthread_join(s->sweeper, NULL);
-    pthread_cond_destroy(&s->cond);
-    pthread_mutex_destroy(&s->lock);
+    sf_ticker_stop(s->sweeper);
+    s->sweeper = NULL;
     sf_redis_free(s->redis);
-    s->running = 0;
+    s->redis = NULL;
 }
 
 /* ---- handlers ---- */

@@ -135,34 +135,16 @@ int hooks_get(sf_redis *r, const char *id, hooks_record *out, sf_error *err)
 
 int hooks_list(sf_redis *r, char ***ids, size_t *n, sf_error *err)
 {
+    redisReply *reply;
     *ids = NULL;
     *n = 0;
-    redisReply *reply;
     int rc = sf_redis_cmd(r, &reply, err, "SMEMBERS sf:hooks");
-    if (rc)
-        return rc;
-    char **out = calloc(reply->elements ? reply->elements : 1, sizeof(char *));
-    if (!out) {
-        freeReplyObject(reply);
-        return sf_fail(err, SF_EINTERNAL, "out of memory");
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < reply->elements; i++) {
-        const char *s = sf_reply_str(reply->element[i]);
-        if (s && (out[k] = strdup(s)))
-            k++;
-    }
-    freeReplyObject(reply);
-    *ids = out;
-    *n = k;
-    return 0;
+    return rc ? rc : sf_reply_strings(reply, ids, n, err);
 }
 
 void hooks_ids_free(char **ids, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        free(ids[i]);
-    free(ids);
+    sf_strings_free(ids, n);
 }
 
 int hooks_delete(sf_redis *r, const char *id, sf_error *err)
