@@ -238,7 +238,14 @@ static void check_node(jobs_state *s, sf_redis *r, jobs_thread *t, const sf_revi
         goto cleanup;
     const char *last = sf_reply_str(reply->element[0]), *counted = sf_reply_str(reply->element[1]);
     if (last && *last && !(counted && !strcmp(counted, "1"))) {
-        if (!jobs_get(r, last, &job, &err) && !job.running)
+        int grc = jobs_get(r, last, &job, &err);
+        if (grc == SF_ENOTFOUND) { /* deleted by hand: nothing is known of the node */
+            sf_error fresh = SF_ERROR_INIT;
+            err = fresh;
+            snprintf(job.uid, sizeof(job.uid), "%s", last);
+            job.not_started = strdup("gone");
+        }
+        if (grc == SF_ENOTFOUND || (!grc && !job.running && !job.queued)) /* it has ended */
             count_check(r, node_id, key, &conf, &job);
         goto cleanup;
     }
