@@ -262,8 +262,10 @@ int sf_rpc_client_dial(sf_rpc_client **out, const char *url, const char *name, s
     int rc = client_new(&c, name, err);
     if (rc)
         return rc;
-    /* only a node agent listens for direct calls */
-    if ((rc = dialers_add(&c->dials, url, SF_PEER_AGENT, err))) {
+    /* Only a node agent listens for direct calls. Its dialer is not watched and made anew as a
+     * broker's is: nng redials a lost agent by itself, and closing a TLS dialer while it
+     * connects (an agent across a cut link) can make nng 1.5 panic when the socket closes. */
+    if ((rc = sf_link_dial(c->sock, url, SF_PEER_AGENT, err))) {
         sf_rpc_client_free(c);
         return rc;
     }
