@@ -136,6 +136,8 @@ int sf_user_add(sf_redis *r, const char *name, sf_role role, const char *passwor
     if ((rc = sf_redis_eval(r, ADD_SCRIPT, &reply, err, 2, 6, args, NULL)))
         return rc;
     freeReplyObject(reply);
+    if ((rc = sf_redis_durable(r, err)))
+        return rc;
     /* tokens made for this name before it had an account now act with its role */
     char subject[SF_USERNAME_MAX + 2];
     snprintf(subject, sizeof(subject), "@%s", name);

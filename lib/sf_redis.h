@@ -23,10 +23,20 @@ typedef struct sf_redis sf_redis;
  * AUTH. Call once at start, before any connection opens. Returns 0 or SF_EINVAL with why. */
 int sf_redis_auth_setup(const char *user, const char *password_file, sf_error *err);
 
-/* Parse addr ("unix:/path", "tcp://host:port", "host:port") and make a connection object; does
- * not connect yet. Returns 0 or SF_EINVAL for a bad address. Free with sf_redis_free. */
+/* Parse addr ("unix:/path", "tcp://host:port", "host:port", or
+ * "sentinel://host:port[,host:port...]/name": the master called name, found through those
+ * Redis Sentinels and found again after a failover) and make a connection object; does not
+ * connect yet. Returns 0 or SF_EINVAL for a bad address. Free with sf_redis_free. */
 int sf_redis_open(sf_redis **out, const char *addr, sf_error *err);
 void sf_redis_free(sf_redis *r);
+
+/* After a write that must survive the loss of the master (a job's creation, a reservation, a
+ * result's commit, a token, an account): when this connection's Redis is found through
+ * sentinels ("sentinel://host:port,.../name"), wait until a replica has every write made on it
+ * so far (WAIT 1, at most 2 s). Call it right after the write, with no command between.
+ * Returns 0 (at once, for a single Redis), or SF_EUNAVAIL when no replica confirmed the write:
+ * then it must not be acknowledged (it may still take effect). */
+int sf_redis_durable(sf_redis *r, sf_error *err);
 
 /* Run a command (hiredis format). On success *out is the reply, owned by the caller
  * (freeReplyObject); error replies are returned as codes, never in *out. */

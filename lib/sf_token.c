@@ -111,6 +111,8 @@ int sf_token_create(sf_redis *r, const char *user, const char *note, char *out, 
     if (rc)
         return rc;
     freeReplyObject(reply);
+    if ((rc = sf_redis_durable(r, err)))
+        return rc;
     if (created_out)
         memcpy(created_out, created, sizeof(created));
     return 0;

@@ -232,7 +232,7 @@ static const char START_SCRIPT[] = RESV_LUA_MAY_USE NODES_LUA_MAINTENANCE SF_FEE
     "local node_job, lastjob, running, req, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
     "local node, user, nonce = ARGV[1], ARGV[2], ARGV[3]\n"
     "local seen = redis.call('GET', req)\n"
-    "if seen then return seen end\n"
+    "if seen then redis.call('SET', req, seen, 'KEEPTTL') return seen end\n"
     "local why = nodes_maintenance_refusal(node, user) or resv_refusal(node, user)\n"
     "if why then return redis.error_reply('409 ' .. why) end\n"
     "local busy = redis.call('GET', node_job)\n"
@@ -417,6 +417,10 @@ int jobs_store_start(sf_redis *r, const jobs_new *job, char *uid, sf_error *err)
     free(record);
     if (rc)
         return rc;
+    if ((rc = sf_redis_durable(r, err))) {
+        freeReplyObject(reply);
+        return rc;
+    }
     const char *got = sf_reply_str(reply);
     if (!got || !jobs_uid_valid(got))
         rc = sf_fail(err, SF_EINTERNAL, "starting a job on %s gave no job uid", job->node_id);
@@ -435,7 +439,7 @@ int jobs_store_start(sf_redis *r, const jobs_new *job, char *uid, sf_error *err)
 static const char QUEUE_SCRIPT[] =
     SF_FEED_LUA "local req, seq, queued = KEYS[1], KEYS[2], KEYS[3]\n"
                 "local seen = redis.call('GET', req)\n"
-                "if seen then return seen end\n"
+                "if seen then redis.call('SET', req, seen, 'KEEPTTL') return seen end\n"
                 "local n = redis.call('INCR', seq)\n"
                 "local uid = '/' .. ARGV[1] .. '/' .. ARGV[2] .. '/' .. string.format('%d', n)\n"
                 "local job = 'sf:job:' .. uid\n"
@@ -545,6 +549,10 @@ int jobs_store_queue(sf_redis *r, const jobs_new *job, char *uid, sf_error *err)
     free(record);
     if (rc)
         return rc;
+    if ((rc = sf_redis_durable(r, err))) {
+        freeReplyObject(reply);
+        return rc;
+    }
     const char *got = sf_reply_str(reply);
     if (!got || !jobs_uid_valid(got))
         rc = sf_fail(err, SF_EINTERNAL, "queueing a job gave no job uid");

@@ -34,6 +34,7 @@ static const char CREATE_SCRIPT[] = LUA_COMMON NODES_LUA_MAINTENANCE
     "local out = {}\n"
     "local done = redis.call('GET', KEYS[3 * n + 3])\n"
     "if done then\n"
+    "  redis.call('SET', KEYS[3 * n + 3], done, 'KEEPTTL')\n"
     "  for id in string.gmatch(done, '%d+') do\n"
     "    local v = resv_view(id)\n"
     "    if v then out[#out + 1] = v end\n"
@@ -358,7 +359,9 @@ int resv_create(sf_redis *r, const resv_new *req, resv_views *out, sf_error *err
         args[nkeys + 4 + i] = req->node_ids[i];
     redisReply *reply;
     rc = sf_redis_eval(r, CREATE_SCRIPT, &reply, err, (int)nkeys, (int)nargs, args, NULL);
-    if (!rc)
+    if (!rc && (rc = sf_redis_durable(r, err)))
+        freeReplyObject(reply);
+    else if (!rc)
         rc = views_parse(reply, req->user, out, err);
 cleanup:
     free(keys);

@@ -55,7 +55,10 @@ static const char *const UPLOAD_LUA =
 static const char *const COMMIT_LUA =
     SF_FEED_LUA "local v = redis.call('HMGET', KEYS[1], 'result_id', 'state')\n"
                 "if not v[1] then return false end\n"
-                "if v[2] == 'done' then return v[1] end\n"
+                "if v[2] == 'done' then\n"
+                "  redis.call('HSET', KEYS[1], 'state', 'done')\n"
+                "  return v[1]\n"
+                "end\n"
                 "local id = v[1]\n"
                 "redis.call('HSET', 'sf:res:r:' .. id, 's', ARGV[1], 'd', ARGV[2])\n"
                 "redis.call('ZADD', 'sf:res:date', ARGV[3], id)\n"
@@ -280,7 +283,8 @@ int res_store_commit(sf_redis *r, const char *upload_id, const Stbfarm__ResultMe
     snprintf(ttl, sizeof(ttl), "%lld", (long long)done_ttl_s);
     const char *args[] = {key, (const char *)s, (const char *)d, start, ttl};
     size_t lens[] = {strlen(key), slen, dlen, strlen(start), strlen(ttl)};
-    if ((rc = sf_redis_eval(r, COMMIT_LUA, &v, err, 1, 5, args, lens)))
+    if ((rc = sf_redis_eval(r, COMMIT_LUA, &v, err, 1, 5, args, lens)) ||
+        (rc = sf_redis_durable(r, err)))
         goto cleanup;
     const char *id = sf_reply_str(v);
     if (!id)

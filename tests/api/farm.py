@@ -63,6 +63,26 @@ def free_port():
         return s.getsockname()[1]
 
 
+def farm_pids(data, binary=""):
+    """{pid: command line} of every process of the farm in data whose command line holds
+    binary: its command line or its environment names the data directory (other farms on the
+    machine are left alone)."""
+    out = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmdline = f.read()
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                environ = f.read()
+        except OSError:
+            continue
+        if binary.encode() in cmdline and (data.encode() in cmdline or data.encode() in environ):
+            out[int(pid)] = cmdline.replace(b"\0", b" ").decode("utf-8", "replace")
+    return out
+
+
 def wait_until(fn, timeout=20.0, interval=0.05, what="condition"):
     end = time.monotonic() + timeout
     last = None

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from farm import REPO, free_port, wait_until
+from farm import REPO, farm_pids, free_port, wait_until
 from sse import Stream
 
 STBFARM = os.path.join(REPO, "stbfarm")
@@ -34,25 +34,6 @@ def launched(tmp_path):
     url, token = parse_ready(r.stdout)
     yield data, port, url, token
     run("down", "--data", data)
-
-
-def farm_pids(data, binary=""):
-    """The processes of the farm in data (their command line or environment names it): other
-    farms on the machine, other engineers' included, are left alone."""
-    pids = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                cmdline = f.read()
-            with open("/proc/%s/environ" % pid, "rb") as f:
-                environ = f.read()
-        except OSError:
-            continue
-        if binary.encode() in cmdline and (data.encode() in cmdline or data.encode() in environ):
-            pids.append(int(pid))
-    return pids
 
 
 def test_up_detach_prints_url_and_token_and_serves_nodes(launched):
@@ -147,7 +128,7 @@ def test_users_are_added_changed_and_removed(launched, tmp_path):
 def test_crashed_child_is_logged_and_restarted(launched):
     data, port, url, token = launched
     h = {"Authorization": "token " + token}
-    pids = farm_pids(data, "services/nodes/stbfarm-nodes")
+    pids = list(farm_pids(data, "services/nodes/stbfarm-nodes"))
     assert len(pids) == 1
     os.kill(pids[0], signal.SIGKILL)
     wait_until(lambda: "nodes0 exited" in open(os.path.join(data, "logs", "supervisor.log")).read(),

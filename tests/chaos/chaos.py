@@ -31,7 +31,7 @@ import requests
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "api"))
 
-from farm import REPO, SANITIZER_MARKS, commit_files, free_port  # noqa: E402
+from farm import REPO, SANITIZER_MARKS, commit_files, farm_pids, free_port  # noqa: E402
 
 STBFARM = os.path.join(REPO, "stbfarm")
 NODES = ("stb-tester-000000000001", "stb-tester-000000000002")
@@ -80,25 +80,6 @@ T0 = time.monotonic()
 
 
 # ---- the farm's processes ----
-
-def farm_pids(data):
-    """{pid: command line} of every process of the farm in data: its command line or its
-    environment names the data directory (other farms on the machine are left alone)."""
-    out = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                cmdline = f.read()
-            with open("/proc/%s/environ" % pid, "rb") as f:
-                environ = f.read()
-        except OSError:
-            continue
-        if data.encode() in cmdline or data.encode() in environ:
-            out[int(pid)] = cmdline.replace(b"\0", b" ").decode("utf-8", "replace")
-    return out
-
 
 def pids_by_kind(data):
     """{kind: [pid, ...]} of the farm's processes the killer may pick. Only processes still
