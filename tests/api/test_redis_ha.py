@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from farm import REPO, farm_pids, free_port, wait_until
+from farm import BUILD, REPO, farm_pids, free_port, wait_until
 
 STBFARM = os.path.join(REPO, "stbfarm")
 NODE = "stb-tester-000000000001"
@@ -27,7 +27,8 @@ def ha(tmp_path_factory):
     port = free_port()
     r = subprocess.run([STBFARM, "up", "--redis-ha", "--detach", "--data", data, "--port",
                         str(port), "--nodes", "1", "--rate-limit", "off"],
-                       capture_output=True, text=True, timeout=300)
+                       capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, STBF_FARM_BUILD=BUILD))
     assert r.returncode == 0, r.stderr
     env = dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
     farm = HaFarm(data, env["STBF_URL"], env["STBF_TOKEN"])
