@@ -143,7 +143,7 @@ class Load:
             r = self.call("POST", "/api/v2/tokens", (200, 201), json={"note": "failover"})
             if r is not None:
                 self.note("token", r.json()["token"])
-            time.sleep(0.1)
+            time.sleep(0.3)  # a user has at most 200 tokens
 
     def jobs(self):
         while not self.stop.is_set():
