@@ -395,8 +395,10 @@ int sf_redis_durable(sf_redis *r, sf_error *err)
         return 0;
     /* Not run(): a fresh connection has written nothing, and its WAIT would prove nothing. */
     if (!r->c)
-        return sf_fail(err, SF_EUNAVAIL, "Redis at %s: the connection was lost before the write "
-                       "was on a replica", r->addr);
+        return sf_fail(err, SF_EUNAVAIL,
+                       "Redis at %s: the connection was lost before the write "
+                       "was on a replica",
+                       r->addr);
     redisReply *reply = redisCommand(r->c, "WAIT 1 %d", WAIT_TIMEOUT_MS);
     int rc = 0;
     if (!reply || reply->type != REDIS_REPLY_INTEGER) {

@@ -48,13 +48,14 @@ int sf_ticker_start(sf_ticker **out, const char *name, sf_tick_fn fn, void *arg,
     pthread_cond_init(&t->cond, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&t->lock, NULL);
+    *out = t; /* before the thread starts: fn may ask sf_ticker_stopping(*out) */
     if (pthread_create(&t->thread, NULL, loop, t)) {
+        *out = NULL;
         pthread_cond_destroy(&t->cond);
         pthread_mutex_destroy(&t->lock);
         free(t);
         return sf_fail(err, SF_EINTERNAL, "cannot start the thread of the %s", name);
     }
-    *out = t;
     return 0;
 }
 

@@ -13,7 +13,8 @@ typedef long (*sf_tick_fn)(void *arg);
 
 typedef struct sf_ticker sf_ticker;
 
-/* Start a thread that calls fn(arg) now, then after each wait it asks for. name is for errors. */
+/* Start a thread that calls fn(arg) now, then after each wait it asks for. name is for errors.
+ * *out is set before fn first runs, so fn may pass it to sf_ticker_stopping. */
 int sf_ticker_start(sf_ticker **out, const char *name, sf_tick_fn fn, void *arg, sf_error *err);
 
 /* Run fn again as soon as the run in progress (if any) ends. Any thread; NULL is ignored. */

@@ -15,12 +15,12 @@
 
 #include "sf_crypto.h"
 #include "sf_log.h"
+#include "sf_ticker.h"
 #include "sf_time.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,19 +36,13 @@ enum {
 struct res_sweep {
     res_state *st;
     sf_redis *redis;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop;
+    sf_ticker *ticker;
     char owner[33];
 };
 
 static int stopping(res_sweep *s)
 {
-    pthread_mutex_lock(&s->mu);
-    int stop = s->stop;
-    pthread_mutex_unlock(&s->mu);
-    return stop;
+    return sf_ticker_stopping(s->ticker);
 }
 
 static void expire(res_sweep *s)
@@ -184,22 +178,11 @@ static void sweep_once(res_sweep *s)
     each_old_entry(s->st->cache_fd, CACHE_AGE_S, drop_cached, s);
 }
 
-static void *run(void *arg)
+static long tick(void *arg)
 {
     res_sweep *s = arg;
-    for (;;) {
-        sweep_once(s);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += s->st->cfg.sweep_secs;
-        pthread_mutex_lock(&s->mu);
-        while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT) {
-        }
-        int stop = s->stop;
-        pthread_mutex_unlock(&s->mu);
-        if (stop)
-            return NULL;
-    }
+    sweep_once(s);
+    return s->st->cfg.sweep_secs * 1000L;
 }
 
 int res_sweep_start(res_sweep **out, res_state *st, const char *redis_addr, sf_error *err)
@@ -210,16 +193,11 @@ int res_sweep_start(res_sweep **out, res_state *st, const char *redis_addr, sf_e
     s->st = st;
     sf_random_hex(16, s->owner);
     int rc = sf_redis_open(&s->redis, redis_addr, err);
+    if (!rc && (rc = sf_ticker_start(&s->ticker, "results sweep", tick, s, err)))
+        sf_redis_free(s->redis);
     if (rc) {
         free(s);
         return rc;
-    }
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    if (pthread_create(&s->thread, NULL, run, s)) {
-        sf_redis_free(s->redis);
-        free(s);
-        return sf_fail(err, SF_EINTERNAL, "cannot start the sweep thread");
     }
     *out = s;
     return 0;
@@ -229,13 +207,7 @@ void res_sweep_stop(res_sweep *s)
 {
     if (!s)
         return;
-    pthread_mutex_lock(&s->mu);
-    s->stop = 1;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->thread, NULL);
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
+    sf_ticker_stop(s->ticker);
     sf_redis_free(s->redis);
     free(s);
 }
