@@ -35,6 +35,7 @@ typedef struct gw_tokens gw_tokens;
 typedef struct gw_config {
     sf_common_config common;
     const char *listen;
+    const char *https_cert; /* PEM: certificate, chain and key; --listen then serves HTTPS */
     const char *public_url;
     const char *rate_limit;
     const char *artifact_rate_limit;
@@ -143,6 +144,15 @@ struct gw_request {
     int status;
     int64_t bytes;
 };
+
+/* Whether the client called us over HTTPS: our own TLS, a public URL that says so, or a
+ * trusted proxy's (the edge's) X-Forwarded-Proto. */
+int gw_request_https(const gw_request *rq);
+
+/* civetweb's library with TLS when cert names a certificate (gw_tls.c); 0 or SF_EINVAL.
+ * gw_tls_check_cert: whether the file holds a certificate and a private key. */
+int gw_tls_init(const char *cert, sf_error *err);
+int gw_tls_check_cert(const char *cert, sf_error *err);
 
 extern const gw_route gw_routes[];
 extern const size_t gw_n_routes;

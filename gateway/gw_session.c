@@ -183,20 +183,6 @@ static int sign_in_limit(gw_request *rq, const char *mode, const char *user, lon
 
 /* ---- the session cookie ---- */
 
-static int https(const gw_request *rq)
-{
-    const char *pub = rq->gw->cfg.public_url;
-    if (pub && !strncasecmp(pub, "https://", 8))
-        return 1;
-    if (rq->ri->is_ssl)
-        return 1;
-    /* X-Forwarded-Proto counts only from a trusted proxy (--trusted-proxies): the edge */
-    if (!gw_conns_trusted(rq->gw->conns, rq->ri->remote_addr))
-        return 0;
-    const char *proto = mg_get_header(rq->conn, "X-Forwarded-Proto");
-    return proto && !strcasecmp(proto, "https");
-}
-
 /* A Set-Cookie header line for value (NULL: delete the cookie). */
 static void cookie_header(const gw_request *rq, const char *value, long max_age, char *out,
                           size_t len)
@@ -204,7 +190,7 @@ static void cookie_header(const gw_request *rq, const char *value, long max_age,
     snprintf(out, len,
              "Set-Cookie: " GW_SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; "
              "Max-Age=%ld%s\r\nCache-Control: no-store\r\n",
-             value ? value : "", value ? max_age : 0L, https(rq) ? "; Secure" : "");
+             value ? value : "", value ? max_age : 0L, gw_request_https(rq) ? "; Secure" : "");
 }
 
 static cJSON *session_json(const char *user, sf_role role, const char *csrf, int64_t expires_ms)

@@ -102,6 +102,18 @@ static int http_error(struct mg_connection *conn, int status, const char *msg)
     return 0;
 }
 
+int gw_request_https(const gw_request *rq)
+{
+    const char *pub = rq->gw->cfg.public_url;
+    if ((pub && !strncasecmp(pub, "https://", 8)) || rq->ri->is_ssl)
+        return 1;
+    /* X-Forwarded-Proto counts only from a trusted proxy (--trusted-proxies): the edge */
+    if (!gw_conns_trusted(rq->gw->conns, rq->ri->remote_addr))
+        return 0;
+    const char *proto = mg_get_header(rq->conn, "X-Forwarded-Proto");
+    return proto && !strcasecmp(proto, "https");
+}
+
 /* The URL clients use to reach the portal, for the *_url fields: the configured public URL, or
  * else what the client called us by. */
 static void set_base_url(gw_request *rq)
@@ -118,7 +130,8 @@ static void set_base_url(gw_request *rq)
                 safe[n++] = *p;
         }
         safe[n] = '\0';
-        snprintf(rq->base_url, sizeof(rq->base_url), "http://%s", n ? safe : rq->ri->remote_addr);
+        snprintf(rq->base_url, sizeof(rq->base_url), "%s://%s",
+                 gw_request_https(rq) ? "https" : "http", n ? safe : rq->ri->remote_addr);
     }
     size_t n = strlen(rq->base_url);
     while (n > 0 && rq->base_url[n - 1] == '/')
@@ -265,6 +278,12 @@ static int check_config(gw_state *gw)
                         "so that long polls cannot take every worker\n");
         return 2;
     }
+    sf_error cert_err = SF_ERROR_INIT;
+    if (gw->cfg.https_cert && *gw->cfg.https_cert &&
+        gw_tls_check_cert(gw->cfg.https_cert, &cert_err)) {
+        fprintf(stderr, "stbfarm-gateway: %s\n", cert_err.msg);
+        return 2;
+    }
     if (gw->cfg.token_cache_secs < 0 || gw->cfg.token_cache_secs > 86400) {
         fprintf(stderr, "stbfarm-gateway: --token-cache-secs takes 0 to 86400\n");
         return 2;
@@ -307,6 +326,10 @@ int main(int argc, char **argv)
         SF_COMMON_OPTIONS(&c->common, "128"),
         {"listen", "STBF_LISTEN", SF_OPT_STR, "127.0.0.1:8080", "HTTP address (host:port)",
          &c->listen},
+        {"https-cert", "STBF_HTTPS_CERT", SF_OPT_STR, NULL,
+         "a PEM file with the certificate, its chain and its private key: --listen serves "
+         "HTTPS only",
+         &c->https_cert},
         {"public-url", "STBF_PUBLIC_URL", SF_OPT_STR, NULL,
          "URL clients reach the portal at, for *_url fields (default: from the Host header)",
          &c->public_url},
@@ -429,8 +452,12 @@ int main(int argc, char **argv)
     /* civetweb's request_timeout_ms is a deadline for the request's head (and body), counted
      * from its first byte; keep-alive waits have keep_alive_timeout_ms */
     snprintf(header_timeout, sizeof(header_timeout), "%ld", c->header_timeout_ms);
+    /* HTTPS: the port says so ("s"); TLS 1.2 at least */
+    int https = c->https_cert && *c->https_cert;
+    char listen[300];
+    snprintf(listen, sizeof(listen), "%s%s", c->listen, https ? "s" : "");
     const char *mg_options[] = {"listening_ports",
-                                c->listen,
+                                listen,
                                 "num_threads",
                                 threads,
                                 "enable_keep_alive",
@@ -445,6 +472,10 @@ int main(int argc, char **argv)
                                 "no",
                                 "tcp_nodelay", /* headers and body are separate writes */
                                 "1",
+                                https ? "ssl_certificate" : NULL,
+                                c->https_cert,
+                                "ssl_protocol_version",
+                                "4",
                                 NULL};
     struct mg_callbacks callbacks = {0};
     callbacks.init_thread = init_thread;
@@ -452,7 +483,11 @@ int main(int argc, char **argv)
     callbacks.log_message = log_message;
     callbacks.http_error = http_error;
     callbacks.connection_close = connection_close;
-    mg_init_library(0);
+    if (gw_tls_init(c->https_cert, &err)) {
+        fprintf(stderr, "stbfarm-gateway: %s\n", err.msg);
+        sf_error("%s", err.msg);
+        goto cleanup;
+    }
     ctx = mg_start(&callbacks, gw, mg_options);
     if (!ctx) {
         fprintf(stderr, "stbfarm-gateway: cannot listen on %s (is the port in use?)\n", c->listen);

@@ -57,10 +57,21 @@ def binary(name):
     return os.path.join(BUILD, BINARIES[name])
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port, never one this process handed out before: the kernel may offer a
+    port again until its first taker binds it."""
+    if len(_handed_out) > 10000:
+        _handed_out.clear()
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def farm_pids(data, binary=""):
@@ -167,8 +178,17 @@ class Farm:
 
     def __init__(self, services=None, replicas=None, gateways=1, brokers=1, gateway_args=(),
                  service_args=None, env=None, nodes=0, test_pack=None, metrics=False,
-                 broker_urls=None, node_args=None, prefix=None, redis_acl=False):
+                 broker_urls=None, node_args=None, prefix=None, redis_acl=False, https=False):
         self.dir = tempfile.mkdtemp(prefix="sf", dir="/tmp")
+        # https: the gateways serve HTTPS (--https-cert) with a certificate of an authority of
+        # the farm's own (./stbfarm https-cert), which clients verify (self.verify)
+        self.verify = True
+        self.https_cert = None
+        if https:
+            out = dict(line.split("=", 1) for line in
+                       stbfarm("https-cert", "--data", self.dir).stdout.split())
+            self.https_cert, self.verify = out["STBF_HTTPS_CERT"], out["STBF_CA_CERT"]
+            gateway_args = list(gateway_args) + ["--https-cert", self.https_cert]
         self.test_pack = test_pack
         self.services = tuple(services if services is not None else self.SERVICES)
         self.replicas = dict(replicas or {})
@@ -356,7 +376,8 @@ class Farm:
                    .status_code == 200, timeout, what="node %d online with video" % n)
 
     def wait_healthy(self, i=0, timeout=20):
-        wait_until(lambda: requests.get(self.url_of(i) + "/healthz", timeout=2).status_code == 200,
+        wait_until(lambda: requests.get(self.url_of(i) + "/healthz", timeout=2,
+                                        verify=self.verify).status_code == 200,
                    timeout, what="gateway %d healthy" % i)
 
     def stop(self):
@@ -370,7 +391,9 @@ class Farm:
                 errors.append(str(e))
             if p.proc is not None and p.proc.returncode not in (0, -signal.SIGKILL, None) \
                     and key != "redis":
-                errors.append("%s exited with %s" % (key, p.proc.returncode))
+                tail = "\n".join(p.log().splitlines()[-20:])  # a panic says why here
+                errors.append("%s exited with %s; its log ends:\n%s"
+                              % (key, p.proc.returncode, tail))
         for key, p in self.procs.items():
             text = p.log()
             if any(m in text for m in SANITIZER_MARKS):
@@ -392,7 +415,7 @@ class Farm:
     # ---- clients ----
 
     def url_of(self, i=0):
-        return "http://127.0.0.1:%d" % self.ports[i]
+        return "%s://127.0.0.1:%d" % ("https" if self.https_cert else "http", self.ports[i])
 
     @property
     def url(self):
@@ -415,7 +438,7 @@ class Farm:
         return self.tokens[user]
 
     def session(self, user="alice", gateway=0):
-        s = Session(self.url_of(gateway), self.token("openapi-reader"))
+        s = Session(self.url_of(gateway), self.token("openapi-reader"), verify=self.verify)
         s.headers["Authorization"] = "token " + self.token(user)
         return s
 
@@ -449,7 +472,7 @@ class Farm:
     def portal(self, name, role="write", gateway=0):
         """A Session signed in to the portal as a browser is: the session cookie, and the
         session's CSRF token in the header every change needs."""
-        s = Session(self.url_of(gateway), self.token("openapi-reader"))
+        s = Session(self.url_of(gateway), self.token("openapi-reader"), verify=self.verify)
         r = s.post("/api/v2/session", json={"username": name, "password": self.user(name, role)})
         if r.status_code != 200:
             raise AssertionError("sign-in as %s: %d %s" % (name, r.status_code, r.text))
@@ -539,9 +562,10 @@ class Session(requests.Session):
 
     checkers = {}  # base URL -> Checker: one document per gateway
 
-    def __init__(self, base, doc_token=None):
+    def __init__(self, base, doc_token=None, verify=True):
         super().__init__()
         self.base = base
+        self.verify = verify  # True, or the authority an HTTPS farm's certificate chains to
         self.doc_token = doc_token  # fetches the document: a token of its own, so that the
         # fetch counts against no rate limit a test measures
 
@@ -552,7 +576,8 @@ class Session(requests.Session):
                 return None
             try:
                 r = requests.get(self.base + "/api/v2/openapi.json", timeout=30,
-                                 headers={"Authorization": "token " + self.doc_token})
+                                 headers={"Authorization": "token " + self.doc_token},
+                                 verify=self.verify)
             except requests.RequestException:
                 return None
             if r.status_code != 200:
@@ -564,6 +589,8 @@ class Session(requests.Session):
         if url.startswith("/"):
             url = self.base + url
         kwargs.setdefault("timeout", 30)
+        if self.verify is not True:  # requests would let REQUESTS_CA_BUNDLE win over it
+            kwargs.setdefault("verify", self.verify)
         response = super().request(method, url, *args, **kwargs)
         checker = self.checker() if url.startswith(self.base) else None
         if checker:

@@ -4,13 +4,14 @@ and ./stbfarm node enroll make; a node that speaks only for itself, and not at a
 and the rules on which links a process may open at all."""
 
 import os
+import shutil
 import socket
 import subprocess
 
 import pytest
 
 import nethost
-from farm import Farm, Pki, binary, wait_until
+from farm import REPO, Farm, Pki, Process, binary, wait_until
 from results_push import push, record
 
 NODE = Farm.node_id(1)
@@ -29,6 +30,8 @@ def free_port_block(n):
             for p in range(first, first + n):
                 t = socket.socket()
                 socks.append(t)
+                # as nng binds: a port that only has connections in TIME_WAIT is free
+                t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 t.bind(("127.0.0.1", p))
             return first
         except OSError:
@@ -153,6 +156,100 @@ def test_a_revoked_node_is_refused_at_once_and_a_new_enrolment_lets_it_back(tls_
     agent.stop()
     tls_farm.start_nodesvc(1)
     tls_farm.wait_node(1)
+
+
+# ---- the agent as deploy/stbfarm-nodesvc@.service runs it ----
+
+UNIT = os.path.join(REPO, "deploy", "stbfarm-nodesvc@.service")
+UNIT_ENV = os.path.join(REPO, "deploy", "nodesvc.env.example")
+
+
+def unit_settings(path=UNIT):
+    """{key: [values]} of the unit's [Service] section."""
+    out, section = {}, None
+    for line in open(path):
+        line = line.strip()
+        if line.startswith("["):
+            section = line
+        elif section == "[Service]" and "=" in line and not line.startswith("#"):
+            k, v = line.split("=", 1)
+            out.setdefault(k, []).append(v)
+    return out
+
+
+def env_file(path):
+    return dict(line.strip().split("=", 1) for line in open(path)
+                if line.strip() and not line.startswith("#"))
+
+
+def test_the_shipped_unit_is_valid_and_names_only_real_settings(tmp_path):
+    help_text = subprocess.run([binary("nodesvc"), "--help"], capture_output=True,
+                               text=True).stdout + subprocess.run(
+        [binary("nodesvc"), "--help"], capture_output=True, text=True).stderr
+    unit = unit_settings()
+    names = [v.split("=", 1)[0] for v in unit["Environment"]] + list(env_file(UNIT_ENV))
+    for name in names:
+        assert "(%s," % name in help_text, "%s is no setting of stbfarm-nodesvc" % name
+    assert unit["ExecStart"] == ["/usr/local/bin/stbfarm-nodesvc"]  # cmake --install's
+    assert unit["User"] == ["stbfarm"] and unit["NoNewPrivileges"] == ["yes"]
+    assert unit["Restart"] == ["always"]
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("no systemd-analyze here")
+    text = open(UNIT).read().replace("/usr/local/bin/stbfarm-nodesvc",
+                                     os.path.abspath(binary("nodesvc")))
+    copy = tmp_path / "stbfarm-nodesvc@.service"
+    copy.write_text(text)
+    r = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True, text=True)
+    assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+
+
+def test_an_agent_started_as_the_unit_does_serves_its_node_over_tls(tls_farm, tmp_path):
+    """The unit's environment (instance %i = the node's id), then the node's settings file,
+    as systemd gives them: nothing on the command line. The file's addresses are this test's."""
+    f, n = tls_farm, 2
+    node = f.node_id(n)
+    f.pki.enroll(node)
+    f.start_vstb(n)
+    paths = {"/etc/stbfarm/tls/" + node: f.pki.node(node),
+             "/var/lib/stbfarm/nodes/" + node: str(tmp_path / "work"),
+             "/usr/local/share/stbfarm/python": os.path.join(REPO, "nodesvc", "python")}
+    env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8"}
+    for item in unit_settings()["Environment"]:
+        k, v = item.replace("%i", node).split("=", 1)
+        for unit_path, here in paths.items():
+            if v == unit_path or v.startswith(unit_path + "/"):
+                v = here + v[len(unit_path):]
+        env[k] = v
+    settings = env_file(UNIT_ENV)
+    agent_port = free_port_block(1)
+    settings.update({
+        "STBF_BROKER": "tls+tcp://127.0.0.1:%d" % f.broker_port,
+        "STBF_NODE_LISTEN": "tls+tcp://127.0.0.1:%d" % agent_port,
+        "STBF_NODE_ADVERTISE": "tls+tcp://127.0.0.1:%d" % agent_port,
+        "STBF_VIDEO_SOURCE": "unix:" + f.vstb_socket(n, "video"),
+        "STBF_VIDEO_FORMAT": "mpjpeg",
+        "STBF_LIRCD": f.vstb_socket(n, "lirc"),
+        "STBF_TEST_PACK": f.env["STBF_TEST_PACK"],
+    })
+    del settings["STBF_VIDEO_OPTIONS"]  # a V4L2 device's
+    env.update(settings)
+    os.makedirs(env["STBF_NODE_WORK_DIR"], mode=0o700)
+    key = "nodesvc%d" % n
+    f.procs[key] = Process(key, [binary("nodesvc")], env,
+                           os.path.join(f.dir, key + ".log")).start()
+    try:
+        f.wait_node(n)
+        s = f.session()
+        r = s.post("/api/v2/nodes/%s/press" % node, json={"key": "KEY_OK"})
+        assert r.status_code == 200, r.text
+        job, results = f.run_job(s, ["tests/examples.py::test_that_the_epg_is_populated"],
+                                 node=n)
+        assert len(results) == 1 and results[0]["result"] in ("pass", "fail"), results
+        assert "listening on tls+tcp://127.0.0.1:%d" % agent_port in f.proc(key).log()
+    finally:
+        f.proc(key).stop()
+        f.proc("vstb%d" % n).stop()
+        f.pki.revoke(node)
 
 
 def check_config(*args, env=None):
