@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Load <the gateway's directory>/../lib/stbfarm/libstbfarm-civetweb-NAME.so. */
@@ -36,6 +37,12 @@ int gw_tls_check_cert(const char *cert, sf_error *err)
         return sf_fail(err, SF_EINVAL,
                        "--https-cert %s: it must hold the certificate (and its chain) and the "
                        "private key, in PEM",
+                       cert);
+    struct stat st;
+    if (stat(cert, &st) || (st.st_mode & 077))
+        return sf_fail(err, SF_EINVAL,
+                       "--https-cert %s: its group or others can read its private key "
+                       "(chmod 600 it)",
                        cert);
     return 0;
 }

@@ -173,6 +173,16 @@ def test_the_gateway_refuses_a_certificate_file_without_a_key(tmp_path):
     r = subprocess.run([binary("gateway"), "--check-config", "--https-cert",
                         str(tmp_path / "missing.pem")], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "cannot read it" in r.stderr
+    # a key others can read is refused, as a link's is
+    shutil.copy(out["STBF_HTTPS_CERT"], str(tmp_path / "open.pem"))
+    os.chmod(str(tmp_path / "open.pem"), 0o644)
+    r = subprocess.run([binary("gateway"), "--check-config", "--https-cert",
+                        str(tmp_path / "open.pem")], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "chmod 600" in r.stderr, r.stderr
+    os.chmod(str(tmp_path / "open.pem"), 0o600)
+    r = subprocess.run([binary("gateway"), "--check-config", "--https-cert",
+                        str(tmp_path / "open.pem")], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
 
 
 def test_the_edge_reaches_https_gateways_only_with_the_authority_it_trusts(https_farm):
