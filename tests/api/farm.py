@@ -215,7 +215,7 @@ class Farm:
             "STBF_BROKER": ",".join(self.brokers),
             "STBF_ARTIFACTS": self.artifacts,
             "STBF_LOG_LEVEL": "info",
-            "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1",
+            "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1:handle_abort=1",  # abort(): a stack
             "LSAN_OPTIONS": "suppressions=" + os.path.join(REPO, "tests", "lsan.supp"),
             "UBSAN_OPTIONS": "print_stacktrace=1",
             "STBF_TEST_PACK_CACHE": os.path.join(self.dir, "tp-cache"),

@@ -106,7 +106,7 @@ class Stbfarm:
         self.data = tempfile.mkdtemp(prefix="sfchaos", dir="/tmp")
         self.port = free_port()
         self.env = dict(os.environ, STBF_FARM_BUILD=build,
-                        ASAN_OPTIONS="abort_on_error=0:detect_leaks=1",
+                        ASAN_OPTIONS="abort_on_error=0:detect_leaks=1:handle_abort=1",
                         LSAN_OPTIONS="suppressions=" + os.path.join(REPO, "tests", "lsan.supp"),
                         UBSAN_OPTIONS="print_stacktrace=1")
         self.url = "http://127.0.0.1:%d" % self.port
