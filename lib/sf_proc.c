@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -19,13 +20,21 @@ void sf_stop_block(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
+static atomic_int stopping;
+
 int sf_stop_wait(const sigset_t *set)
 {
     int sig = 0;
     while (sigwait(set, &sig) != 0)
         ;
+    atomic_store(&stopping, 1);
     sf_info("stopping on signal %d", sig);
     return sig;
+}
+
+int sf_stopping(void)
+{
+    return atomic_load(&stopping);
 }
 
 int sf_send_all(int fd, const void *data, size_t len)

@@ -11,8 +11,10 @@
  * that went away is an error return, not the death of the process. */
 void sf_stop_block(sigset_t *set);
 
-/* Wait for a stop signal, log it, and return it. */
+/* Wait for a stop signal, log it, and return it. From then on sf_stopping() is 1: the process
+ * is on its way out. */
 int sf_stop_wait(const sigset_t *set);
+int sf_stopping(void);
 
 /* Send all len bytes to the socket fd (retrying on EINTR, never raising SIGPIPE). 0, or -1 when
  * the peer went away. */

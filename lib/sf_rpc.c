@@ -4,6 +4,7 @@
 #include "sf_link.h"
 #include "sf_log.h"
 #include "sf_metrics.h"
+#include "sf_proc.h"
 #include "sf_time.h"
 
 #include <nng/nng.h>
@@ -47,7 +48,16 @@ struct sf_rpc_client {
     char name[64]; /* what the caller talks to, for error messages */
     dialers dials;
     sf_metric_family *calls, *latency;
+    struct sf_rpc_client *parked_next;
 };
+
+/* Clients freed once the process is stopping (sf_stopping): kept, socket open, until the
+ * process exits. nng 1.5 can panic ("pthread_mutex_lock: Invalid argument", in one of its own
+ * threads) when a socket closes while its dialer redials a peer that is gone, which is what
+ * every client to a node agent or broker stopped before us is doing at that point; a process
+ * that exits needs no socket closed. Reachable from here, so no leak is reported. */
+static pthread_mutex_t parked_lock = PTHREAD_MUTEX_INITIALIZER;
+static sf_rpc_client *parked;
 
 /* The metrics of either side: calls by service, method and status ("unavailable": no answer;
  * "dropped": the caller had given up), and their latency. */
@@ -277,6 +287,13 @@ void sf_rpc_client_free(sf_rpc_client *c)
 {
     if (!c)
         return;
+    if (sf_stopping()) {
+        pthread_mutex_lock(&parked_lock);
+        c->parked_next = parked;
+        parked = c;
+        pthread_mutex_unlock(&parked_lock);
+        return;
+    }
     nng_close(c->sock);
     dialers_fini(&c->dials);
     free(c);

@@ -17,7 +17,8 @@ import requests
 from farm import BUILD, REPO, farm_pids, free_port, wait_until
 
 STBFARM = os.path.join(REPO, "stbfarm")
-NODE = "stb-tester-000000000001"
+NODE = "stb-tester-000000000001"  # jobs queue on it
+HELD = "stb-tester-000000000002"  # reservations: never waiting behind the queue of jobs
 CASE = "tests/menu.py::test_that_back_closes_the_menu"
 
 
@@ -26,7 +27,7 @@ def ha(tmp_path_factory):
     data = str(tmp_path_factory.mktemp("ha") / "data")
     port = free_port()
     r = subprocess.run([STBFARM, "up", "--redis-ha", "--detach", "--data", data, "--port",
-                        str(port), "--nodes", "1", "--rate-limit", "off"],
+                        str(port), "--nodes", "2", "--rate-limit", "off"],
                        capture_output=True, text=True, timeout=300,
                        env=dict(os.environ, STBF_FARM_BUILD=BUILD))
     assert r.returncode == 0, r.stderr
@@ -86,14 +87,14 @@ class HaFarm:
 
 class Load:
     """Clients that keep writing: reservations made and ended, tokens made, jobs queued. Each
-    write acknowledged (2xx) is in a ledger with its time; every other answer must be a JSON
-    503 (or the 409 of a node that is busy)."""
+    write acknowledged (2xx) is in a ledger with the time its request was sent; every other
+    answer must be a JSON 503 (or the 409 of a node that is busy)."""
 
     def __init__(self, farm):
         self.farm = farm
         self.stop = threading.Event()
         self.lock = threading.Lock()
-        self.acked = []  # (time, kind, id)
+        self.acked = []  # (time sent, kind, id)
         self.refused = []  # (time, status, body)
         self.threads = [threading.Thread(target=f, daemon=True)
                         for f in (self.reservations, self.tokens, self.jobs)]
@@ -109,6 +110,8 @@ class Load:
             t.join(60)
 
     def call(self, method, path, ok, **kw):
+        """The answer, with r.sent the time the request went; None when refused."""
+        sent = time.time()
         try:
             r = requests.request(method, self.farm.url + path, headers=self.farm.headers(),
                                  timeout=30, **kw)
@@ -120,19 +123,21 @@ class Load:
             with self.lock:
                 self.refused.append((time.time(), r.status_code, r.text[:300]))
             return None
+        r.sent = sent
         return r
 
-    def note(self, kind, ident):
+    def note(self, r, kind, ident):
+        """r, an answer of call(), acknowledged a write of kind."""
         with self.lock:
-            self.acked.append((time.time(), kind, ident))
+            self.acked.append((r.sent, kind, ident))
 
     def reservations(self):
         while not self.stop.is_set():
             r = self.call("POST", "/api/v2/reservations", (200, 201),
-                          json={"node_ids": [NODE], "message": "failover"})
+                          json={"node_ids": [HELD], "message": "failover"})
             if r is not None:
                 rid = r.json()["reservations"][0]["reservation_id"]
-                self.note("reservation", rid)
+                self.note(r, "reservation", rid)
                 while not self.stop.is_set() and self.call(
                         "DELETE", "/api/v2/reservations/%d" % rid, (200, 204)) is None:
                     time.sleep(0.2)
@@ -142,7 +147,7 @@ class Load:
         while not self.stop.is_set():
             r = self.call("POST", "/api/v2/tokens", (200, 201), json={"note": "failover"})
             if r is not None:
-                self.note("token", r.json()["token"])
+                self.note(r, "token", r.json()["token"])
             time.sleep(0.3)  # a user has at most 200 tokens
 
     def jobs(self):
@@ -151,10 +156,12 @@ class Load:
                           json={"node_id": NODE, "test_pack_revision": "master",
                                 "test_cases": [CASE], "queue": True})
             if r is not None:
-                self.note("job", r.json()["job_uid"])
+                self.note(r, "job", r.json()["job_uid"])
             time.sleep(0.5)
 
     def since(self, t):
+        """The writes acknowledged of requests sent after t: one in flight at the kill may have
+        been acknowledged by the old master before it died."""
         with self.lock:
             return [a for a in self.acked if a[0] > t]
 
@@ -184,7 +191,8 @@ def test_sigkill_of_the_master_under_load_loses_nothing_acknowledged(ha):
         wait_until(lambda: {a[1] for a in load.since(killed)} >= {"reservation", "token"}, 60,
                    what="writes acknowledged again after the master's death")
         back = min(a[0] for a in load.since(killed)) - killed
-        print("first write acknowledged %.1f s after the master's SIGKILL" % back)
+        print("the first write acknowledged after the master's SIGKILL was sent %.1f s after it"
+              % back)
         assert ha.master() != (host, port)
         time.sleep(3)
     # every client error was a clear JSON 503 while there was no master, or a busy node
