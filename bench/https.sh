@@ -7,19 +7,10 @@
 #
 #   bench/https.sh [SECONDS] [CONNS]      (defaults: 10 s, 4 connections)
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECS=${1:-10}
 CONNS=${2:-4}
-command -v wrk >/dev/null || { echo "bench: needs wrk (apt-get install wrk)" >&2; exit 1; }
-
-DATA=$(mktemp -d /tmp/sfbench.XXXXXX)
-free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-cleanup() {
-  "$ROOT/stbfarm" down --data "$DATA/http" >/dev/null 2>&1 || true
-  "$ROOT/stbfarm" down --data "$DATA/https" >/dev/null 2>&1 || true
-  rm -rf "$DATA"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # requests/s of wrk against the farm started with name and the flags after it; $KEEP: 1 for
 # keep-alive, 0 for a connection per request
@@ -40,8 +31,7 @@ start() {
   local name=$1
   shift
   local out
-  out=$("$ROOT/stbfarm" up --detach --data "$DATA/$name" --port "$(free_port)" --nodes 0 \
-    --rate-limit off "$@" 2>/dev/null)
+  out=$(bench_up "$name" --nodes 0 --rate-limit off "$@")
   URL=$(sed -n 's/^STBF_URL=//p' <<<"$out")
   (umask 077 && sed -n 's/^STBF_TOKEN=//p' <<<"$out" >"$DATA/$name.token")
 }
@@ -49,7 +39,7 @@ start() {
 start http
 http_keep=$(rate http 1)
 http_new=$(rate http 0)
-"$ROOT/stbfarm" down --data "$DATA/http" >/dev/null 2>&1
+bench_down http
 start https --https
 https_keep=$(rate https 1)
 https_new=$(rate https 0)

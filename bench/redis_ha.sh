@@ -12,34 +12,24 @@
 #
 #   bench/redis_ha.sh [SECONDS] [CLIENTS] [KILLS]      (defaults: 10 s, 2 clients, 3 kills)
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECS=${1:-10}
 CLIENTS=${2:-2}
 KILLS=${3:-3}
-command -v wrk >/dev/null || { echo "bench: needs wrk (apt-get install wrk)" >&2; exit 1; }
-
-DATA=$(mktemp -d /tmp/sfbench.XXXXXX)
-free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-cleanup() {
-  "$ROOT/stbfarm" down --data "$DATA/single" >/dev/null 2>&1 || true
-  "$ROOT/stbfarm" down --data "$DATA/ha" >/dev/null 2>&1 || true
-  rm -rf "$DATA"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # cycles/s of the reservations load on a farm started with $@
 reservations_rate() {
   local name=$1
   shift
-  eval "$("$ROOT/stbfarm" up --detach --data "$DATA/$name" --port "$(free_port)" \
-    --nodes $((2 * CLIENTS)) --rate-limit off "$@" 2>/dev/null)"
+  eval "$(bench_up "$name" --nodes $((2 * CLIENTS)) --rate-limit off "$@")"
   wrk -t "$CLIENTS" -c "$CLIENTS" -d "${SECS}s" -s "$ROOT/bench/reservations.lua" "$STBF_URL" \
     -- "$STBF_TOKEN" >"$DATA/$name.out" 2>&1 || { cat "$DATA/$name.out" >&2; exit 1; }
   sed -n 's/^cycles=\([0-9]*\) errors=\([0-9]*\) seconds=\([0-9.]*\)$/\1 \2 \3/p' "$DATA/$name.out"
 }
 
 read -r c1 e1 s1 < <(reservations_rate single)
-"$ROOT/stbfarm" down --data "$DATA/single" >/dev/null 2>&1
+bench_down single
 read -r c2 e2 s2 < <(reservations_rate ha --redis-ha)
 awk -v c1="$c1" -v s1="$s1" -v c2="$c2" -v s2="$s2" -v e="$((e1 + e2))" -v k="$CLIENTS" 'BEGIN {
   printf "redis_ha bench: %d clients reserving 2 nodes and ending both, %.0f s each\n", k, s1
