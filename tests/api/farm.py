@@ -60,6 +60,12 @@ def binary(name):
 _handed_out = set()
 
 
+def ready_env(text):
+    """The NAME=value lines ./stbfarm prints (up: STBF_URL, STBF_TOKEN...; https-cert), as a
+    dict."""
+    return dict(line.split("=", 1) for line in text.strip().splitlines() if "=" in line)
+
+
 def free_port():
     """A free loopback port, never one this process handed out before: the kernel may offer a
     port again until its first taker binds it."""
@@ -185,8 +191,7 @@ class Farm:
         self.verify = True
         self.https_cert = None
         if https:
-            out = dict(line.split("=", 1) for line in
-                       stbfarm("https-cert", "--data", self.dir).stdout.split())
+            out = ready_env(stbfarm("https-cert", "--data", self.dir).stdout)
             self.https_cert, self.verify = out["STBF_HTTPS_CERT"], out["STBF_CA_CERT"]
             gateway_args = list(gateway_args) + ["--https-cert", self.https_cert]
         self.test_pack = test_pack

@@ -14,14 +14,10 @@ import warnings
 import pytest
 import requests
 
-from farm import REPO, Farm, binary, free_port, stbfarm, wait_until
+from farm import REPO, Farm, binary, free_port, ready_env, stbfarm, wait_until
 
 STBFARM = os.path.join(REPO, "stbfarm")
 NODE = "stb-tester-000000000001"
-
-
-def ready_env(stdout):
-    return dict(line.split("=", 1) for line in stdout.strip().splitlines() if "=" in line)
 
 
 def plain_http_refused(port):

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from farm import REPO, farm_pids, free_port, wait_until
+from farm import REPO, farm_pids, free_port, ready_env, wait_until
 from sse import Stream
 
 STBFARM = os.path.join(REPO, "stbfarm")
@@ -21,7 +21,7 @@ def run(*args, timeout=300):
 
 
 def parse_ready(stdout):
-    env = dict(line.split("=", 1) for line in stdout.strip().splitlines() if "=" in line)
+    env = ready_env(stdout)
     return env["STBF_URL"], env["STBF_TOKEN"]
 
 
@@ -93,7 +93,7 @@ def sign_in(url, user, password):
 
 def test_up_prints_the_admin_account_and_it_signs_in(launched):
     data, port, url, token = launched
-    env = dict(line.split("=", 1) for line in open(os.path.join(data, "ready")).read().splitlines())
+    env = ready_env(open(os.path.join(data, "ready")).read())
     assert env["STBF_USER"] == "admin"
     assert oct(os.stat(os.path.join(data, "admin.password")).st_mode & 0o777) == "0o600"
     assert oct(os.stat(os.path.join(data, "ready")).st_mode & 0o777) == "0o600"

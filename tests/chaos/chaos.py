@@ -31,7 +31,8 @@ import requests
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "api"))
 
-from farm import REPO, SANITIZER_MARKS, commit_files, farm_pids, free_port  # noqa: E402
+from farm import (REPO, SANITIZER_MARKS, commit_files, farm_pids, free_port,  # noqa: E402
+                  ready_env)
 
 STBFARM = os.path.join(REPO, "stbfarm")
 NODES = ("stb-tester-000000000001", "stb-tester-000000000002")
@@ -120,7 +121,7 @@ class Stbfarm:
                      "--nodes", str(len(NODES)), "--replicas", REPLICAS)
         if r.returncode != 0:
             raise RuntimeError("./stbfarm up failed: %s" % r.stderr[-3000:])
-        env = dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
+        env = ready_env(r.stdout)
         self.admin_token = env["STBF_TOKEN"]
         commit_files(os.path.join(self.data, "test-pack"), CASES, "chaos test cases")
 
