@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from farm import BUILD, REPO, farm_pids, free_port, wait_until
+from farm import BUILD, REPO, farm_pids, free_port, ready_env, wait_until
 
 STBFARM = os.path.join(REPO, "stbfarm")
 NODE = "stb-tester-000000000001"  # jobs queue on it
@@ -31,7 +31,7 @@ def ha(tmp_path_factory):
                        capture_output=True, text=True, timeout=300,
                        env=dict(os.environ, STBF_FARM_BUILD=BUILD))
     assert r.returncode == 0, r.stderr
-    env = dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
+    env = ready_env(r.stdout)
     farm = HaFarm(data, env["STBF_URL"], env["STBF_TOKEN"])
     yield farm
     subprocess.run([STBFARM, "down", "--data", data], capture_output=True, timeout=60)
@@ -141,7 +141,23 @@ class Load:
                 while not self.stop.is_set() and self.call(
                         "DELETE", "/api/v2/reservations/%d" % rid, (200, 204)) is None:
                     time.sleep(0.2)
+            else:
+                self.end_held()
             time.sleep(0.05)
+
+    def end_held(self):
+        """A reservation refused with a 503 may still have been made (the new master has it,
+        no replica confirmed it yet): a client that wants the node again ends what it holds."""
+        try:
+            r = requests.get(self.farm.url + "/api/v2/reservations",
+                             headers=self.farm.headers(), timeout=30)
+            for held in r.json()["reservations"] if r.status_code == 200 else ():
+                if held["node_id"] == HELD:
+                    requests.delete(self.farm.url + "/api/v2/reservations/%d"
+                                    % held["reservation_id"], headers=self.farm.headers(),
+                                    timeout=30)
+        except requests.RequestException:
+            pass
 
     def tokens(self):
         while not self.stop.is_set():
